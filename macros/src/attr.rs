@@ -1,0 +1,327 @@
+//! Parsing `#[traced(...)]` arguments into `Args`.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::ext::IdentExt as _;
+use syn::parse::{ParseStream, Parser as _};
+use syn::punctuated::Punctuated;
+use syn::{Expr, Ident, LitBool, LitStr, Path, Token};
+
+use crate::errors::{Errors, Slot};
+
+/// The options, in the order the error messages list them.
+pub(crate) const OPTIONS: &[&str] = &[
+    "name",
+    "kind",
+    "skip",
+    "skip_all",
+    "attributes",
+    "ret",
+    "errors",
+    "parent",
+    "links",
+    "crate",
+];
+
+/// Names other instrumentation crates use, and what we call the same thing.
+const PEER_NAMES: &[(&str, &str)] = &[
+    ("fields", "attributes"),
+    ("attrs", "attributes"),
+    ("attribute", "attributes"),
+    ("follows_from", "links"),
+    ("link", "links"),
+    ("skip_args", "skip_all"),
+    ("short_name", "name"),
+    ("span_name", "name"),
+    ("err", "errors"),
+    ("record_errors", "errors"),
+    ("span_kind", "kind"),
+    ("return", "ret"),
+];
+
+/// Options peers have that we deliberately don't, with the reason.
+const PEER_WITHOUT: &[(&str, &str)] = &[
+    (
+        "level",
+        "OpenTelemetry spans have no level; choose which spans to keep with a sampler (`OTEL_TRACES_SAMPLER`)",
+    ),
+    (
+        "target",
+        "the instrumentation scope is always the calling crate",
+    ),
+    (
+        "enter_on_poll",
+        "async spans are always current during every poll",
+    ),
+];
+
+/// The five span kinds.
+pub(crate) const KINDS: &[&str] = &["internal", "server", "client", "producer", "consumer"];
+
+/// One `key = value` of `attributes(...)`.
+pub(crate) struct Field {
+    /// The key as OpenTelemetry sees it, e.g. `http.request.method`.
+    pub key: String,
+    /// Where the key was written.
+    pub span: Span,
+    pub value: Expr,
+}
+
+pub(crate) struct Args {
+    /// The tokens the options were parsed from.
+    pub tokens: TokenStream,
+    pub name: Slot<LitStr>,
+    pub kind: Slot<Ident>,
+    pub skip: Slot<Vec<Ident>>,
+    pub skip_all: Slot<()>,
+    pub attributes: Slot<Vec<Field>>,
+    pub ret: Slot<()>,
+    pub errors: Slot<bool>,
+    pub parent: Slot<Expr>,
+    pub links: Slot<Vec<Expr>>,
+    pub krate: Slot<Path>,
+}
+
+impl Args {
+    fn empty(tokens: TokenStream) -> Self {
+        Args {
+            tokens,
+            name: Slot::new("name"),
+            kind: Slot::new("kind"),
+            skip: Slot::new("skip"),
+            skip_all: Slot::new("skip_all"),
+            attributes: Slot::new("attributes"),
+            ret: Slot::new("ret"),
+            errors: Slot::new("errors"),
+            parent: Slot::new("parent"),
+            links: Slot::new("links"),
+            krate: Slot::new("crate"),
+        }
+    }
+
+    /// Parses the arguments, reporting every mistake found into `errors`.
+    pub fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+        let mut args = Args::empty(tokens.clone());
+        let parser = |input: ParseStream| {
+            while !input.is_empty() {
+                if let Err(err) = args.parse_one(input, errors) {
+                    errors.push(err);
+                    skip_to_comma(input);
+                }
+                if input.is_empty() {
+                    break;
+                }
+                if let Err(err) = input.parse::<Token![,]>() {
+                    errors.push(syn::Error::new(err.span(), "expected `,` between options"));
+                    skip_to_comma(input);
+                    let _ = input.parse::<Option<Token![,]>>();
+                }
+            }
+            Ok(())
+        };
+        if let Err(err) = parser.parse2(tokens) {
+            errors.push(err);
+        }
+        args
+    }
+
+    fn parse_one(&mut self, input: ParseStream, errors: &mut Errors) -> syn::Result<()> {
+        let key = Ident::parse_any(input)?;
+        let span = key.span();
+        match key.to_string().as_str() {
+            "name" => {
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                match &value {
+                    Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => {
+                        if lit.value().trim().is_empty() {
+                            errors.error(lit.span(), "`name` is empty; give the span a name, e.g. `name = \"GET /users\"`");
+                        }
+                        self.name.set(errors, span, lit.clone());
+                    }
+                    other => errors.push(syn::Error::new_spanned(
+                        other,
+                        "`name` must be a string literal, e.g. `name = \"POST /login\"`; span names are fixed at compile time",
+                    )),
+                }
+            }
+            "kind" => {
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                let ident = match &value {
+                    Expr::Path(path) => path.path.get_ident().cloned(),
+                    _ => None,
+                };
+                match ident {
+                    Some(ident) if KINDS.contains(&ident.to_string().as_str()) => {
+                        self.kind.set(errors, span, ident)
+                    }
+                    _ => {
+                        let given = quote::ToTokens::to_token_stream(&value).to_string();
+                        let hint = suggest(&given.to_lowercase(), KINDS)
+                            .map(|k| format!("did you mean `{k}`? "))
+                            .unwrap_or_default();
+                        errors.push(syn::Error::new_spanned(
+                            &value,
+                            format!(
+                                "`{given}` is not a span kind; {hint}the kinds are {}",
+                                list(KINDS)
+                            ),
+                        ));
+                    }
+                }
+            }
+            "skip" => {
+                let content;
+                syn::parenthesized!(content in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                    &content,
+                    Ident::parse_any,
+                )?;
+                if names.is_empty() {
+                    errors.error(span, "`skip()` names no parameter; list the parameters to leave out, e.g. `skip(body)`");
+                }
+                self.skip.set(errors, span, names.into_iter().collect());
+            }
+            "skip_all" => self.skip_all.set(errors, span, ()),
+            "attributes" => {
+                let content;
+                syn::parenthesized!(content in input);
+                let fields =
+                    Punctuated::<Field, Token![,]>::parse_terminated_with(&content, parse_field)?;
+                self.attributes
+                    .set(errors, span, fields.into_iter().collect());
+            }
+            "ret" => self.ret.set(errors, span, ()),
+            "errors" => {
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                match &value {
+                    Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(LitBool { value, .. }), .. }) => {
+                        self.errors.set(errors, span, *value)
+                    }
+                    other => errors.push(syn::Error::new_spanned(
+                        other,
+                        "`errors` takes `true` or `false`; `errors = false` stops recording returned `Err` values on this span",
+                    )),
+                }
+            }
+            "parent" => {
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                self.parent.set(errors, span, value);
+            }
+            "links" => {
+                let content;
+                syn::parenthesized!(content in input);
+                let links = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+                self.links.set(errors, span, links.into_iter().collect());
+            }
+            "crate" => {
+                input.parse::<Token![=]>()?;
+                let path = Path::parse_mod_style(input)?;
+                self.krate.set(errors, span, path);
+            }
+            other => {
+                errors.error(span, unknown_option(other));
+                skip_to_comma(input);
+            }
+        }
+        Ok(())
+    }
+
+    /// The path generated code reaches the runtime through.
+    pub fn krate(&self) -> TokenStream {
+        match self.krate.get() {
+            Some(path) => quote::quote!(#path),
+            None => quote::quote!(::traced),
+        }
+    }
+}
+
+fn parse_field(input: ParseStream) -> syn::Result<Field> {
+    let (key, span) = if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        (lit.value(), lit.span())
+    } else {
+        let first = Ident::parse_any(input)?;
+        let mut key = first.to_string();
+        let mut span = first.span();
+        while input.peek(Token![.]) {
+            let dot: Token![.] = input.parse()?;
+            key.push('.');
+            span = span.join(dot.span).unwrap_or(span);
+            if input.peek(syn::LitInt) {
+                // `a.0` lexes as an integer after the dot.
+                let lit: syn::LitInt = input.parse()?;
+                key.push_str(&lit.to_string());
+                span = span.join(lit.span()).unwrap_or(span);
+            } else {
+                let segment = Ident::parse_any(input)?;
+                key.push_str(&segment.to_string());
+                span = span.join(segment.span()).unwrap_or(span);
+            }
+        }
+        (key, span)
+    };
+    input.parse::<Token![=]>()?;
+    let value: Expr = input.parse()?;
+    Ok(Field { key, span, value })
+}
+
+fn skip_to_comma(input: ParseStream) {
+    let _ = input.step(|cursor| {
+        let mut rest = *cursor;
+        while let Some((tt, next)) = rest.token_tree() {
+            if let TokenTree::Punct(p) = &tt {
+                if p.as_char() == ',' {
+                    return Ok(((), rest));
+                }
+            }
+            rest = next;
+        }
+        Ok(((), rest))
+    });
+}
+
+fn unknown_option(given: &str) -> String {
+    if let Some((_, why)) = PEER_WITHOUT.iter().find(|(name, _)| *name == given) {
+        return format!("`{given}` is not an option of `#[traced]`: {why}");
+    }
+    let hint = PEER_NAMES
+        .iter()
+        .find(|(name, _)| *name == given)
+        .map(|(_, ours)| *ours)
+        .or_else(|| suggest(given, OPTIONS));
+    match hint {
+        Some(ours) => format!(
+            "unknown option `{given}`; did you mean `{ours}`? (options: {})",
+            list(OPTIONS)
+        ),
+        None => format!("unknown option `{given}` (options: {})", list(OPTIONS)),
+    }
+}
+
+/// The closest of `candidates` to `given`, if it is close enough to be a typo.
+pub(crate) fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(given, c), *c))
+        .filter(|(distance, c)| *distance <= (c.len().max(given.len()) / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, c)| c)
+}
+
+/// `a`, `b` and `c`.
+pub(crate) fn list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [init @ .., last] => format!(
+            "{} and `{last}`",
+            init.iter()
+                .map(|i| format!("`{i}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}

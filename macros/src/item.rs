@@ -1,0 +1,202 @@
+//! The instrumented function's shape: sync or async, bindings, return type.
+
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens as _;
+use syn::spanned::Spanned as _;
+use syn::visit::Visit;
+use syn::{Attribute, Block, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Type, Visibility};
+
+use crate::errors::Errors;
+
+/// What `#[traced]` was put on.
+pub(crate) enum Target {
+    Fn(Func),
+    Impl(syn::ItemImpl),
+}
+
+/// A function with a body.
+pub(crate) struct Func {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    /// `#![...]` at the top of the body: they stay at the top of the output.
+    pub inner_attrs: Vec<Attribute>,
+    pub block: Block,
+    /// Every name the parameters bind, in order (`self` excluded).
+    pub bindings: Vec<Ident>,
+    /// The type this function is a method of, when `#[traced]` is on its impl block.
+    pub self_ty: Option<String>,
+}
+
+/// The declared return type, as far as instrumentation cares.
+pub(crate) enum Returns<'a> {
+    /// No return type, or `()`.
+    Unit,
+    /// `-> !`.
+    Never,
+    /// A type mentioning `impl Trait`: cannot be written in a `let` or a closure.
+    Opaque,
+    /// Any other type.
+    Typed(&'a Type),
+}
+
+impl Target {
+    pub fn from_syn(item: TokenStream, errors: &mut Errors) -> Option<Target> {
+        if let Ok(func) = syn::parse2::<ItemFn>(item.clone()) {
+            return Some(Target::Fn(Func::from_syn(
+                func.attrs,
+                func.vis,
+                func.sig,
+                *func.block,
+            )));
+        }
+        if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+            if method.default.is_none() {
+                errors.error(
+                    method.sig.span(),
+                    "`#[traced]` needs a function body, and a trait method declaration has none; put `#[traced]` on the method in each `impl`, or give the trait method a default body",
+                );
+                return None;
+            }
+        }
+        match syn::parse2::<syn::Item>(item) {
+            Ok(syn::Item::Impl(block)) => Some(Target::Impl(block)),
+            Ok(other) => {
+                let what = describe(&other);
+                errors.push(syn::Error::new(
+                    item_span(&other),
+                    format!("`#[traced]` cannot be applied to {what}; it applies to functions, methods and `impl` blocks"),
+                ));
+                None
+            }
+            // Not an item we can parse (the user is mid-edit): the untouched
+            // tokens let rustc report the user's own syntax error.
+            Err(_) => None,
+        }
+    }
+}
+
+impl Func {
+    pub fn from_syn(attrs: Vec<Attribute>, vis: Visibility, sig: Signature, block: Block) -> Func {
+        // syn keeps a body's `#![...]` among the item's attributes.
+        let (attrs, inner_attrs) = split_inner(attrs);
+        let mut bindings = Vec::new();
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(_) => {}
+                FnArg::Typed(typed) => collect_bindings(&typed.pat, &mut bindings),
+            }
+        }
+        Func {
+            attrs,
+            vis,
+            sig,
+            inner_attrs,
+            block,
+            bindings,
+            self_ty: None,
+        }
+    }
+
+    pub fn returns(&self) -> Returns<'_> {
+        match &self.sig.output {
+            ReturnType::Default => Returns::Unit,
+            ReturnType::Type(_, ty) => match &**ty {
+                Type::Tuple(t) if t.elems.is_empty() => Returns::Unit,
+                Type::Never(_) => Returns::Never,
+                ty if mentions_impl(ty) => Returns::Opaque,
+                ty => Returns::Typed(ty),
+            },
+        }
+    }
+
+    /// The span name unless `name = ".."` is given.
+    pub fn default_name(&self) -> String {
+        let ident = self.sig.ident.to_string();
+        let ident = ident.trim_start_matches("r#");
+        match &self.self_ty {
+            Some(ty) => format!("{ty}::{ident}"),
+            None => ident.to_owned(),
+        }
+    }
+}
+
+/// Splits `attrs` into outer and inner attributes.
+pub(crate) fn split_inner(attrs: Vec<Attribute>) -> (Vec<Attribute>, Vec<Attribute>) {
+    attrs
+        .into_iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
+}
+
+pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(p.ident.clone());
+            if let Some((_, sub)) = &p.subpat {
+                collect_bindings(sub, out);
+            }
+        }
+        Pat::Tuple(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| collect_bindings(&f.pat, out)),
+        Pat::Reference(p) => collect_bindings(&p.pat, out),
+        Pat::Slice(p) => p.elems.iter().for_each(|e| collect_bindings(e, out)),
+        Pat::Type(p) => collect_bindings(&p.pat, out),
+        Pat::Paren(p) => collect_bindings(&p.pat, out),
+        // Every alternative binds the same names.
+        Pat::Or(p) => {
+            if let Some(first) = p.cases.first() {
+                collect_bindings(first, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn mentions_impl(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'a> Visit<'a> for Finder {
+        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {
+            self.0 = true;
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
+}
+
+fn describe(item: &syn::Item) -> &'static str {
+    match item {
+        syn::Item::Struct(_) => "a struct",
+        syn::Item::Enum(_) => "an enum",
+        syn::Item::Union(_) => "a union",
+        syn::Item::Trait(_) => {
+            "a trait (put it on the methods of its `impl` blocks, or on default methods)"
+        }
+        syn::Item::Mod(_) => "a module",
+        syn::Item::Const(_) => "a constant",
+        syn::Item::Static(_) => "a static",
+        syn::Item::Type(_) => "a type alias",
+        syn::Item::Use(_) => "a `use` declaration",
+        syn::Item::Macro(_) => "a macro",
+        syn::Item::ForeignMod(_) => "an `extern` block",
+        syn::Item::ExternCrate(_) => "an `extern crate` declaration",
+        syn::Item::TraitAlias(_) => "a trait alias",
+        _ => "this item",
+    }
+}
+
+fn item_span(item: &syn::Item) -> Span {
+    let ident = match item {
+        syn::Item::Struct(i) => Some(&i.ident),
+        syn::Item::Enum(i) => Some(&i.ident),
+        syn::Item::Union(i) => Some(&i.ident),
+        syn::Item::Trait(i) => Some(&i.ident),
+        syn::Item::Mod(i) => Some(&i.ident),
+        syn::Item::Const(i) => Some(&i.ident),
+        syn::Item::Static(i) => Some(&i.ident),
+        syn::Item::Type(i) => Some(&i.ident),
+        _ => None,
+    };
+    ident.map_or_else(|| item.to_token_stream().span(), Ident::span)
+}

@@ -1,0 +1,23 @@
+//! Implementation detail of the `traced` crate: depend on `traced` instead.
+
+mod attr;
+mod errors;
+mod expand;
+mod fallback;
+mod item;
+mod secret;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// See the documentation of `traced::traced`.
+#[proc_macro_attribute]
+pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::traced(args.into(), item.into()).into()
+}
+
+/// See the documentation of `traced::untraced`.
+#[proc_macro_attribute]
+pub fn untraced(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::untraced(args.into(), item.into()).into()
+}

@@ -1,0 +1,174 @@
+//! Rules that need several options, or the options and the function, at once.
+
+use std::collections::HashSet;
+
+use syn::spanned::Spanned as _;
+
+use crate::attr::{Args, list, suggest};
+use crate::errors::Errors;
+use crate::item::{Func, Returns};
+
+pub(crate) fn validate(args: &Args, func: &Func, errors: &mut Errors) {
+    if let (Some(_), Some(span)) = (args.skip.span(), args.skip_all.span()) {
+        errors.error(
+            span,
+            "`skip_all` and `skip(..)` cannot be combined; keep one of them",
+        );
+    }
+    if let Some(names) = args.skip.get() {
+        check_skip(names, func, errors);
+    }
+    if let Some(fields) = args.attributes.get() {
+        let mut seen = HashSet::new();
+        for field in fields {
+            if let Err(message) = check_key(&field.key) {
+                errors.error(field.span, message);
+            } else if !seen.insert(field.key.as_str()) {
+                errors.error(
+                    field.span,
+                    format_args!(
+                        "attribute `{}` is given twice in `attributes(..)`; keep one",
+                        field.key
+                    ),
+                );
+            } else if field.key == "return" && args.ret.is_set() {
+                errors.error(
+                    field.span,
+                    "attribute `return` is what `ret` records; remove one of them",
+                );
+            }
+        }
+    }
+    if let Some(span) = args.ret.span() {
+        match func.returns() {
+            Returns::Unit => errors.error(
+                span,
+                format_args!(
+                    "`ret` has nothing to record: `{}` returns `()`; remove `ret`",
+                    func.sig.ident
+                ),
+            ),
+            Returns::Never => errors.error(
+                span,
+                format_args!(
+                    "`ret` has nothing to record: `{}` never returns; remove `ret`",
+                    func.sig.ident
+                ),
+            ),
+            Returns::Opaque | Returns::Typed(_) => {}
+        }
+    }
+    if let Some(constness) = &func.sig.constness {
+        errors.error(
+            constness.span(),
+            "`#[traced]` cannot instrument a `const fn`: spans are created at run time; remove `const` or `#[traced]`",
+        );
+    }
+}
+
+fn check_skip(names: &[syn::Ident], func: &Func, errors: &mut Errors) {
+    let params: Vec<String> = func.bindings.iter().map(ToString::to_string).collect();
+    let mut seen = HashSet::new();
+    for name in names {
+        let text = name.to_string();
+        if text == "self" {
+            errors.error(
+                name.span(),
+                "`skip(self)` is not needed: `self` is never recorded; remove it",
+            );
+        } else if !seen.insert(text.clone()) {
+            errors.error(
+                name.span(),
+                format_args!("`{text}` is skipped twice; name it once"),
+            );
+        } else if !params.contains(&text) {
+            let candidates: Vec<&str> = params.iter().map(String::as_str).collect();
+            let fn_name = &func.sig.ident;
+            let message = match (suggest(&text, &candidates), candidates.as_slice()) {
+                (_, []) => format!(
+                    "`skip({text})` names no parameter of `{fn_name}`; it has no parameters to skip"
+                ),
+                (Some(close), _) => format!(
+                    "`skip({text})` names no parameter of `{fn_name}`; did you mean `{close}`? (its parameters: {})",
+                    list(&candidates)
+                ),
+                (None, _) => format!(
+                    "`skip({text})` names no parameter of `{fn_name}`; its parameters are {}",
+                    list(&candidates)
+                ),
+            };
+            errors.error(name.span(), message);
+        }
+    }
+}
+
+/// OpenTelemetry's attribute naming rules, as the semantic conventions apply them.
+pub(crate) fn check_key(key: &str) -> Result<(), String> {
+    const RULE: &str = "keys are lowercase segments of `a-z`, `0-9` and `_`, separated by single dots, like `http.request.method`";
+    if key.is_empty() {
+        return Err(format!("attribute key is empty; {RULE}"));
+    }
+    if key.chars().any(char::is_whitespace) {
+        return Err(format!("attribute key `{key}` contains whitespace; {RULE}"));
+    }
+    if key.starts_with('.') || key.ends_with('.') {
+        return Err(format!(
+            "attribute key `{key}` starts or ends with a dot; {RULE}"
+        ));
+    }
+    if key.contains("..") {
+        return Err(format!(
+            "attribute key `{key}` has an empty segment (`..`); {RULE}"
+        ));
+    }
+    if let Some(bad) = key
+        .chars()
+        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '.'))
+    {
+        let hint = if bad.is_ascii_uppercase() {
+            format!("; write `{}`", key.to_ascii_lowercase())
+        } else {
+            String::new()
+        };
+        return Err(format!(
+            "attribute key `{key}` contains `{bad}`; {RULE}{hint}"
+        ));
+    }
+    if key == "otel" || key.starts_with("otel.") {
+        return Err(format!(
+            "attribute key `{key}` is reserved: OpenTelemetry keeps the `otel.` namespace for itself; choose another key"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_key;
+
+    #[test]
+    fn keys() {
+        for good in [
+            "user.id",
+            "http.request.method",
+            "a",
+            "db.query.text",
+            "v2.count_1",
+        ] {
+            assert_eq!(check_key(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "",
+            ".a",
+            "a.",
+            "a..b",
+            "a b",
+            "User.id",
+            "a-b",
+            "otel.status_code",
+            "otel",
+        ] {
+            assert!(check_key(bad).is_err(), "{bad}");
+        }
+    }
+}

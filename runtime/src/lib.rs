@@ -1,0 +1,40 @@
+//! Runtime of the `traced` crate. Depend on `traced`, which re-exports
+//! everything public here; this crate's own API is not meant to be used
+//! directly.
+
+mod parent;
+mod provider;
+mod record;
+mod site;
+mod value;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use parent::{IntoLink, IntoParent};
+pub use provider::set_tracer_provider;
+pub use record::CANCELLED_EVENT;
+pub use site::REDACTED;
+pub use value::{ArrayElem, IntoAttr, Recordable};
+
+/// Used only by code that `#[traced]` generates. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::parent::{link, links, parent};
+    pub use crate::site::{
+        ActiveSpan, CallSite, Instrumented, Meta, Started, SyncGuard, or_unknown,
+    };
+    pub use opentelemetry::trace::SpanKind;
+
+    /// The traits that autoref dispatch picks between; generated code
+    /// imports them all in a block of its own.
+    pub mod kind {
+        pub use crate::record::{
+            DebugErrKind, DisplayErrKind, DynErrKind, OpaqueErrKind, PlainKind, ResultKind,
+            StdErrKind,
+        };
+        pub use crate::value::{DebugKind, NativeKind};
+    }
+
+    pub use crate::record::Tag;
+}

@@ -1,0 +1,228 @@
+//! Capture finished spans in memory and assert on them.
+//!
+//! ```
+//! # use traced_runtime as traced;
+//! let spans = traced::testing::capture(|| {
+//!     // call instrumented functions here
+//! });
+//! assert!(spans.is_empty());
+//! ```
+//!
+//! A capture installs its own tracer provider (a synchronous processor over
+//! an in-memory exporter) for as long as it runs, and restores the previous
+//! one afterwards. Captures in one process take turns: a second capture waits
+//! until the first is finished, so tests that capture may run in parallel.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
+
+use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::{Array, Value};
+pub use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+
+use crate::provider::{self, Installed};
+
+static TURN: Mutex<()> = Mutex::new(());
+
+/// A running capture: spans finished while it is alive are collected.
+///
+/// Dropping it restores the tracer provider that was installed before.
+pub struct Capture {
+    exporter: InMemorySpanExporter,
+    previous: Option<Option<Installed>>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Capture {
+    /// Starts capturing; waits while another capture in this process runs.
+    pub fn start() -> Capture {
+        // A test that panicked mid-capture poisons the lock; its capture was
+        // restored by `Drop` all the same, so the next one may go on.
+        let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        let previous = provider::replace(Some(Installed::Sdk(provider)));
+        Capture {
+            exporter,
+            previous: Some(previous),
+            _turn: turn,
+        }
+    }
+
+    /// The spans finished so far, in the order they finished.
+    pub fn spans(&self) -> Spans {
+        Spans(self.exporter.get_finished_spans().unwrap_or_default())
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            provider::restore(previous);
+        }
+    }
+}
+
+/// Runs `f` and returns the spans that finished while it ran.
+pub fn capture(f: impl FnOnce()) -> Spans {
+    let capture = Capture::start();
+    f();
+    capture.spans()
+}
+
+/// Runs `future` to completion with `block_on` and returns the spans that
+/// finished while it ran, together with its output.
+///
+/// `block_on` is a function such as `tokio::runtime::Runtime::block_on`.
+pub fn capture_future<F: Future>(
+    block_on: impl FnOnce(F) -> F::Output,
+    future: F,
+) -> (F::Output, Spans) {
+    let capture = Capture::start();
+    let output = block_on(future);
+    (output, capture.spans())
+}
+
+/// Finished spans, with helpers to find spans and render them as a tree.
+#[derive(Debug, Clone)]
+pub struct Spans(pub Vec<SpanData>);
+
+impl Spans {
+    /// How many spans were captured.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no span was captured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// All captured spans.
+    pub fn all(&self) -> &[SpanData] {
+        &self.0
+    }
+
+    /// The one span named `name`.
+    ///
+    /// # Panics
+    ///
+    /// When there is no such span or more than one, with the names captured.
+    pub fn one(&self, name: &str) -> &SpanData {
+        let found: Vec<&SpanData> = self.0.iter().filter(|s| s.name == name).collect();
+        match found.as_slice() {
+            [one] => one,
+            _ => panic!(
+                "expected exactly one span named {name:?}, found {}; captured: {:?}",
+                found.len(),
+                self.0.iter().map(|s| &*s.name).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// Every span named `name`, in the order they finished.
+    pub fn named(&self, name: &str) -> Vec<&SpanData> {
+        self.0.iter().filter(|s| s.name == name).collect()
+    }
+
+    /// The spans as an indented tree: one line per span (name, kind unless
+    /// internal, status unless unset, attributes sorted by key without the
+    /// `code.*` ones), one line per event below it, children indented by
+    /// four spaces and ordered by start time.
+    ///
+    /// Strings are quoted, so `a=1` is an int and `a="1"` a string.
+    pub fn tree(&self) -> String {
+        let ids: HashMap<SpanId, &SpanData> = self
+            .0
+            .iter()
+            .map(|s| (s.span_context.span_id(), s))
+            .collect();
+        let mut children: HashMap<SpanId, Vec<&SpanData>> = HashMap::new();
+        let mut roots = Vec::new();
+        for span in &self.0 {
+            if ids.contains_key(&span.parent_span_id) {
+                children.entry(span.parent_span_id).or_default().push(span);
+            } else {
+                roots.push(span);
+            }
+        }
+        let mut out = String::new();
+        roots.sort_by_key(|s| s.start_time);
+        for root in roots {
+            render(&mut out, root, &children, 0);
+        }
+        out
+    }
+}
+
+fn render(
+    out: &mut String,
+    span: &SpanData,
+    children: &HashMap<SpanId, Vec<&SpanData>>,
+    depth: usize,
+) {
+    let pad = "    ".repeat(depth);
+    let _ = write!(out, "{pad}{}", span.name);
+    if span.span_kind != SpanKind::Internal {
+        let _ = write!(out, " kind={:?}", span.span_kind);
+    }
+    match &span.status {
+        Status::Unset => {}
+        Status::Ok => out.push_str(" status=Ok"),
+        Status::Error { description } => {
+            let _ = write!(out, " status=Error({description:?})");
+        }
+    }
+    let mut attributes: Vec<_> = span
+        .attributes
+        .iter()
+        .filter(|kv| !kv.key.as_str().starts_with("code."))
+        .collect();
+    attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+    for kv in attributes {
+        let _ = write!(out, " {}={}", kv.key, show(&kv.value));
+    }
+    out.push('\n');
+    for event in span.events.iter() {
+        let _ = write!(out, "{pad}  ! {}", event.name);
+        let mut attributes: Vec<_> = event
+            .attributes
+            .iter()
+            .filter(|kv| !kv.key.as_str().starts_with("code."))
+            .collect();
+        attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+        for kv in attributes {
+            let _ = write!(out, " {}={}", kv.key, show(&kv.value));
+        }
+        out.push('\n');
+    }
+    if let Some(kids) = children.get(&span.span_context.span_id()) {
+        let mut kids = kids.clone();
+        kids.sort_by_key(|s| s.start_time);
+        for kid in kids {
+            render(out, kid, children, depth + 1);
+        }
+    }
+}
+
+/// A value as the tree shows it: strings quoted, everything else bare.
+pub fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{:?}", s.as_str()),
+        Value::Array(Array::String(items)) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(|s| format!("{:?}", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,260 @@
+//! Turning Rust values into OpenTelemetry attribute values.
+//!
+//! The conversion is chosen by the value's type, never by how the type is
+//! spelled: generated code calls `(&Tag(&value)).traced_kind()`, and autoref
+//! dispatch picks [`AsNative`] for types that implement [`IntoAttr`] and
+//! [`AsDebug`] for every other type. `AsDebug` asks for [`Recordable`], whose
+//! diagnostic is what a user sees for a parameter that cannot be recorded.
+
+use std::borrow::Cow;
+use std::fmt::{Debug, Write as _};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use opentelemetry::{Array, StringValue, Value};
+
+use crate::record::Tag;
+
+/// A value with a native OpenTelemetry attribute representation.
+///
+/// Implemented for integers, floats, `bool`, strings, slices, arrays and
+/// `Vec`s of those, `Option<T>` (no attribute for `None`) and references and
+/// smart pointers to any of them. Implement it for your own type to record it
+/// as something other than its `Debug` string.
+pub trait IntoAttr {
+    /// The attribute value, or `None` for no attribute at all.
+    fn to_attr(&self) -> Option<Value>;
+}
+
+/// The element of a homogeneous attribute array.
+///
+/// Implemented for the scalar types that [`IntoAttr`] records natively.
+pub trait ArrayElem: Sized {
+    /// Builds the array of a slice of these values.
+    fn to_array(items: &[Self]) -> Array;
+}
+
+macro_rules! small_int {
+    ($($t:ty),*) => {$(
+        impl IntoAttr for $t {
+            #[inline]
+            fn to_attr(&self) -> Option<Value> {
+                Some(Value::I64(i64::from(*self)))
+            }
+        }
+        impl ArrayElem for $t {
+            fn to_array(items: &[Self]) -> Array {
+                Array::I64(items.iter().map(|v| i64::from(*v)).collect())
+            }
+        }
+    )*};
+}
+small_int!(i8, i16, i32, i64, u8, u16, u32);
+
+macro_rules! wide_int {
+    ($($t:ty),*) => {$(
+        impl IntoAttr for $t {
+            #[inline]
+            fn to_attr(&self) -> Option<Value> {
+                // Values beyond `i64` become strings: an int attribute is
+                // signed 64-bit, and wrapping would record a wrong number.
+                Some(match i64::try_from(*self) {
+                    Ok(v) => Value::I64(v),
+                    Err(_) => Value::String(self.to_string().into()),
+                })
+            }
+        }
+        impl ArrayElem for $t {
+            fn to_array(items: &[Self]) -> Array {
+                let ints: Result<Vec<i64>, _> = items.iter().map(|v| i64::try_from(*v)).collect();
+                match ints {
+                    Ok(ints) => Array::I64(ints),
+                    // One value out of range makes the whole array strings,
+                    // since attribute arrays are homogeneous.
+                    Err(_) => Array::String(items.iter().map(|v| v.to_string().into()).collect()),
+                }
+            }
+        }
+    )*};
+}
+wide_int!(u64, usize, isize, i128, u128);
+
+impl IntoAttr for f64 {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::F64(*self))
+    }
+}
+impl ArrayElem for f64 {
+    fn to_array(items: &[Self]) -> Array {
+        Array::F64(items.to_vec())
+    }
+}
+impl IntoAttr for f32 {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::F64(f64::from(*self)))
+    }
+}
+impl ArrayElem for f32 {
+    fn to_array(items: &[Self]) -> Array {
+        Array::F64(items.iter().map(|v| f64::from(*v)).collect())
+    }
+}
+impl IntoAttr for bool {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
+    }
+}
+impl ArrayElem for bool {
+    fn to_array(items: &[Self]) -> Array {
+        Array::Bool(items.to_vec())
+    }
+}
+
+impl IntoAttr for str {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::String(StringValue::from(self.to_owned())))
+    }
+}
+impl IntoAttr for String {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        self.as_str().to_attr()
+    }
+}
+impl IntoAttr for Cow<'_, str> {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        (**self).to_attr()
+    }
+}
+impl IntoAttr for char {
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::String(self.to_string().into()))
+    }
+}
+
+fn strings<'a>(items: impl Iterator<Item = &'a str>) -> Array {
+    Array::String(items.map(|s| StringValue::from(s.to_owned())).collect())
+}
+impl ArrayElem for &str {
+    fn to_array(items: &[Self]) -> Array {
+        strings(items.iter().copied())
+    }
+}
+impl ArrayElem for String {
+    fn to_array(items: &[Self]) -> Array {
+        strings(items.iter().map(String::as_str))
+    }
+}
+impl ArrayElem for Cow<'_, str> {
+    fn to_array(items: &[Self]) -> Array {
+        strings(items.iter().map(|s| &**s))
+    }
+}
+
+impl<T: ArrayElem> IntoAttr for [T] {
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::Array(T::to_array(self)))
+    }
+}
+impl<T: ArrayElem, const N: usize> IntoAttr for [T; N] {
+    fn to_attr(&self) -> Option<Value> {
+        self.as_slice().to_attr()
+    }
+}
+impl<T: ArrayElem> IntoAttr for Vec<T> {
+    fn to_attr(&self) -> Option<Value> {
+        self.as_slice().to_attr()
+    }
+}
+
+impl<T: IntoAttr> IntoAttr for Option<T> {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        self.as_ref().and_then(T::to_attr)
+    }
+}
+
+macro_rules! pointer {
+    ($($ptr:ty),*) => {$(
+        impl<T: IntoAttr + ?Sized> IntoAttr for $ptr {
+            #[inline]
+            fn to_attr(&self) -> Option<Value> {
+                (**self).to_attr()
+            }
+        }
+    )*};
+}
+pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
+
+/// A value `#[traced]` can record: anything that implements `Debug`.
+///
+/// Types with a native attribute representation ([`IntoAttr`]) are recorded
+/// natively; every other `Debug` type is recorded as its `Debug` string.
+#[diagnostic::on_unimplemented(
+    message = "`#[traced]` cannot record a parameter of type `{Self}` as a span attribute",
+    label = "`{Self}` implements neither `Debug` nor `traced::IntoAttr`",
+    note = "derive or implement `Debug` for `{Self}` (or implement `traced::IntoAttr`), or leave the parameter out with `#[traced(skip(name))]`"
+)]
+pub trait Recordable {
+    /// The value's `Debug` string.
+    fn debug_string(&self) -> String;
+}
+impl<T: Debug + ?Sized> Recordable for T {
+    fn debug_string(&self) -> String {
+        debug_string(self)
+    }
+}
+
+/// Chosen for values that implement [`IntoAttr`].
+pub struct AsNative;
+/// Chosen for every other value; requires [`Recordable`].
+pub struct AsDebug;
+
+/// Highest-priority dispatch: the value converts natively.
+pub trait NativeKind {
+    /// Picks the native conversion.
+    #[inline]
+    fn traced_kind(&self) -> AsNative {
+        AsNative
+    }
+}
+impl<T: IntoAttr + ?Sized> NativeKind for Tag<'_, T> {}
+
+/// Fallback dispatch: the value is recorded as its `Debug` string.
+pub trait DebugKind {
+    /// Picks the `Debug` conversion.
+    #[inline]
+    fn traced_kind(&self) -> AsDebug {
+        AsDebug
+    }
+}
+impl<T: ?Sized> DebugKind for &Tag<'_, T> {}
+
+impl AsNative {
+    /// Converts a natively representable value.
+    #[inline]
+    pub fn to_value<T: IntoAttr + ?Sized>(self, value: &T) -> Option<Value> {
+        value.to_attr()
+    }
+}
+
+impl AsDebug {
+    /// Converts any other value through its `Debug` string.
+    #[inline]
+    pub fn to_value<T: Recordable + ?Sized>(self, value: &T) -> Option<Value> {
+        Some(Value::String(value.debug_string().into()))
+    }
+}
+
+pub(crate) fn debug_string(value: &(impl Debug + ?Sized)) -> String {
+    let mut out = String::new();
+    // Writing into a `String` only fails if the `Debug` impl itself reports
+    // an error; what it wrote so far is still the best description we have.
+    let _ = write!(out, "{value:?}");
+    out
+}

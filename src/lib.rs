@@ -1,0 +1,164 @@
+//! OpenTelemetry-native function instrumentation.
+//!
+//! `#[traced]` turns a function into a span: its arguments become typed
+//! attributes, a returned `Err` or a panic becomes an `exception` event with
+//! status Error, and the span is current while the body runs (across
+//! `.await`s too), so nested instrumented calls become its children.
+//!
+//! ```
+//! use traced::traced;
+//!
+//! #[derive(Debug)]
+//! struct ParseError;
+//! impl std::fmt::Display for ParseError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         f.write_str("empty input")
+//!     }
+//! }
+//! impl std::error::Error for ParseError {}
+//!
+//! #[traced]
+//! fn parse(input: &str, strict: bool) -> Result<usize, ParseError> {
+//!     if input.is_empty() { Err(ParseError) } else { Ok(input.len()) }
+//! }
+//!
+//! assert_eq!(parse("abc", true).unwrap(), 3);
+//! ```
+//!
+//! See [`traced`](macro@traced) for every option.
+
+/// Turns a function into an OpenTelemetry span.
+///
+/// ```
+/// # use traced::traced;
+/// # #[derive(Debug)] struct Form { user: String }
+/// #[traced(name = "POST /login", kind = server, skip(body),
+///          attributes(http.request.method = "POST", user.name = form.user.as_str()))]
+/// async fn login(form: Form, body: Vec<u8>) -> Result<String, std::io::Error> {
+///     Ok(format!("token for {}", form.user))
+/// }
+/// ```
+///
+/// # The span
+///
+/// One span per call, named after the function (`Type::method` when the
+/// attribute is on an `impl` block), of kind `internal`, in the
+/// instrumentation scope of the calling crate (its package name and
+/// version). It carries `code.function.name` (`module::path::function`),
+/// `code.file.path` and `code.line.number`, fixed at compile time.
+///
+/// # Arguments
+///
+/// Every parameter becomes an attribute named after it, converted by its
+/// type: integers → int (a `u64` beyond `i64::MAX` → string), floats →
+/// double, `bool` → bool, `&str`/`String`/`Cow<str>` → string, slices,
+/// arrays and `Vec`s of those → arrays, `Option<T>` → `T` or no attribute,
+/// references and smart pointers to these likewise, any other `Debug` type →
+/// its `Debug` string. `self` is not recorded; pattern parameters record the
+/// names they bind. A type that implements neither `Debug` nor
+/// [`IntoAttr`] is a compile error on that parameter.
+///
+/// Parameters whose names mark secrets (`password`, `passwd`, `secret`,
+/// `token`, `api_key`/`apikey`, `authorization`, `auth`, `cookie`,
+/// `credential`, `private_key`, `session`, … matched on `_`-separated
+/// segments, case-insensitively) are recorded as `"[REDACTED]"` unless
+/// `attributes(..)` names them explicitly.
+///
+/// Nothing is formatted and no `attributes(..)` expression is evaluated when
+/// the span is not sampled.
+///
+/// # Options
+///
+/// - `name = "POST /login"`: the span name.
+/// - `kind = server`: `internal` (default), `server`, `client`, `producer` or
+///   `consumer`.
+/// - `skip(a, b)`: leave these parameters out; `skip_all`: leave all out.
+/// - `attributes(user.id = user.id, http.request.method = "POST")`: extra
+///   attributes; keys may be dotted, values are any expression over the
+///   parameters. A key equal to a parameter's name replaces that parameter's
+///   automatic recording (which is also how a redacted parameter is recorded
+///   on purpose).
+/// - `ret`: record the returned value (for a `Result`, the `Ok` value) as the
+///   attribute `return`.
+/// - `errors = false`: do not record a returned `Err` (recorded by default).
+/// - `parent = expr`: the parent, a `Context` or a `SpanContext`, instead of
+///   the current context.
+/// - `links(expr, ..)`: links to other spans (`SpanContext`s or `Context`s).
+/// - `crate = path`: where `traced` is, for crates that re-export it.
+///
+/// # Errors
+///
+/// When the returned value is `Err(e)` — of any `Result` type, aliases
+/// included — the span gets status Error with the error's message, the
+/// attribute `error.type` (the error's type name) and an event `exception`
+/// with `exception.type` and `exception.message` (`Display`, or `Debug` when
+/// there is no `Display`). When `e` implements `std::error::Error` (or is an
+/// `anyhow::Error` or `Box<dyn Error + Send + Sync>`), the messages of its
+/// `source()` chain, outermost first, are the event's string-array attribute
+/// `exception.source_chain`.
+///
+/// # Panics
+///
+/// A panic inside the span adds an `exception` event (`exception.type` =
+/// `panic`, `exception.message` = the payload when it is a `&str` or a
+/// `String`, and the panic's `code.file.path`, `code.line.number` and
+/// `code.column.number`), sets status Error, ends the span and keeps
+/// unwinding: the panic is never swallowed, and a panic hook installed
+/// before ours still runs. The hook that reads the message is installed on
+/// the first instrumented call, with or without [`init`]. Under
+/// `panic = "abort"` nothing unwinds: the process ends inside the panic hook,
+/// so the span is neither ended nor exported.
+///
+/// # Async
+///
+/// For `async fn` the span is created when the function is called, is
+/// current during every poll (on whichever thread polls it), and ends when
+/// the future completes. A future dropped before it completes ends its span
+/// with an event named `cancelled` ([`CANCELLED_EVENT`]). Instrumented
+/// futures are `Send` when the function's body is.
+///
+/// # Expands roughly to
+///
+/// ```ignore
+/// fn parse(input: &str, strict: bool) -> Result<usize, ParseError> {
+///     let mut started = { static SITE: CallSite = ..; SITE.start() };
+///     if started.is_recording() {
+///         started.attr("input", /* string */);
+///         started.attr("strict", /* bool */);
+///     }
+///     let guard = started.enter();            // span current until dropped
+///     let out = (move || -> Result<usize, ParseError> { /* body */ })();
+///     /* if `out` is `Err(e)`: status, `error.type`, `exception` event */
+///     out
+/// }
+/// ```
+pub use traced_macros::traced;
+
+/// Leaves one method of a `#[traced]` `impl` block uninstrumented.
+///
+/// ```
+/// # use traced::{traced, untraced};
+/// struct Cache;
+///
+/// #[traced]
+/// impl Cache {
+///     fn load(&self, key: &str) -> usize { self.hash(key) }  // span "Cache::load"
+///
+///     #[untraced]
+///     fn hash(&self, key: &str) -> usize { key.len() }       // no span
+/// }
+/// # assert_eq!(Cache.load("ab"), 2);
+/// ```
+pub use traced_macros::untraced;
+
+pub use traced_runtime::{
+    ArrayElem, CANCELLED_EVENT, IntoAttr, IntoLink, IntoParent, REDACTED, Recordable,
+    set_tracer_provider,
+};
+
+#[cfg(feature = "testing")]
+pub use traced_runtime::testing;
+
+/// Used only by code that `#[traced]` generates. Not public API.
+#[doc(hidden)]
+pub use traced_runtime::__private;
