@@ -1,6 +1,7 @@
 //! Parsing `#[traced(...)]` arguments into `Args`.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens as _;
 use syn::ext::IdentExt as _;
 use syn::parse::{ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
@@ -61,8 +62,8 @@ pub(crate) const KINDS: &[&str] = &["internal", "server", "client", "producer", 
 pub(crate) struct Field {
     /// The key as OpenTelemetry sees it, e.g. `http.request.method`.
     pub key: String,
-    /// Where the key was written.
-    pub span: Span,
+    /// The key's tokens, for errors that underline the whole key.
+    pub tokens: TokenStream,
     pub value: Expr,
 }
 
@@ -155,8 +156,21 @@ impl Args {
                     Some(ident) if KINDS.contains(&ident.to_string().as_str()) => {
                         self.kind.set(errors, span, ident)
                     }
+                    _ if matches!(
+                        &value,
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(_),
+                            ..
+                        })
+                    ) =>
+                    {
+                        errors.push(syn::Error::new_spanned(
+                            &value,
+                            "`kind` takes a bare word, not a string; write e.g. `kind = server`",
+                        ));
+                    }
                     _ => {
-                        let given = quote::ToTokens::to_token_stream(&value).to_string();
+                        let given = value.to_token_stream().to_string();
                         let hint = suggest(&given.to_lowercase(), KINDS)
                             .map(|k| format!("did you mean `{k}`? "))
                             .unwrap_or_default();
@@ -239,33 +253,35 @@ impl Args {
 }
 
 fn parse_field(input: ParseStream) -> syn::Result<Field> {
-    let (key, span) = if input.peek(LitStr) {
+    let mut tokens = TokenStream::new();
+    let key = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
-        (lit.value(), lit.span())
+        lit.to_tokens(&mut tokens);
+        lit.value()
     } else {
         let first = Ident::parse_any(input)?;
+        first.to_tokens(&mut tokens);
         let mut key = first.to_string();
-        let mut span = first.span();
         while input.peek(Token![.]) {
             let dot: Token![.] = input.parse()?;
+            dot.to_tokens(&mut tokens);
             key.push('.');
-            span = span.join(dot.span).unwrap_or(span);
             if input.peek(syn::LitInt) {
                 // `a.0` lexes as an integer after the dot.
                 let lit: syn::LitInt = input.parse()?;
+                lit.to_tokens(&mut tokens);
                 key.push_str(&lit.to_string());
-                span = span.join(lit.span()).unwrap_or(span);
             } else {
                 let segment = Ident::parse_any(input)?;
+                segment.to_tokens(&mut tokens);
                 key.push_str(&segment.to_string());
-                span = span.join(segment.span()).unwrap_or(span);
             }
         }
-        (key, span)
+        key
     };
     input.parse::<Token![=]>()?;
     let value: Expr = input.parse()?;
-    Ok(Field { key, span, value })
+    Ok(Field { key, tokens, value })
 }
 
 fn skip_to_comma(input: ParseStream) {

@@ -60,14 +60,15 @@ fn is_named(attr: &syn::Attribute, name: &str) -> bool {
 // Input:
 //     #[traced(opts)] impl Type { fn a() {} #[traced(other)] fn b() {} #[untraced] fn c() {} }
 // Output:
-//     impl Type { #[traced(opts)] fn a() {} #[traced(other)] fn b() {} fn c() {} }
+//     impl Type { #[traced(opts)] fn a() {} #[traced(other)] fn b() {} #[untraced] fn c() {} }
 // with every method's span named `Type::method`.
 fn expand_impl(args: &Args, mut block: ItemImpl, errors: &mut Errors) -> TokenStream {
     let self_ty = type_name(&block.self_ty);
     for item in &mut block.items {
         let ImplItem::Fn(method) = item else { continue };
-        if let Some(pos) = method.attrs.iter().position(|a| is_named(a, "untraced")) {
-            method.attrs.remove(pos);
+        // `#[untraced]` stays on the method: it is a no-op attribute of its
+        // own, and removing it would leave the user's import of it unused.
+        if method.attrs.iter().any(|a| is_named(a, "untraced")) {
             continue;
         }
         // A `const fn` cannot be instrumented; the block's option does not

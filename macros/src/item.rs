@@ -52,10 +52,10 @@ impl Target {
         }
         if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
             if method.default.is_none() {
-                errors.error(
-                    method.sig.span(),
+                errors.push(syn::Error::new_spanned(
+                    &method.sig,
                     "`#[traced]` needs a function body, and a trait method declaration has none; put `#[traced]` on the method in each `impl`, or give the trait method a default body",
-                );
+                ));
                 return None;
             }
         }

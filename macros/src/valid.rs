@@ -22,20 +22,20 @@ pub(crate) fn validate(args: &Args, func: &Func, errors: &mut Errors) {
         let mut seen = HashSet::new();
         for field in fields {
             if let Err(message) = check_key(&field.key) {
-                errors.error(field.span, message);
+                errors.push(syn::Error::new_spanned(&field.tokens, message));
             } else if !seen.insert(field.key.as_str()) {
-                errors.error(
-                    field.span,
-                    format_args!(
+                errors.push(syn::Error::new_spanned(
+                    &field.tokens,
+                    format!(
                         "attribute `{}` is given twice in `attributes(..)`; keep one",
                         field.key
                     ),
-                );
+                ));
             } else if field.key == "return" && args.ret.is_set() {
-                errors.error(
-                    field.span,
+                errors.push(syn::Error::new_spanned(
+                    &field.tokens,
                     "attribute `return` is what `ret` records; remove one of them",
-                );
+                ));
             }
         }
     }
@@ -91,6 +91,9 @@ fn check_skip(names: &[syn::Ident], func: &Func, errors: &mut Errors) {
                 (Some(close), _) => format!(
                     "`skip({text})` names no parameter of `{fn_name}`; did you mean `{close}`? (its parameters: {})",
                     list(&candidates)
+                ),
+                (None, [only]) => format!(
+                    "`skip({text})` names no parameter of `{fn_name}`; its only parameter is `{only}`"
                 ),
                 (None, _) => format!(
                     "`skip({text})` names no parameter of `{fn_name}`; its parameters are {}",

@@ -1,0 +1,171 @@
+//! `async fn`: the span is created at the call, current during every poll,
+//! ended at completion, and marked when the future is dropped early.
+
+mod common;
+
+use std::future::Future;
+use std::time::Duration;
+
+use common::*;
+use opentelemetry::Value;
+use opentelemetry::trace::{Status, TraceContextExt as _};
+use traced::testing::capture_future;
+use traced::traced;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+#[traced]
+async fn leaf(n: u64) -> u64 {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    n * 2
+}
+
+#[traced]
+async fn parent(n: u64) -> u64 {
+    // Hop threads: each `.await` may resume on another worker.
+    let a = leaf(n).await;
+    tokio::task::yield_now().await;
+    let b = leaf(a).await;
+    let current = opentelemetry::Context::current();
+    assert!(
+        current.span().span_context().is_valid(),
+        "our span is current in the body"
+    );
+    a + b
+}
+
+#[traced]
+async fn failing(fail: bool) -> Result<u8, std::io::Error> {
+    tokio::task::yield_now().await;
+    if fail {
+        return Err(std::io::Error::other("async failure"));
+    }
+    Ok(1)
+}
+
+#[traced]
+async fn panicking() -> u8 {
+    tokio::task::yield_now().await;
+    panic!("async panic");
+}
+
+#[traced]
+async fn forever() {
+    std::future::pending::<()>().await;
+}
+
+struct Repo;
+
+impl Repo {
+    #[traced]
+    async fn load(&self, id: u32) -> Option<u32> {
+        tokio::task::yield_now().await;
+        Some(id)
+    }
+}
+
+trait Store {
+    async fn put(&self, key: &str) -> usize;
+}
+
+impl Store for Repo {
+    #[traced]
+    async fn put(&self, key: &str) -> usize {
+        key.len()
+    }
+}
+
+fn assert_send<F: Future + Send>(f: F) -> F {
+    f
+}
+
+#[test]
+fn span_is_current_across_awaits_on_any_thread() {
+    let rt = runtime();
+    let (out, spans) = capture_future(|f| rt.block_on(f), async {
+        // Spawned: runs on a worker thread, so the future must be `Send`.
+        tokio::spawn(assert_send(parent(1))).await.expect("task")
+    });
+    assert_eq!(out, 6);
+    assert_eq!(spans.tree(), "parent n=1\n    leaf n=1\n    leaf n=2\n");
+    let parent = spans.one("parent");
+    for leaf in spans.named("leaf") {
+        assert_eq!(leaf.parent_span_id, parent.span_context.span_id());
+        assert!(leaf.end_time <= parent.end_time);
+    }
+}
+
+#[test]
+fn span_starts_at_the_call_not_at_the_first_poll() {
+    let rt = runtime();
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        let future = leaf(3);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        future.await
+    });
+    let leaf = spans.one("leaf");
+    let took = leaf
+        .end_time
+        .duration_since(leaf.start_time)
+        .expect("ordered");
+    assert!(
+        took >= Duration::from_millis(20),
+        "span began at the call: {took:?}"
+    );
+}
+
+#[test]
+fn async_errors_panics_and_cancellation() {
+    let rt = runtime();
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        assert!(failing(true).await.is_err());
+        assert!(failing(false).await.is_ok());
+        let joined = tokio::spawn(panicking()).await;
+        assert!(joined.expect_err("panicked").is_panic());
+        let timed_out = tokio::time::timeout(Duration::from_millis(5), forever()).await;
+        assert!(timed_out.is_err());
+        assert_eq!(Repo.load(4).await, Some(4));
+        assert_eq!(Repo.put("abc").await, 3);
+    });
+    let failing = spans.named("failing");
+    assert_eq!(failing.len(), 2);
+    assert_eq!(description(failing[0]), "async failure");
+    assert_eq!(failing[1].status, Status::Unset);
+
+    let panicked = spans.one("panicking");
+    assert_eq!(description(panicked), "async panic");
+    assert_eq!(
+        get(&exceptions(panicked)[0], "exception.type"),
+        Some(&Value::String("panic".into()))
+    );
+
+    let cancelled = spans.one("forever");
+    assert_eq!(cancelled.events.len(), 1);
+    assert_eq!(cancelled.events[0].name, traced::CANCELLED_EVENT);
+    assert_eq!(cancelled.status, Status::Unset);
+
+    assert_eq!(attr(spans.one("load"), "id"), Some(&Value::I64(4)));
+    assert_eq!(
+        attr(spans.one("put"), "key"),
+        Some(&Value::String("abc".into()))
+    );
+}
+
+#[test]
+fn current_thread_runtime() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // `parent(2)` inside the block: the span starts at the call, and the
+    // call must happen while the capture runs.
+    let (out, spans) = capture_future(|f| rt.block_on(f), async { parent(2).await });
+    assert_eq!(out, 12);
+    assert_eq!(spans.len(), 3);
+}

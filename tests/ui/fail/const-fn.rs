@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced]
+const fn f() -> u8 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(kind = server, kind = client)]
+fn f() {}
+
+fn main() {}

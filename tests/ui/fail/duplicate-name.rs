@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(name = "a", name = "b")]
+fn f() {}
+
+fn main() {}

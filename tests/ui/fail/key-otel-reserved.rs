@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(otel.status_code = "OK"))]
+fn f() {}
+
+fn main() {}

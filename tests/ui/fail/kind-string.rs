@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(kind = "server")]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(kind = serve)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(name = 42)]
+fn f() {}
+
+fn main() {}

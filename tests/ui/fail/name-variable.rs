@@ -1,0 +1,8 @@
+use traced::traced;
+
+const NAME: &str = "n";
+
+#[traced(name = NAME)]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced]
+enum Kind {
+    A,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced]
+struct User {
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced(ret, attributes(return = 1))]
+fn f() -> u8 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use traced::traced;
+
+#[traced(ret)]
+fn f() -> ! {
+    panic!()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(ret)]
+fn f() {}
+
+fn main() {}

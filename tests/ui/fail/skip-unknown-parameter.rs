@@ -1,0 +1,7 @@
+#![allow(unused_variables)]
+use traced::traced;
+
+#[traced(skip(usr))]
+fn load(user: &str, id: u64) {}
+
+fn main() {}

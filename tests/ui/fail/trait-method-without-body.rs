@@ -1,0 +1,8 @@
+use traced::traced;
+
+trait Store {
+    #[traced]
+    fn get(&self, key: &str) -> Option<String>;
+}
+
+fn main() {}

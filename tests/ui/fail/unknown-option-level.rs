@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(level = "info")]
+fn f() {}
+
+fn main() {}

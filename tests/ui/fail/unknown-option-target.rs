@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(target = "db")]
+fn f() {}
+
+fn main() {}

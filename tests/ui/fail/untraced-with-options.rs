@@ -1,0 +1,6 @@
+use traced::untraced;
+
+#[untraced(x)]
+fn f() {}
+
+fn main() {}
