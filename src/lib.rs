@@ -119,7 +119,7 @@
 ///
 /// # Expands roughly to
 ///
-/// ```ignore
+/// ```text
 /// fn parse(input: &str, strict: bool) -> Result<usize, ParseError> {
 ///     let mut started = { static SITE: CallSite = ..; SITE.start() };
 ///     if started.is_recording() {

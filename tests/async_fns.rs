@@ -169,3 +169,97 @@ fn current_thread_runtime() {
     assert_eq!(out, 12);
     assert_eq!(spans.len(), 3);
 }
+
+#[traced]
+fn returns_impl_future(n: u64) -> impl Future<Output = u64> {
+    async move {
+        tokio::task::yield_now().await;
+        leaf(n).await
+    }
+}
+
+#[traced]
+fn returns_boxed_future(
+    n: u64,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<u64, std::io::Error>> + Send>> {
+    Box::pin(async move {
+        tokio::task::yield_now().await;
+        if n == 0 {
+            return Err(std::io::Error::other("zero"));
+        }
+        Ok(leaf(n).await)
+    })
+}
+
+#[async_trait::async_trait]
+trait Repository {
+    async fn fetch(&self, id: u64) -> Result<u64, std::io::Error>;
+}
+
+struct Db;
+
+#[async_trait::async_trait]
+impl Repository for Db {
+    #[traced]
+    async fn fetch(&self, id: u64) -> Result<u64, std::io::Error> {
+        tokio::task::yield_now().await;
+        if id == 0 {
+            return Err(std::io::Error::other("no row"));
+        }
+        Ok(leaf(id).await)
+    }
+}
+
+trait Defaulted {
+    #[traced]
+    async fn with_default(&self, x: u8) -> u8 {
+        x + 1
+    }
+}
+impl Defaulted for Db {}
+
+#[traced]
+async fn recursive(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        Box::pin(recursive(n - 1)).await + 1
+    }
+}
+
+#[test]
+fn returned_futures_carry_the_span() {
+    let rt = runtime();
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        let future = returns_impl_future(1);
+        let boxed = returns_boxed_future(0);
+        // Not awaited yet: nothing has finished.
+        assert_eq!(tokio::spawn(assert_send(future)).await.expect("task"), 2);
+        assert!(boxed.await.is_err());
+        assert_eq!(Db.fetch(2).await.expect("ok"), 4);
+        assert!(Db.fetch(0).await.is_err());
+        assert_eq!(Db.with_default(1).await, 2);
+        assert_eq!(recursive(2).await, 2);
+    });
+    let imp = spans.one("returns_impl_future");
+    let leaves = spans.named("leaf");
+    assert_eq!(leaves[0].parent_span_id, imp.span_context.span_id());
+    assert_eq!(
+        leaves[1].parent_span_id,
+        spans.named("fetch")[0].span_context.span_id()
+    );
+    assert_eq!(attr(imp, "n"), Some(&Value::I64(1)));
+    let boxed = spans.one("returns_boxed_future");
+    assert_eq!(description(boxed), "zero");
+    let fetches = spans.named("fetch");
+    assert_eq!(fetches.len(), 2);
+    assert_eq!(fetches[0].status, Status::Unset);
+    assert_eq!(description(fetches[1]), "no row");
+    assert_eq!(attr(fetches[0], "id"), Some(&Value::I64(2)));
+    assert_eq!(attr(spans.one("with_default"), "x"), Some(&Value::I64(1)));
+    let tree = spans.tree();
+    assert!(
+        tree.contains("recursive n=2\n    recursive n=1\n        recursive n=0\n"),
+        "{tree}"
+    );
+}

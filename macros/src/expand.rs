@@ -168,8 +168,6 @@ pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
         }
     };
     let Func {
-        attrs,
-        vis,
         sig,
         inner_attrs,
         block,
@@ -180,15 +178,10 @@ pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
     let out_ref = mixed("__traced_out_ref");
     let outcome = record_outcome(args, &krate, &span_var, &out_ref);
 
+    let returns = func.returns();
     if sig.asyncness.is_some() {
-        let mut sig = sig.clone();
-        sig.asyncness = None;
-        let output = match &func.sig.output {
-            syn::ReturnType::Default => quote!(()),
-            syn::ReturnType::Type(_, ty) => quote!(#ty),
-        };
         let ret = mixed("__traced_ret");
-        let body = match func.returns() {
+        let future = match returns {
             Returns::Typed(ty) => quote_spanned! {block.span()=>
                 async move {
                     let #ret: #ty = { #(#stmts)* };
@@ -196,10 +189,32 @@ pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
                     #ret
                 }
             },
-            Returns::Unit | Returns::Never | Returns::Opaque => quote_spanned! {block.span()=>
+            _ => quote_spanned! {block.span()=>
                 async move { #(#stmts)* }
             },
         };
+        let output = match &sig.output {
+            syn::ReturnType::Default => quote!(()),
+            syn::ReturnType::Type(_, ty) => quote!(#ty),
+        };
+        let finish = quote! {
+            move |#span_var: &#krate::__private::ActiveSpan, #out_ref: &#output| { #outcome }
+        };
+        if func.is_async_entry_point() {
+            // `#[tokio::main]` and the like need an `async fn`: the span then
+            // starts at the first poll, which for an entry point is at once.
+            return item(
+                func,
+                sig,
+                quote! {
+                    #(#inner_attrs)*
+                    #record_block
+                    #started.instrument(#future, #finish).await
+                },
+            );
+        }
+        let mut sig = sig.clone();
+        sig.asyncness = None;
         let ret_span = match &func.sig.output {
             syn::ReturnType::Default => sig.ident.span(),
             syn::ReturnType::Type(_, ty) => ty.span(),
@@ -207,27 +222,64 @@ pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
         sig.output = syn::parse_quote_spanned! {ret_span=>
             -> impl ::core::future::Future<Output = #output>
         };
-        return quote! {
-            #(#attrs)*
-            #vis #sig {
+        return item(
+            func,
+            &sig,
+            quote! {
                 #(#inner_attrs)*
                 #record_block
-                #started.instrument(
-                    #body,
-                    move |#span_var: &#krate::__private::ActiveSpan, #out_ref: &#output| { #outcome },
-                )
-            }
-        };
+                #started.instrument(#future, #finish)
+            },
+        );
     }
 
     let guard = mixed("__traced_guard");
     let out = mixed("__traced_out");
-    let body = match func.returns() {
+    let body = match returns {
+        Returns::Future { boxed } => {
+            let finish =
+                quote! { move |#span_var: &#krate::__private::ActiveSpan, #out_ref| { #outcome } };
+            // `impl Future` cannot be written as a closure's return type;
+            // the boxed type can, and pins the body's type to it.
+            let annotation = match (&sig.output, boxed) {
+                (syn::ReturnType::Type(_, ty), true) => quote!(-> #ty),
+                _ => TokenStream::new(),
+            };
+            let instrumented = quote! {
+                #started.instrument_returned(move || #annotation { #(#stmts)* }, #finish)
+            };
+            if boxed {
+                quote!(::std::boxed::Box::pin(#instrumented))
+            } else {
+                instrumented
+            }
+        }
         Returns::Unit | Returns::Never => quote! {
             let #guard = #started.enter();
             #(#stmts)*
         },
-        returns => {
+        _ if func.tracks_caller() => {
+            // A closure would report its own location to `Location::caller()`
+            // (`#[track_caller]` on closures is unstable), so the body stays
+            // inline. An `Err` leaving through `return` or `?` then ends the
+            // span without being recorded; the final expression's is.
+            let annotation = match returns {
+                Returns::Typed(ty) => quote!(: #ty),
+                _ => TokenStream::new(),
+            };
+            quote! {
+                let #guard = #started.enter();
+                let #out #annotation = { #(#stmts)* };
+                #[allow(unreachable_code)]
+                let #out_ref = &#out;
+                {
+                    let #span_var = #guard.span();
+                    #outcome
+                }
+                #out
+            }
+        }
+        _ => {
             let annotation = match returns {
                 Returns::Typed(ty) => quote!(-> #ty),
                 _ => TokenStream::new(),
@@ -247,13 +299,29 @@ pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
             }
         }
     };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
+    item(
+        func,
+        sig,
+        quote! {
             #(#inner_attrs)*
             #record_block
             #body
-        }
+        },
+    )
+}
+
+/// The function with a new body. The body's braces keep the span of the
+/// user's braces: with our call-site span the whole item would count as
+/// macro-generated, and rustc would stop reporting it as dead code.
+fn item(func: &Func, sig: &syn::Signature, body: TokenStream) -> TokenStream {
+    let Func {
+        attrs, vis, block, ..
+    } = func;
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
+    group.set_span(block.brace_token.span.join());
+    quote! {
+        #(#attrs)*
+        #vis #sig #group
     }
 }
 

@@ -9,6 +9,8 @@ use syn::{Attribute, Block, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Ty
 use crate::errors::Errors;
 
 /// What `#[traced]` was put on.
+// Built once per attribute and moved once: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Target {
     Fn(Func),
     Impl(syn::ItemImpl),
@@ -36,6 +38,9 @@ pub(crate) enum Returns<'a> {
     Never,
     /// A type mentioning `impl Trait`: cannot be written in a `let` or a closure.
     Opaque,
+    /// `impl Future<Output = ..>` or `Pin<Box<dyn Future<Output = ..>>>`:
+    /// the returned future carries the span.
+    Future { boxed: bool },
     /// Any other type.
     Typed(&'a Type),
 }
@@ -104,10 +109,31 @@ impl Func {
             ReturnType::Type(_, ty) => match &**ty {
                 Type::Tuple(t) if t.elems.is_empty() => Returns::Unit,
                 Type::Never(_) => Returns::Never,
+                ty if is_impl_future(ty) => Returns::Future { boxed: false },
+                ty if is_boxed_future(ty) => Returns::Future { boxed: true },
                 ty if mentions_impl(ty) => Returns::Opaque,
                 ty => Returns::Typed(ty),
             },
         }
+    }
+
+    /// Whether the function carries `#[track_caller]`.
+    pub fn tracks_caller(&self) -> bool {
+        self.attrs.iter().any(|a| a.path().is_ident("track_caller"))
+    }
+
+    /// Whether an attribute below ours runs the function as an async entry
+    /// point (`#[tokio::main]`, `#[tokio::test]`, ...), which needs the
+    /// function to stay an `async fn`.
+    pub fn is_async_entry_point(&self) -> bool {
+        self.attrs.iter().any(|a| {
+            let path = a.path();
+            path.segments.len() > 1
+                && path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "main" || s.ident == "test")
+        })
     }
 
     /// The span name unless `name = ".."` is given.
@@ -151,6 +177,46 @@ pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
         }
         _ => {}
     }
+}
+
+/// Whether one of `bounds` is `Future<..>` (by any path ending in `Future`).
+fn has_future_bound<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
+    bounds.any(|b| match b {
+        syn::TypeParamBound::Trait(t) => {
+            t.path.segments.last().is_some_and(|s| s.ident == "Future")
+        }
+        _ => false,
+    })
+}
+
+/// `impl Future<Output = T> + ..`.
+fn is_impl_future(ty: &Type) -> bool {
+    matches!(ty, Type::ImplTrait(t) if has_future_bound(t.bounds.iter()))
+}
+
+/// The single generic type argument of a path type whose last segment is `name`.
+fn generic_arg<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}
+
+/// `Pin<Box<dyn Future<Output = T> + ..>>`, the shape `#[async_trait]` produces.
+fn is_boxed_future(ty: &Type) -> bool {
+    generic_arg(ty, "Pin")
+        .and_then(|inner| generic_arg(inner, "Box"))
+        .is_some_and(
+            |inner| matches!(inner, Type::TraitObject(t) if has_future_bound(t.bounds.iter())),
+        )
 }
 
 fn mentions_impl(ty: &Type) -> bool {

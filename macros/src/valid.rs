@@ -55,7 +55,7 @@ pub(crate) fn validate(args: &Args, func: &Func, errors: &mut Errors) {
                     func.sig.ident
                 ),
             ),
-            Returns::Opaque | Returns::Typed(_) => {}
+            Returns::Opaque | Returns::Typed(_) | Returns::Future { .. } => {}
         }
     }
     if let Some(constness) = &func.sig.constness {

@@ -271,6 +271,39 @@ impl Started {
     }
 }
 
+impl Started {
+    /// For a function that returns a future: runs `make` (the function's
+    /// body, which builds the future) with the span current, then wraps the
+    /// future it returns like [`Started::instrument`], so the returned
+    /// future, not the constructor, carries the span.
+    #[inline]
+    pub fn instrument_returned<F, D>(
+        mut self,
+        make: impl FnOnce() -> F,
+        finish: D,
+    ) -> Instrumented<F, D>
+    where
+        F: Future,
+        D: FnOnce(&ActiveSpan, &F::Output),
+    {
+        self.finish_attributes();
+        let mut slot = Some(ActiveSpan::new(self.span, self.parent));
+        let future = {
+            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
+            // Ends the span if the constructor panics.
+            let unwinding = PollPanic(Some(&mut slot));
+            let future = make();
+            unwinding.disarm();
+            future
+        };
+        Instrumented {
+            future,
+            active: slot,
+            finish: Some(finish),
+        }
+    }
+}
+
 /// A started span in its context: what errors, return values and panics are
 /// recorded on.
 pub struct ActiveSpan {
@@ -438,6 +471,9 @@ impl Drop for PollPanic<'_> {
 }
 
 /// The span of a call, from an SDK tracer or from the global provider.
+// Not boxed: the span moves into a `Context` right after it starts, and a
+// box here would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
 enum AnySpan {
     Sdk(SdkSpan),
     Global(BoxedSpan),

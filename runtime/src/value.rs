@@ -211,8 +211,10 @@ impl<T: Debug + ?Sized> Recordable for T {
 }
 
 /// Chosen for values that implement [`IntoAttr`].
+#[derive(Clone, Copy)]
 pub struct AsNative;
 /// Chosen for every other value; requires [`Recordable`].
+#[derive(Clone, Copy)]
 pub struct AsDebug;
 
 /// Highest-priority dispatch: the value converts natively.
