@@ -151,13 +151,17 @@ pub use traced_macros::traced;
 /// ```
 pub use traced_macros::untraced;
 
+pub use traced_runtime::{attributes, event};
+
 pub use traced_runtime::{
-    ArrayElem, CANCELLED_EVENT, IntoAttr, IntoLink, IntoParent, REDACTED, Recordable,
-    set_tracer_provider,
+    ArrayElem, CANCELLED_EVENT, Headers, IntoAttr, IntoLink, IntoParent, REDACTED, Recordable,
+    extract, inject, inject_context, set_tracer_provider,
 };
 
 #[cfg(feature = "testing")]
 pub use traced_runtime::testing;
+
+pub use traced_runtime::http;
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]

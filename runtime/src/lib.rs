@@ -2,6 +2,9 @@
 //! everything public here; this crate's own API is not meant to be used
 //! directly.
 
+mod carrier;
+mod event;
+pub mod http;
 mod parent;
 mod provider;
 mod record;
@@ -11,6 +14,7 @@ mod value;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use carrier::{Headers, extract, inject, inject_context};
 pub use parent::{IntoLink, IntoParent};
 pub use provider::set_tracer_provider;
 pub use record::CANCELLED_EVENT;
@@ -20,6 +24,7 @@ pub use value::{ArrayElem, IntoAttr, Recordable};
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::event::{Attributes, add_event, recording_context, set_attributes};
     pub use crate::parent::{link, links, parent};
     pub use crate::site::{
         ActiveSpan, CallSite, Instrumented, Meta, Started, SyncGuard, or_unknown,

@@ -8,11 +8,13 @@ use opentelemetry::trace::{Link, SpanContext, TraceContextExt as _};
 
 /// A value that can be the explicit parent of a span: `parent = expr`.
 ///
-/// Implemented for [`Context`] and [`SpanContext`], references to them, and
-/// `Option`s of those (`None`: the current context).
+/// Implemented for [`Context`] and [`SpanContext`], for incoming headers
+/// ([`http::HeaderMap`], `HashMap<String, String>`: the remote trace is
+/// continued, or a new one started when they carry none), references to
+/// them, and `Option`s of those (`None`: the current context).
 #[diagnostic::on_unimplemented(
     message = "`#[traced(parent = ..)]` cannot use a `{Self}` as the parent of a span",
-    label = "expected a `Context` or a `SpanContext`",
+    label = "expected a `Context`, a `SpanContext` or incoming headers",
     note = "pass the `Context` (e.g. one extracted from incoming headers) or the parent's `SpanContext`"
 )]
 pub trait IntoParent {
@@ -28,6 +30,16 @@ impl IntoParent for Context {
 impl IntoParent for SpanContext {
     fn to_parent(&self) -> Option<Context> {
         Some(Context::new().with_remote_span_context(self.clone()))
+    }
+}
+impl IntoParent for http::HeaderMap {
+    fn to_parent(&self) -> Option<Context> {
+        Some(crate::carrier::extract(self))
+    }
+}
+impl<S: std::hash::BuildHasher> IntoParent for std::collections::HashMap<String, String, S> {
+    fn to_parent(&self) -> Option<Context> {
+        Some(crate::carrier::extract(self))
     }
 }
 impl<T: IntoParent + ?Sized> IntoParent for &T {

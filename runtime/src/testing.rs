@@ -226,3 +226,14 @@ pub fn show(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// Installs the default propagators (W3C `tracecontext` and `baggage`) as
+/// `init` does, for tests that inject or extract headers without `init`.
+pub fn install_propagators() {
+    use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+    let list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = vec![
+        Box::new(opentelemetry_sdk::propagation::TraceContextPropagator::new()),
+        Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
+    ];
+    opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(list));
+}

@@ -1,0 +1,98 @@
+//! Adding events and attributes to the current span from inside a function.
+
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::{Context, KeyValue};
+
+/// Adds an event to the current span, with typed attributes converted like
+/// `#[traced]` parameters. Nothing is evaluated when the current span does
+/// not record.
+///
+/// ```
+/// # use traced_runtime as traced;
+/// # let id = 7_u64;
+/// traced::event!("record inserted", task.id = id, db.table = "tasks");
+/// ```
+#[macro_export]
+macro_rules! event {
+    ($name:expr $(, $($key:tt).+ = $value:expr)* $(,)?) => {{
+        if let ::core::option::Option::Some(__traced_cx) = $crate::__private::recording_context() {
+            let mut __traced_attrs = $crate::__private::Attributes::new();
+            $( $crate::__traced_attr!(__traced_attrs, $($key).+ = $value); )*
+            $crate::__private::add_event(&__traced_cx, $name, __traced_attrs);
+        }
+    }};
+}
+
+/// Sets attributes on the current span, converted like `#[traced]`
+/// parameters. Nothing is evaluated when the current span does not record.
+///
+/// ```
+/// # use traced_runtime as traced;
+/// # let rows = 3_usize;
+/// traced::attributes!(db.response.returned_rows = rows, db.system.name = "sqlite");
+/// ```
+#[macro_export]
+macro_rules! attributes {
+    ($($($key:tt).+ = $value:expr),* $(,)?) => {{
+        if let ::core::option::Option::Some(__traced_cx) = $crate::__private::recording_context() {
+            let mut __traced_attrs = $crate::__private::Attributes::new();
+            $( $crate::__traced_attr!(__traced_attrs, $($key).+ = $value); )*
+            $crate::__private::set_attributes(&__traced_cx, __traced_attrs);
+        }
+    }};
+}
+
+/// One `key = value` of `event!` and `attributes!`. Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __traced_attr {
+    ($attrs:ident, $key:literal = $value:expr) => {
+        $crate::__traced_attr!(@push $attrs, $key, $value)
+    };
+    ($attrs:ident, $($key:ident).+ = $value:expr) => {
+        $crate::__traced_attr!(@push $attrs, ::core::stringify!($($key).+), $value)
+    };
+    (@push $attrs:ident, $key:expr, $value:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::kind::*;
+        let __traced_value = &($value);
+        $attrs.push($key, (&$crate::__private::Tag(__traced_value)).traced_kind().to_value(__traced_value));
+    }};
+}
+
+/// Attributes collected by `event!` and `attributes!`.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Attributes(Vec<KeyValue>);
+
+impl Attributes {
+    /// No attributes yet.
+    pub fn new() -> Self {
+        Attributes(Vec::new())
+    }
+
+    /// Adds one; `None` adds nothing.
+    pub fn push(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
+        if let Some(value) = value {
+            self.0.push(KeyValue::new(key, value));
+        }
+    }
+}
+
+/// The current context, when its span records.
+#[doc(hidden)]
+pub fn recording_context() -> Option<Context> {
+    Context::map_current(|cx| cx.span().is_recording().then(|| cx.clone()))
+}
+
+/// Adds the event. Not public API.
+#[doc(hidden)]
+pub fn add_event(cx: &Context, name: &'static str, attributes: Attributes) {
+    cx.span().add_event(name, attributes.0);
+}
+
+/// Sets the attributes. Not public API.
+#[doc(hidden)]
+pub fn set_attributes(cx: &Context, attributes: Attributes) {
+    cx.span().set_attributes(attributes.0);
+}

@@ -1,0 +1,140 @@
+//! `event!` and `attributes!` on the current span, and headers carriers.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use opentelemetry::trace::TraceContextExt as _;
+use opentelemetry::{Array, Value};
+use traced::testing::capture;
+use traced::traced;
+
+static EVALUATED: AtomicUsize = AtomicUsize::new(0);
+
+fn counted(v: u64) -> u64 {
+    EVALUATED.fetch_add(1, Ordering::SeqCst);
+    v
+}
+
+#[traced]
+fn create_task(title: &str) -> u64 {
+    let id = 42_u64;
+    traced::event!(
+        "record inserted",
+        task.id = id,
+        task.title = title,
+        "db.table" = "tasks",
+        tags = vec!["a", "b"]
+    );
+    traced::attributes!(
+        db.response.returned_rows = 1_usize,
+        db.system.name = "sqlite"
+    );
+    id
+}
+
+#[test]
+fn events_and_attributes_on_the_current_span() {
+    let spans = capture(|| {
+        create_task("write docs");
+    });
+    let span = spans.one("create_task");
+    assert_eq!(span.events.len(), 1);
+    let event = &span.events[0];
+    assert_eq!(event.name, "record inserted");
+    let get = |k: &str| {
+        event
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == k)
+            .map(|kv| kv.value.clone())
+    };
+    assert_eq!(get("task.id"), Some(Value::I64(42)));
+    assert_eq!(get("task.title"), Some(Value::String("write docs".into())));
+    assert_eq!(get("db.table"), Some(Value::String("tasks".into())));
+    assert_eq!(
+        get("tags"),
+        Some(Value::Array(Array::String(vec!["a".into(), "b".into()])))
+    );
+    assert_eq!(
+        attr(span, "db.response.returned_rows"),
+        Some(&Value::I64(1))
+    );
+    assert_eq!(
+        attr(span, "db.system.name"),
+        Some(&Value::String("sqlite".into()))
+    );
+}
+
+#[test]
+fn nothing_is_evaluated_without_a_recording_span() {
+    EVALUATED.store(0, Ordering::SeqCst);
+    // No span is current here.
+    traced::event!("nobody listens", value = counted(1));
+    traced::attributes!(value = counted(2));
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), 0);
+}
+
+#[traced(kind = server, parent = headers)]
+fn handle(headers: &HashMap<String, String>) -> String {
+    let mut outgoing = HashMap::new();
+    traced::inject(&mut outgoing);
+    outgoing.get("traceparent").cloned().unwrap_or_default()
+}
+
+#[test]
+fn parent_from_incoming_headers_and_inject() {
+    traced::testing::install_propagators();
+    let incoming: HashMap<String, String> = [(
+        "TraceParent".to_owned(),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+    )]
+    .into();
+    let mut outgoing = String::new();
+    let spans = capture(|| outgoing = handle(&incoming));
+    let span = spans.one("handle");
+    assert_eq!(
+        span.span_context.trace_id().to_string(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    assert_eq!(span.parent_span_id.to_string(), "00f067aa0ba902b7");
+    assert!(span.parent_span_is_remote);
+    // What the handler sends on names its own span as the parent.
+    assert_eq!(
+        outgoing,
+        format!(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-{}-01",
+            span.span_context.span_id()
+        )
+    );
+
+    // No or broken headers: a new trace, no parent.
+    let broken: HashMap<String, String> =
+        [("traceparent".to_owned(), "00-garbage".to_owned())].into();
+    let spans = capture(|| {
+        handle(&broken);
+    });
+    let span = spans.one("handle");
+    assert!(!span.parent_span_id.to_string().is_empty());
+    assert_eq!(span.parent_span_id, opentelemetry::trace::SpanId::INVALID);
+    assert_ne!(
+        span.span_context.trace_id().to_string(),
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+}
+
+#[test]
+fn header_map_carrier_sees_every_value() {
+    use traced::Headers as _;
+    let mut map = http::HeaderMap::new();
+    map.append("tracestate", "a=1".parse().unwrap());
+    map.append("tracestate", "b=2".parse().unwrap());
+    assert_eq!(map.header_values("TraceState"), vec!["a=1", "b=2"]);
+    map.set_header("traceparent", "x".to_owned());
+    map.set_header("traceparent", "y".to_owned());
+    assert_eq!(map.header_values("traceparent"), vec!["y"]);
+    let cx = traced::extract(&map);
+    assert!(!cx.span().span_context().is_valid());
+}
