@@ -43,7 +43,9 @@ fn c(divisor: i64) -> Result<i64, MathError> {
 
 #[traced(ret)]
 fn d(dividend: i64, divisor: i64) -> Result<i64, MathError> {
-    dividend.checked_div(divisor).ok_or(MathError::DivisionByZero { dividend })
+    dividend
+        .checked_div(divisor)
+        .ok_or(MathError::DivisionByZero { dividend })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,0 +1,137 @@
+//! The talk's login flow as two services: a `gateway` (the web server) that
+//! forwards `POST /login` to an `app`, which validates the payload (422 on a
+//! bad body) and checks the credentials in a SQLite database it creates and
+//! seeds on start (400 on wrong credentials, 200 with a token otherwise).
+//!
+//! ```text
+//! cargo run --example login                 # both services + three sample requests
+//! cargo run --example login -- app --port 8081
+//! cargo run --example login -- gateway --port 8080 --app http://127.0.0.1:8081
+//! ```
+//!
+//! Traces go to the console unless `OTEL_TRACES_EXPORTER` or an OTLP
+//! endpoint is set. The password never appears in a span.
+
+mod app;
+mod gateway;
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn port(args: &[String]) -> Result<u16, BoxError> {
+    Ok(arg(args, "--port").as_deref().unwrap_or("0").parse()?)
+}
+
+/// Binds, prints `listening on <addr>` (tests read it), and serves.
+async fn serve(router: axum::Router, port: u16) -> Result<(), BoxError> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Runtime::new()?;
+    match args.first().map(String::as_str) {
+        Some("app") => {
+            let _telemetry = telemetry("app")?;
+            runtime.block_on(serve(app::router(app::Db::open_seeded()?), port(&args)?))
+        }
+        Some("gateway") => {
+            let _telemetry = telemetry("gateway")?;
+            let app_url = arg(&args, "--app").ok_or("gateway needs --app <url>")?;
+            runtime.block_on(serve(gateway::router(app_url), port(&args)?))
+        }
+        None => runtime.block_on(demo()),
+        Some(other) => Err(format!("unknown command {other:?}; use `app`, `gateway` or nothing").into()),
+    }
+}
+
+fn telemetry(service: &str) -> Result<traced::Telemetry, traced::InitError> {
+    traced::builder()
+        .service_name(service)
+        .fallback_exporter(traced::Exporter::Console)
+        .init()
+}
+
+/// Starts both services as child processes, sends a valid login, a bad
+/// body and wrong credentials through the gateway, and stops them.
+async fn demo() -> Result<(), BoxError> {
+    let exe = std::env::current_exe()?;
+    let (mut app, app_addr) = spawn(&exe, &["app"]).await?;
+    let app_url = format!("http://{app_addr}");
+    let (mut gateway, gateway_addr) = spawn(&exe, &["gateway", "--app", &app_url]).await?;
+    let client = reqwest::Client::new();
+    let url = format!("http://{gateway_addr}/login");
+    for (what, body) in [
+        ("valid login", r#"{"user": "ana", "password": "s3cret"}"#),
+        ("bad body", r#"{"user": ""}"#),
+        ("wrong password", r#"{"user": "ana", "password": "guess"}"#),
+    ] {
+        let response = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        println!("{what}: {} {}", response.status(), response.text().await?);
+    }
+    // Let the services print their traces, then stop them.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for child in [&mut gateway, &mut app] {
+        stop(child).await;
+    }
+    Ok(())
+}
+
+async fn spawn(exe: &std::path::Path, args: &[&str]) -> Result<(tokio::process::Child, String), BoxError> {
+    use tokio::io::AsyncBufReadExt as _;
+    let mut child = tokio::process::Command::new(exe)
+        .args(args)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                return Ok::<_, std::io::Error>(Some(addr.to_owned()));
+            }
+            println!("{line}");
+        }
+        Ok(None)
+    })
+    .await??
+    .ok_or("the service exited before listening")?;
+    // Keep echoing what the service prints (its console traces).
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            println!("{line}");
+        }
+    });
+    Ok((child, addr))
+}
+
+/// Asks the service to stop like Ctrl-C would, so it flushes its spans.
+async fn stop(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        // SIGINT through the `kill` command: no `unsafe` libc call needed.
+        let _ = tokio::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+    }
+    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+        let _ = child.kill().await;
+    }
+}

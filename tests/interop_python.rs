@@ -1,0 +1,165 @@
+//! Interoperability with the official OpenTelemetry Python SDK over real
+//! HTTP between processes: a Python client's trace is continued by our
+//! server, and our client's trace by a Python server.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::post;
+use opentelemetry::trace::SpanKind;
+use traced::http::client::SendTraced as _;
+use traced::http::server::TracedLayer;
+use traced::testing::capture_future;
+
+/// The virtualenv's Python with the OpenTelemetry SDK, installed on demand.
+fn python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(install).clone()
+}
+
+fn install() -> PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("bash")
+        .arg(format!("{root}/scripts/install-python-peer.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/install-python-peer.sh");
+    assert!(
+        out.status.success(),
+        "installing the Python OpenTelemetry SDK failed; see above"
+    );
+    PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim())
+}
+
+fn peer() -> String {
+    format!("{}/tests/python/peer.py", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn json(line: &str) -> serde_json::Value {
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("peer printed {line:?}: {e}"))
+}
+
+#[test]
+fn python_client_trace_is_continued_by_our_server() {
+    traced::testing::install_propagators();
+    let python = python();
+    let rt = runtime();
+    for unsampled in [false, true] {
+        let (printed, spans) = capture_future(|f| rt.block_on(f), async {
+            let app = Router::new()
+                .route("/login", post(|| async { "ok" }))
+                .route_layer(TracedLayer::new());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let url = format!("http://{}/login", listener.local_addr().expect("addr"));
+            tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+            let mut command = tokio::process::Command::new(&python);
+            command.arg(peer()).arg("client").arg(&url);
+            if unsampled {
+                command.arg("--unsampled");
+            }
+            let out = tokio::time::timeout(Duration::from_secs(30), command.output())
+                .await
+                .expect("the Python client finished in time")
+                .expect("run the Python client");
+            assert!(
+                out.status.success(),
+                "Python client failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            String::from_utf8(out.stdout).expect("utf-8")
+        });
+        let python_span = json(printed.trim());
+        assert_eq!(python_span["status"], 200);
+        if unsampled {
+            // Parent-based sampling: the caller's "not sampled" is respected.
+            assert_eq!(python_span["sampled"], false);
+            assert!(
+                spans.named("POST /login").is_empty(),
+                "unsampled trace was recorded"
+            );
+            continue;
+        }
+        let server = spans.one("POST /login");
+        assert_eq!(server.span_kind, SpanKind::Server);
+        assert_eq!(
+            server.span_context.trace_id().to_string(),
+            python_span["trace_id"].as_str().unwrap()
+        );
+        assert_eq!(
+            server.parent_span_id.to_string(),
+            python_span["span_id"].as_str().unwrap()
+        );
+        assert!(server.span_context.is_sampled());
+    }
+}
+
+#[test]
+fn our_client_trace_is_continued_by_a_python_server() {
+    traced::testing::install_propagators();
+    let python = python();
+    let mut server = std::process::Command::new(&python)
+        .arg(peer())
+        .arg("server")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the Python server");
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("the server prints its address")
+        .to_owned();
+
+    let rt = runtime();
+    let (answer, spans) = capture_future(|f| rt.block_on(f), async {
+        #[traced::traced]
+        async fn call(url: String) -> serde_json::Value {
+            let response = reqwest::Client::new()
+                .get(url)
+                .send_traced()
+                .await
+                .expect("request");
+            serde_json::from_str(&response.text().await.expect("body")).expect("json")
+        }
+        call(format!("http://{addr}/hello")).await
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let client = spans
+        .all()
+        .iter()
+        .find(|s| s.span_kind == SpanKind::Client)
+        .expect("our client span");
+    assert_eq!(
+        answer["trace_id"].as_str(),
+        Some(client.span_context.trace_id().to_string().as_str())
+    );
+    assert_eq!(
+        answer["parent_span_id"].as_str(),
+        Some(client.span_context.span_id().to_string().as_str())
+    );
+    assert_eq!(answer["sampled"], true);
+    let traceparent = answer["received_traceparent"]
+        .as_str()
+        .expect("traceparent sent");
+    assert_eq!(traceparent.len(), 55);
+}
