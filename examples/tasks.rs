@@ -40,10 +40,20 @@ fn insert(db: &Db, title: &str) -> Result<i64, rusqlite::Error> {
 }
 
 #[traced(skip(db), attributes(task.title = task.title.as_str()))]
-async fn create_task(State(db): State<Db>, Json(task): Json<NewTask>) -> Result<(StatusCode, Json<Task>), (StatusCode, String)> {
-    let id = insert(&db, &task.title).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+async fn create_task(
+    State(db): State<Db>,
+    Json(task): Json<NewTask>,
+) -> Result<(StatusCode, Json<Task>), (StatusCode, String)> {
+    let id =
+        insert(&db, &task.title).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     traced::event!("record inserted", task.id = id);
-    Ok((StatusCode::CREATED, Json(Task { id, title: task.title })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Task {
+            id,
+            title: task.title,
+        }),
+    ))
 }
 
 fn router() -> Result<Router, rusqlite::Error> {
@@ -81,7 +91,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .json(&serde_json::json!({ "title": title }))
             .send()
             .await?;
-        println!("POST /tasks {title:?}: {} {}", response.status(), response.text().await?);
+        println!(
+            "POST /tasks {title:?}: {} {}",
+            response.status(),
+            response.text().await?
+        );
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     Ok(())

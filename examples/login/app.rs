@@ -2,11 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use serde::Deserialize;
 use traced::traced;
 
@@ -61,7 +61,10 @@ impl Db {
              attributes(db.system.name = "sqlite", db.operation.name = "SELECT",
                         db.collection.name = "users", db.query.text = SELECT_USER))]
     fn password_hash(&self, user: &str) -> Result<Option<String>, rusqlite::Error> {
-        let conn = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let conn = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut statement = conn.prepare_cached(SELECT_USER)?;
         let mut rows = statement.query([user])?;
         rows.next()?.map(|row| row.get(0)).transpose()
@@ -77,8 +80,14 @@ pub struct Credentials {
 
 #[traced]
 fn validate(form: LoginForm) -> Result<Credentials, LoginError> {
-    let user = form.user.filter(|u| !u.is_empty()).ok_or(LoginError::Invalid("`user` is missing"))?;
-    let password = form.password.filter(|p| !p.is_empty()).ok_or(LoginError::Invalid("`password` is missing"))?;
+    let user = form
+        .user
+        .filter(|u| !u.is_empty())
+        .ok_or(LoginError::Invalid("`user` is missing"))?;
+    let password = form
+        .password
+        .filter(|p| !p.is_empty())
+        .ok_or(LoginError::Invalid("`password` is missing"))?;
     Ok(Credentials { user, password })
 }
 
@@ -93,7 +102,8 @@ fn check_credentials(db: &Db, credentials: &Credentials) -> Result<String, Login
 
 #[traced(skip_all)]
 async fn login(State(db): State<Db>, body: axum::body::Bytes) -> Result<String, LoginError> {
-    let form: LoginForm = serde_json::from_slice(&body).map_err(|_| LoginError::Invalid("not a JSON object"))?;
+    let form: LoginForm =
+        serde_json::from_slice(&body).map_err(|_| LoginError::Invalid("not a JSON object"))?;
     let credentials = validate(form)?;
     check_credentials(&db, &credentials)
 }
@@ -104,4 +114,3 @@ pub fn router(db: Db) -> Router {
         .route_layer(traced::http::server::TracedLayer::new())
         .with_state(db)
 }
-

@@ -1,14 +1,18 @@
 //! The web server: forwards `POST /login` to the app.
 
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use axum::Router;
 use traced::http::client::SendTraced as _;
 use traced::traced;
 
 #[traced(skip_all)]
-async fn forward(State(app): State<String>, headers: HeaderMap, body: axum::body::Bytes) -> (StatusCode, String) {
+async fn forward(
+    State(app): State<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (StatusCode, String) {
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -22,10 +26,14 @@ async fn forward(State(app): State<String>, headers: HeaderMap, body: axum::body
         .await;
     match sent {
         Ok(response) => {
-            let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let status =
+                StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
             (status, response.text().await.unwrap_or_default())
         }
-        Err(err) => (StatusCode::BAD_GATEWAY, format!("the app is unreachable: {err}")),
+        Err(err) => (
+            StatusCode::BAD_GATEWAY,
+            format!("the app is unreachable: {err}"),
+        ),
     }
 }
 

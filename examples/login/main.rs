@@ -22,7 +22,10 @@ use std::time::Duration;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 fn port(args: &[String]) -> Result<u16, BoxError> {
@@ -55,7 +58,9 @@ fn main() -> Result<(), BoxError> {
             runtime.block_on(serve(gateway::router(app_url), port(&args)?))
         }
         None => runtime.block_on(demo()),
-        Some(other) => Err(format!("unknown command {other:?}; use `app`, `gateway` or nothing").into()),
+        Some(other) => {
+            Err(format!("unknown command {other:?}; use `app`, `gateway` or nothing").into())
+        }
     }
 }
 
@@ -96,7 +101,10 @@ async fn demo() -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn spawn(exe: &std::path::Path, args: &[&str]) -> Result<(tokio::process::Child, String), BoxError> {
+async fn spawn(
+    exe: &std::path::Path,
+    args: &[&str],
+) -> Result<(tokio::process::Child, String), BoxError> {
     use tokio::io::AsyncBufReadExt as _;
     let mut child = tokio::process::Command::new(exe)
         .args(args)
@@ -129,9 +137,15 @@ async fn spawn(exe: &std::path::Path, args: &[&str]) -> Result<(tokio::process::
 async fn stop(child: &mut tokio::process::Child) {
     if let Some(pid) = child.id() {
         // SIGINT through the `kill` command: no `unsafe` libc call needed.
-        let _ = tokio::process::Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
+        let _ = tokio::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await;
     }
-    if tokio::time::timeout(Duration::from_secs(10), child.wait()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
         let _ = child.kill().await;
     }
 }

@@ -93,12 +93,7 @@ impl CallSite {
             Some((_, Resolved::Disabled)) => AnySpan::None,
         };
         drop(resolved);
-        Started {
-            site: self,
-            span,
-            attributes: Vec::new(),
-            parent,
-        }
+        Started::new(self, span, parent)
     }
 
     /// The cache, brought up to date with the installed provider.
@@ -164,12 +159,7 @@ impl CallSite {
             }
             Resolved::Disabled => AnySpan::None,
         };
-        Started {
-            site: self,
-            span,
-            attributes: Vec::new(),
-            parent: None,
-        }
+        Started::new(self, span, None)
     }
 
     #[inline]
@@ -181,15 +171,36 @@ impl CallSite {
 
 /// The span of one call, before it becomes current.
 pub struct Started {
-    site: &'static CallSite,
     span: AnySpan,
-    attributes: Vec<KeyValue>,
     /// The explicit parent, if one was given: the span's context is built
     /// on it instead of on the current context.
     parent: Option<Context>,
 }
 
 impl Started {
+    /// The span, with the code attributes set first when it records.
+    #[inline]
+    fn new(site: &'static CallSite, mut span: AnySpan, parent: Option<Context>) -> Started {
+        if span.is_recording() {
+            let meta = &site.meta;
+            span.set_attributes([
+                KeyValue::new(
+                    Key::from_static_str("code.function.name"),
+                    Value::String(StringValue::from(meta.function)),
+                ),
+                KeyValue::new(
+                    Key::from_static_str("code.file.path"),
+                    Value::String(StringValue::from(meta.file)),
+                ),
+                KeyValue::new(
+                    Key::from_static_str("code.line.number"),
+                    Value::I64(i64::from(meta.line)),
+                ),
+            ]);
+        }
+        Started { span, parent }
+    }
+
     /// Whether the span records: when `false`, generated code evaluates no
     /// argument and no attribute expression.
     #[inline]
@@ -198,14 +209,13 @@ impl Started {
     }
 
     /// Records one attribute; `None` records nothing.
+    ///
+    /// Goes straight into the span: no intermediate buffer to allocate.
     #[inline]
     pub fn attr(&mut self, key: &'static str, value: Option<Value>) {
         if let Some(value) = value {
-            if self.attributes.is_empty() {
-                self.attributes.reserve(8);
-            }
-            self.attributes
-                .push(KeyValue::new(Key::from_static_str(key), value));
+            self.span
+                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
         }
     }
 
@@ -215,34 +225,10 @@ impl Started {
         self.attr(key, Some(Value::String(StringValue::from(REDACTED))));
     }
 
-    fn finish_attributes(&mut self) {
-        if !self.span.is_recording() {
-            return;
-        }
-        let meta = &self.site.meta;
-        let code = [
-            KeyValue::new(
-                Key::from_static_str("code.function.name"),
-                Value::String(StringValue::from(meta.function)),
-            ),
-            KeyValue::new(
-                Key::from_static_str("code.file.path"),
-                Value::String(StringValue::from(meta.file)),
-            ),
-            KeyValue::new(
-                Key::from_static_str("code.line.number"),
-                Value::I64(i64::from(meta.line)),
-            ),
-        ];
-        self.span
-            .set_attributes(code.into_iter().chain(self.attributes.drain(..)));
-    }
-
     /// Makes the span current for a synchronous body; dropping the guard
     /// ends the span (recording a panic if one is unwinding through it).
     #[inline]
-    pub fn enter(mut self) -> SyncGuard {
-        self.finish_attributes();
+    pub fn enter(self) -> SyncGuard {
         let active = ActiveSpan::new(self.span, self.parent);
         let attached = active.cx.clone().attach();
         SyncGuard {
@@ -257,12 +243,11 @@ impl Started {
     /// `finish` runs once with the output, before the span ends; generated
     /// code uses it to record errors and return values.
     #[inline]
-    pub fn instrument<F, D>(mut self, future: F, finish: D) -> Instrumented<F, D>
+    pub fn instrument<F, D>(self, future: F, finish: D) -> Instrumented<F, D>
     where
         F: Future,
         D: FnOnce(&ActiveSpan, &F::Output),
     {
-        self.finish_attributes();
         Instrumented {
             future,
             active: Some(ActiveSpan::new(self.span, self.parent)),
@@ -278,7 +263,7 @@ impl Started {
     /// future, not the constructor, carries the span.
     #[inline]
     pub fn instrument_returned<F, D>(
-        mut self,
+        self,
         make: impl FnOnce() -> F,
         finish: D,
     ) -> Instrumented<F, D>
@@ -286,7 +271,6 @@ impl Started {
         F: Future,
         D: FnOnce(&ActiveSpan, &F::Output),
     {
-        self.finish_attributes();
         let mut slot = Some(ActiveSpan::new(self.span, self.parent));
         let future = {
             let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
@@ -488,6 +472,15 @@ impl AnySpan {
             AnySpan::Sdk(span) => span.is_recording(),
             AnySpan::Global(span) => span.is_recording(),
             AnySpan::None => false,
+        }
+    }
+
+    #[inline]
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        match self {
+            AnySpan::Sdk(span) => span.set_attribute(attribute),
+            AnySpan::Global(span) => span.set_attribute(attribute),
+            AnySpan::None => {}
         }
     }
 
