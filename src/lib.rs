@@ -154,6 +154,11 @@ pub use traced_macros::untraced;
 pub use traced_runtime::{attributes, event};
 
 pub use traced_runtime::{
+    Builder, ConsoleExporter, Exporter, InitError, OtlpProtocol, TRACE_FLAG_RANDOM, Telemetry,
+    TraceContext, builder, dropped_spans, init,
+};
+
+pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, Headers, IntoAttr, IntoLink, IntoParent, REDACTED, Recordable,
     extract, inject, inject_context, set_tracer_provider,
 };

@@ -5,7 +5,10 @@
 //! `Authorization`, `Cookie` and the like stay out of spans.
 // Without the `axum` and `reqwest` features only the shared helpers are
 // compiled, and nothing uses them.
-#![cfg_attr(not(any(feature = "axum", feature = "reqwest")), allow(dead_code, unused_imports))]
+#![cfg_attr(
+    not(any(feature = "axum", feature = "reqwest")),
+    allow(dead_code, unused_imports)
+)]
 
 use std::borrow::Cow;
 use std::future::Future;

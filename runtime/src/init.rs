@@ -25,9 +25,9 @@ use opentelemetry_sdk::trace::{
 };
 
 use crate::console::ConsoleExporter;
-use crate::limit::TruncateValues;
-use crate::propagate::TraceContext;
+use crate::limit::{Reported, TruncateValues};
 use crate::provider::{self, Installed};
+use crate::w3c::{RandomRoots, TraceContext};
 
 /// `true` turns tracing off; propagators are still installed.
 pub const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
@@ -103,7 +103,10 @@ pub const SAMPLER_RATIO_DEFAULT: f64 = 1.0;
 
 /// A configuration value that is not valid: which variable (or builder
 /// call), the value, and what is accepted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows the same sentence as `Display`, so that a `main` returning
+/// `Result<(), InitError>` prints something a person can act on.
+#[derive(Clone, PartialEq, Eq)]
 pub struct InitError {
     variable: String,
     value: String,
@@ -143,6 +146,12 @@ impl fmt::Display for InitError {
             "{} has the invalid value {:?}; expected {}",
             self.variable, self.value, self.expected
         )
+    }
+}
+
+impl fmt::Debug for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -334,7 +343,7 @@ impl Config {
             }
         };
 
-        let otlp = otlp_config(lookup)?;
+        let mut otlp = otlp_config(lookup)?;
         let sampler = match &code.sampler {
             Some(sampler) => sampler.clone(),
             None => sampler(lookup)?,
@@ -346,6 +355,12 @@ impl Config {
             max_queue_size: positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE)?,
             max_export_batch_size: positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE)?,
         };
+        // The SDK's batch processor (a plain thread) has no export timeout of
+        // its own: the exporter's timeout bounds each export, so the
+        // shorter of the two applies.
+        if let Some(limit) = batch.export_timeout {
+            otlp.timeout = otlp.timeout.min(limit);
+        }
         if let (Some(batch_size), Some(queue)) = (batch.max_export_batch_size, batch.max_queue_size)
         {
             if batch_size > queue {
@@ -854,6 +869,7 @@ impl Telemetry {
         let mut builder = SdkTracerProvider::builder()
             .with_resource(resource)
             .with_sampler(config.sampler.clone())
+            .with_id_generator(RandomRoots::default())
             .with_span_limits(config.limits);
         let mut runtime = None;
         for exporter in &config.exporters {
@@ -864,6 +880,7 @@ impl Telemetry {
                 Exporter::Otlp => {
                     let (exporter, rt) = build_otlp(&config.otlp)?;
                     runtime = runtime.or(rt);
+                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone());
                     builder = add_processor(builder, &config, exporter);
                 }
             }
@@ -933,9 +950,6 @@ where
     let b = &config.batch;
     if let Some(v) = b.schedule_delay {
         batch = batch.with_scheduled_delay(v);
-    }
-    if let Some(v) = b.export_timeout {
-        batch = batch.with_max_export_timeout(v);
     }
     if let Some(v) = b.max_queue_size {
         batch = batch.with_max_queue_size(v);

@@ -3,23 +3,31 @@
 //! directly.
 
 mod carrier;
+mod console;
 mod event;
 pub mod http;
+mod init;
+mod limit;
 mod parent;
 mod provider;
 mod record;
 mod site;
 mod value;
+mod w3c;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use carrier::{Headers, extract, inject, inject_context};
+pub use console::ConsoleExporter;
+pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use limit::dropped_spans;
 pub use parent::{IntoLink, IntoParent};
 pub use provider::set_tracer_provider;
 pub use record::CANCELLED_EVENT;
 pub use site::REDACTED;
 pub use value::{ArrayElem, IntoAttr, Recordable};
+pub use w3c::{TRACE_FLAG_RANDOM, TraceContext};
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]

@@ -23,7 +23,6 @@ pub(crate) enum Installed {
     /// Spans go to this provider.
     Sdk(SdkTracerProvider),
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
-    #[allow(dead_code)] // set by `init`, which lands with the exporters
     Disabled,
 }
 

@@ -44,6 +44,7 @@ impl Capture {
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
+            .with_id_generator(crate::w3c::RandomRoots::default())
             .with_simple_exporter(exporter.clone())
             .build();
         opentelemetry::global::set_tracer_provider(provider.clone());
@@ -232,7 +233,7 @@ pub fn show(value: &Value) -> String {
 pub fn install_propagators() {
     use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
     let list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = vec![
-        Box::new(opentelemetry_sdk::propagation::TraceContextPropagator::new()),
+        Box::new(crate::w3c::TraceContext::default()),
         Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
     ];
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(list));
