@@ -1,0 +1,323 @@
+//! End to end through a real OpenTelemetry collector on loopback: the
+//! example programs export over OTLP (gRPC and HTTP/protobuf), and the
+//! collector's log says what it received.
+
+#[path = "support/collector.rs"]
+mod collector;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use collector::{Collector, ReceivedSpan, Typed};
+
+/// An example program built by `cargo test` (examples are built with the tests).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run the suite with `cargo test --workspace`, which builds the examples",
+        path.display()
+    );
+    path
+}
+
+fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(example(name));
+    command.args(args);
+    for key in std::env::vars()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("OTEL_"))
+    {
+        command.env_remove(key);
+    }
+    command.envs(env.iter().copied());
+    command.output().expect("run the example")
+}
+
+fn by_name<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
+    spans.iter().filter(|s| s.name == name).collect()
+}
+
+fn attr<'a>(span: &'a ReceivedSpan, key: &str) -> Option<&'a Typed> {
+    span.attributes
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+}
+
+fn check_quickstart(spans: &[ReceivedSpan]) {
+    assert_eq!(spans.len(), 8, "two traces of a -> b -> c -> d: {spans:#?}");
+    for span in spans {
+        assert!(
+            span.resource
+                .iter()
+                .any(|(k, v)| k == "service.name" && *v == Typed::Str("quickstart".into())),
+            "service.name on {}: {:?}",
+            span.name,
+            span.resource
+        );
+        assert_eq!(span.kind, "Internal", "{}", span.name);
+    }
+    let roots = by_name(spans, "a");
+    assert_eq!(roots.len(), 2);
+    for root in roots {
+        assert_eq!(root.parent_id, "", "a is a root");
+        let trace: Vec<&ReceivedSpan> = spans
+            .iter()
+            .filter(|s| s.trace_id == root.trace_id)
+            .collect();
+        assert_eq!(trace.len(), 4);
+        let find = |name: &str| *trace.iter().find(|s| s.name == name).expect(name);
+        let (b, c, d) = (find("b"), find("c"), find("d"));
+        assert_eq!(b.parent_id, root.span_id);
+        assert_eq!(c.parent_id, b.span_id);
+        assert_eq!(d.parent_id, c.span_id);
+        assert_eq!(attr(d, "dividend"), Some(&Typed::Int(10)));
+        assert_eq!(
+            attr(c, "calc.operation"),
+            Some(&Typed::Str("divide".into()))
+        );
+        assert_eq!(
+            attr(d, "code.function.name"),
+            Some(&Typed::Str("quickstart::d".into()))
+        );
+        match attr(root, "divisor") {
+            Some(Typed::Int(0)) => {
+                for span in [root, b, c, d] {
+                    assert_eq!(span.status_code, "Error", "{} failed", span.name);
+                }
+                let exception = d
+                    .events
+                    .iter()
+                    .find(|e| e.name == "exception")
+                    .expect("exception event on d");
+                let get = |k: &str| {
+                    exception
+                        .attributes
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.clone())
+                };
+                assert_eq!(
+                    get("exception.message"),
+                    Some(Typed::Str("cannot divide 10 by zero".into()))
+                );
+                assert_eq!(
+                    get("exception.type"),
+                    Some(Typed::Str("quickstart::MathError".into()))
+                );
+            }
+            Some(Typed::Int(2)) => {
+                for span in [root, b, c, d] {
+                    assert_eq!(span.status_code, "Unset", "{} succeeded", span.name);
+                }
+                assert_eq!(attr(d, "return"), Some(&Typed::Int(5)));
+            }
+            other => panic!("unexpected divisor {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn quickstart_over_grpc() {
+    let collector = Collector::start();
+    let out = run(
+        "quickstart",
+        &[],
+        &[("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint())],
+    );
+    assert!(
+        out.status.success(),
+        "quickstart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
+}
+
+#[test]
+fn quickstart_over_http_protobuf() {
+    let collector = Collector::start();
+    let out = run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.http_endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "quickstart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
+}
+
+#[test]
+fn the_talks_environment_unchanged() {
+    // The talk's Dockerfile: a scheme-less endpoint and INSECURE=true.
+    let collector = Collector::start();
+    let endpoint = collector
+        .grpc_endpoint()
+        .trim_start_matches("http://")
+        .to_owned();
+    let out = run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_SERVICE_NAME", "ignored-because-code-sets-it"),
+            ("OTEL_TRACES_EXPORTER", "otlp"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "quickstart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        collector.wait_for_spans(8, Duration::from_secs(20)).len(),
+        8
+    );
+}
+
+#[test]
+fn graceful_shutdown_delivers_every_span() {
+    let collector = Collector::start();
+    let out = run(
+        "burst",
+        &["10000"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
+            ("OTEL_SERVICE_NAME", "burst"),
+            // The queue holds the whole burst; shutdown must then send all of it.
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "16384"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "burst failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spans = collector.wait_for_spans(10_000, Duration::from_secs(60));
+    let units = by_name(&spans, "unit_of_work");
+    assert_eq!(units.len(), 10_000, "every finished span arrives");
+    let mut indexes: Vec<i64> = units
+        .iter()
+        .map(|s| match attr(s, "index") {
+            Some(Typed::Int(i)) => *i,
+            other => panic!("index: {other:?}"),
+        })
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), 10_000, "no span twice, none missing");
+}
+
+#[test]
+fn a_collector_that_is_down_costs_spans_not_the_application() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    for protocol in ["grpc", "http/protobuf"] {
+        let started = Instant::now();
+        let out = run(
+            "burst",
+            &["2000"],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+                ("OTEL_BSP_EXPORT_TIMEOUT", "2000"),
+            ],
+        );
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{protocol}: the application must finish normally: {stderr}"
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("emitted 2000 spans"));
+        // Bounded by the export timeouts, not by the number of spans.
+        assert!(took < Duration::from_secs(30), "{protocol}: took {took:?}");
+        assert!(
+            stderr.contains("traced:"),
+            "{protocol}: the failed export is reported: {stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn a_collector_that_stops_mid_run() {
+    let mut collector = Collector::start();
+    let endpoint = collector.grpc_endpoint();
+    let child = std::thread::spawn(move || {
+        run(
+            "burst",
+            &["3000", "50"],
+            &[
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+                ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+            ],
+        )
+    });
+    let before = collector.wait_for_spans(1, Duration::from_secs(20)).len();
+    assert!(
+        before > 0,
+        "some spans arrived before the collector stopped"
+    );
+    collector.stop();
+    let out = child.join().expect("runner thread");
+    assert!(
+        out.status.success(),
+        "the application finishes normally: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_environment_values_are_errors_that_name_the_variable() {
+    for (variable, value, expected) in [
+        (
+            "OTEL_TRACES_EXPORTER",
+            "kafka",
+            "`otlp`, `console` and `none`",
+        ),
+        ("OTEL_TRACES_SAMPLER", "sometimes", "parentbased_always_on"),
+        ("OTEL_TRACES_SAMPLER_ARG", "2", "0.0 to 1.0"),
+        (
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "udp",
+            "`grpc`, `http/protobuf` or `http/json`",
+        ),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "ten", "milliseconds"),
+        ("OTEL_SDK_DISABLED", "yes", "`true` or `false`"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "-1", "greater than 0"),
+        ("OTEL_RESOURCE_ATTRIBUTES", "novalue", "key=value"),
+        ("OTEL_PROPAGATORS", "b3", "not supported"),
+        ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big", "whole number"),
+    ] {
+        let mut env = vec![(variable, value)];
+        if variable == "OTEL_TRACES_SAMPLER_ARG" {
+            env.push(("OTEL_TRACES_SAMPLER", "traceidratio"));
+        }
+        let out = run("quickstart", &[], &env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{variable}={value} must fail");
+        assert!(
+            stderr.contains(variable)
+                && stderr.contains(&format!("{value:?}"))
+                && stderr.contains(expected),
+            "{variable}={value}: {stderr}"
+        );
+    }
+}
