@@ -11,10 +11,22 @@ use serde::Deserialize;
 use traced::traced;
 
 /// The payload of `POST /login`.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct LoginForm {
     pub user: Option<String>,
     pub password: Option<String>,
+}
+
+// `#[traced]` records a parameter through `Debug`: a type that holds a
+// secret must not show it there. (Parameters *named* like secrets are
+// redacted by `#[traced]`; fields inside a `Debug` string are not.)
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
 }
 
 /// Why a login failed.
@@ -72,10 +84,17 @@ impl Db {
 }
 
 /// The credentials of a valid form.
-#[derive(Debug)]
 pub struct Credentials {
     pub user: String,
     password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 #[traced]
