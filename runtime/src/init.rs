@@ -1015,8 +1015,18 @@ fn build_otlp(
                 Protocol::HttpBinary
             };
             let build = || {
+                // The blocking client, given explicitly: if any crate in the
+                // graph turns on opentelemetry-otlp's `reqwest-client`
+                // feature, the exporter would otherwise pick the async
+                // client, which the batch processor's plain thread cannot
+                // drive.
+                let client = reqwest::blocking::Client::builder()
+                    .timeout(config.timeout)
+                    .build()
+                    .map_err(|e| opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string()))?;
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
+                    .with_http_client(client)
                     .with_protocol(protocol)
                     .with_endpoint(config.endpoint.clone())
                     .with_timeout(config.timeout)
