@@ -54,7 +54,10 @@ fn work(a: u64, b: &str) -> u64 {
 fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
     let span = tracer
         .span_builder("work")
-        .with_attributes([KeyValue::new("a", a as i64), KeyValue::new("b", b.to_owned())])
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
         .start(tracer);
     let _guard = mark_span_as_active(span);
     black_box(a).wrapping_add(b.len() as u64)
@@ -87,9 +90,10 @@ fn main() {
     let traced = per_call(|| {
         work(black_box(7), "hello");
     });
-    let subscriber = tracing_subscriber::registry().with(
-        tracing_opentelemetry::layer().with_tracer(opentelemetry::trace::TracerProvider::tracer(&provider, "tracing")),
-    );
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(
+            opentelemetry::trace::TracerProvider::tracer(&provider, "tracing"),
+        ));
     let tracing = tracing::subscriber::with_default(subscriber, || {
         per_call(|| {
             tracing_work(black_box(7), "hello");
@@ -101,7 +105,8 @@ fn main() {
     println!("  tracing       {tracing:.2}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/criterion");
     let _ = std::fs::create_dir_all(&dir);
-    let json = format!("{{\"hand_written\": {hand}, \"traced\": {traced}, \"tracing\": {tracing}}}\n");
+    let json =
+        format!("{{\"hand_written\": {hand}, \"traced\": {traced}, \"tracing\": {tracing}}}\n");
     if let Err(err) = std::fs::write(dir.join("allocations.json"), json) {
         eprintln!("could not write allocations.json: {err}");
     }

@@ -5,7 +5,9 @@
 use opentelemetry::global;
 use opentelemetry::trace::noop::NoopTracerProvider;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+};
 
 /// Accepts every batch and does nothing with it.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +60,10 @@ impl Pipeline {
             Pipeline::SampledBatch => builder
                 .with_span_processor(BatchSpanProcessor::builder(NoopExporter).build())
                 .build(),
-            Pipeline::Unsampled => builder.with_sampler(Sampler::AlwaysOff).with_simple_exporter(NoopExporter).build(),
+            Pipeline::Unsampled => builder
+                .with_sampler(Sampler::AlwaysOff)
+                .with_simple_exporter(NoopExporter)
+                .build(),
             Pipeline::Disabled => {
                 // SAFETY: the benchmark runs on one thread and has spawned no
                 // other that could read the environment at the same time

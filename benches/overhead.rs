@@ -10,7 +10,9 @@ use std::hint::black_box;
 
 use common::Pipeline;
 use criterion::{Criterion, criterion_group, criterion_main};
-use opentelemetry::trace::{FutureExt as _, Span as _, TraceContextExt as _, Tracer as _, mark_span_as_active};
+use opentelemetry::trace::{
+    FutureExt as _, Span as _, TraceContextExt as _, Tracer as _, mark_span_as_active,
+};
 use opentelemetry::{Context, KeyValue, global};
 use tracing_subscriber::layer::SubscriberExt as _;
 
@@ -33,7 +35,10 @@ fn work(a: u64, b: &str) -> u64 {
 fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
     let span = tracer
         .span_builder("work")
-        .with_attributes([KeyValue::new("a", a as i64), KeyValue::new("b", b.to_owned())])
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
         .start(tracer);
     let _guard = mark_span_as_active(span);
     black_box(a).wrapping_add(b.len() as u64)
@@ -68,7 +73,10 @@ fn hand_chain(tracer: &global::BoxedTracer, a: u64, b: &str, depth: u32) -> u64 
     }
     let span = tracer
         .span_builder("chain")
-        .with_attributes([KeyValue::new("a", a as i64), KeyValue::new("b", b.to_owned())])
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
         .start(tracer);
     let _guard = mark_span_as_active(span);
     hand_chain(tracer, a, b, depth - 1)
@@ -82,20 +90,42 @@ async fn work_async(a: u64, b: &str) -> u64 {
 async fn hand_async(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
     let span = tracer
         .span_builder("work")
-        .with_attributes([KeyValue::new("a", a as i64), KeyValue::new("b", b.to_owned())])
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
         .start(tracer);
     let cx = Context::current_with_span(span);
-    async { black_box(a).wrapping_add(b.len() as u64) }.with_context(cx).await
+    async { black_box(a).wrapping_add(b.len() as u64) }
+        .with_context(cx)
+        .await
 }
 
 #[allow(clippy::too_many_arguments)]
 #[traced::traced]
 fn eight(a: u64, b: &str, c: i32, d: bool, e: f64, f: &str, g: u8, h: i64) -> u64 {
-    black_box(a) + b.len() as u64 + c as u64 + u64::from(d) + e as u64 + f.len() as u64 + u64::from(g) + h as u64
+    black_box(a)
+        + b.len() as u64
+        + c as u64
+        + u64::from(d)
+        + e as u64
+        + f.len() as u64
+        + u64::from(g)
+        + h as u64
 }
 
 #[allow(clippy::too_many_arguments)]
-fn hand_eight(tracer: &global::BoxedTracer, a: u64, b: &str, c: i32, d: bool, e: f64, f: &str, g: u8, h: i64) -> u64 {
+fn hand_eight(
+    tracer: &global::BoxedTracer,
+    a: u64,
+    b: &str,
+    c: i32,
+    d: bool,
+    e: f64,
+    f: &str,
+    g: u8,
+    h: i64,
+) -> u64 {
     let span = tracer
         .span_builder("eight")
         .with_attributes([
@@ -110,7 +140,14 @@ fn hand_eight(tracer: &global::BoxedTracer, a: u64, b: &str, c: i32, d: bool, e:
         ])
         .start(tracer);
     let _guard = mark_span_as_active(span);
-    black_box(a) + b.len() as u64 + c as u64 + u64::from(d) + e as u64 + f.len() as u64 + u64::from(g) + h as u64
+    black_box(a)
+        + b.len() as u64
+        + c as u64
+        + u64::from(d)
+        + e as u64
+        + f.len() as u64
+        + u64::from(g)
+        + h as u64
 }
 
 #[derive(Debug)]
@@ -124,17 +161,28 @@ impl std::error::Error for Failure {}
 
 #[traced::traced]
 fn failing(a: u64, b: &str) -> Result<u64, Failure> {
-    if black_box(a) < u64::MAX { Err(Failure) } else { Ok(b.len() as u64) }
+    if black_box(a) < u64::MAX {
+        Err(Failure)
+    } else {
+        Ok(b.len() as u64)
+    }
 }
 
 fn hand_failing(tracer: &global::BoxedTracer, a: u64, b: &str) -> Result<u64, Failure> {
     let span = tracer
         .span_builder("failing")
-        .with_attributes([KeyValue::new("a", a as i64), KeyValue::new("b", b.to_owned())])
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
         .start(tracer);
     let cx = Context::current_with_span(span);
     let _guard = cx.clone().attach();
-    let out = if black_box(a) < u64::MAX { Err(Failure) } else { Ok(b.len() as u64) };
+    let out = if black_box(a) < u64::MAX {
+        Err(Failure)
+    } else {
+        Ok(b.len() as u64)
+    };
     if let Err(err) = &out {
         let span = cx.span();
         span.add_event(
@@ -161,15 +209,24 @@ fn benches(c: &mut Criterion) {
     let b_arg = "hello";
     // fastrace: one global reporter for the whole run.
     fastrace::set_reporter(DropReporter, fastrace::collector::Config::default());
-    for pipeline in [Pipeline::Disabled, Pipeline::Unsampled, Pipeline::SampledSimple, Pipeline::SampledBatch] {
+    for pipeline in [
+        Pipeline::Disabled,
+        Pipeline::Unsampled,
+        Pipeline::SampledSimple,
+        Pipeline::SampledBatch,
+    ] {
         let provider = pipeline.install();
         let tracer = global::tracer("bench");
         let mut group = c.benchmark_group(pipeline.name());
-        group.bench_function("baseline", |bench| bench.iter(|| baseline(black_box(7), black_box(b_arg))));
+        group.bench_function("baseline", |bench| {
+            bench.iter(|| baseline(black_box(7), black_box(b_arg)))
+        });
         group.bench_function("hand_written", |bench| {
             bench.iter(|| hand_written(&tracer, black_box(7), black_box(b_arg)))
         });
-        group.bench_function("traced", |bench| bench.iter(|| work(black_box(7), black_box(b_arg))));
+        group.bench_function("traced", |bench| {
+            bench.iter(|| work(black_box(7), black_box(b_arg)))
+        });
         if pipeline == Pipeline::Unsampled {
             // What the SDK alone costs for a span that is not sampled.
             group.bench_function("bare_unsampled_span", |bench| {
@@ -181,10 +238,9 @@ fn benches(c: &mut Criterion) {
         }
         // tracing + tracing-opentelemetry into the same provider.
         let subscriber = tracing_subscriber::registry().with(match (&provider, pipeline) {
-            (Some(provider), _) => Some(
-                tracing_opentelemetry::layer()
-                    .with_tracer(opentelemetry::trace::TracerProvider::tracer(provider, "tracing")),
-            ),
+            (Some(provider), _) => Some(tracing_opentelemetry::layer().with_tracer(
+                opentelemetry::trace::TracerProvider::tracer(provider, "tracing"),
+            )),
             (None, _) => None,
         });
         tracing::subscriber::with_default(subscriber, || {
@@ -192,22 +248,30 @@ fn benches(c: &mut Criterion) {
                 bench.iter(|| tracing_work(black_box(7), black_box(b_arg)))
             });
         });
-        if matches!(pipeline, Pipeline::SampledSimple | Pipeline::SampledBatch | Pipeline::Disabled) {
+        if matches!(
+            pipeline,
+            Pipeline::SampledSimple | Pipeline::SampledBatch | Pipeline::Disabled
+        ) {
             // fastrace needs a root span per request; it has no sampler.
             group.bench_function("fastrace", |bench| {
                 bench.iter(|| {
-                    let root = fastrace::Span::root("root", fastrace::collector::SpanContext::random());
+                    let root =
+                        fastrace::Span::root("root", fastrace::collector::SpanContext::random());
                     let _guard = root.set_local_parent();
                     fastrace_work(black_box(7), black_box(b_arg))
                 })
             });
         }
         if matches!(pipeline, Pipeline::SampledSimple) {
-            group.bench_function("traced_chain3", |bench| bench.iter(|| chain_1(black_box(7), black_box(b_arg))));
+            group.bench_function("traced_chain3", |bench| {
+                bench.iter(|| chain_1(black_box(7), black_box(b_arg)))
+            });
             group.bench_function("hand_written_chain3", |bench| {
                 bench.iter(|| hand_chain(&tracer, black_box(7), black_box(b_arg), 2))
             });
-            let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
             group.bench_function("traced_async", |bench| {
                 bench.iter(|| rt.block_on(work_async(black_box(7), black_box(b_arg))))
             });
@@ -220,7 +284,9 @@ fn benches(c: &mut Criterion) {
             group.bench_function("hand_written_8_args", |bench| {
                 bench.iter(|| hand_eight(&tracer, black_box(7), "b", 3, true, 1.5, "f", 9, -4))
             });
-            group.bench_function("traced_error", |bench| bench.iter(|| failing(black_box(7), black_box(b_arg))));
+            group.bench_function("traced_error", |bench| {
+                bench.iter(|| failing(black_box(7), black_box(b_arg)))
+            });
             group.bench_function("hand_written_error", |bench| {
                 bench.iter(|| hand_failing(&tracer, black_box(7), black_box(b_arg)))
             });

@@ -13,12 +13,24 @@ fn opentelemetry_otlp_keeps_the_blocking_http_client() {
     let out = Command::new(cargo)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["tree", "--workspace", "--all-features"])
-        .args(["-e", "features,normal,build,dev", "-i", "opentelemetry-otlp"])
+        .args([
+            "-e",
+            "features,normal,build,dev",
+            "-i",
+            "opentelemetry-otlp",
+        ])
         .output()
         .expect("run cargo tree");
     let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(tree.contains("opentelemetry-otlp feature \"reqwest-blocking-client\""), "{tree}");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        tree.contains("opentelemetry-otlp feature \"reqwest-blocking-client\""),
+        "{tree}"
+    );
     assert!(
         !tree.contains("opentelemetry-otlp feature \"reqwest-client\""),
         "a dependency turned on opentelemetry-otlp's `reqwest-client`:\n{tree}"

@@ -133,8 +133,11 @@ fn mixed(name: &str) -> Ident {
 //     fn load(id: u64) -> Result<User, Error> { body }
 // Output:
 //     fn load(id: u64) -> Result<User, Error> {
-//         let mut __traced_started = { static SITE: CallSite = ..; SITE.start() };
-//         if __traced_started.is_recording() { __traced_started.attr("id", ..); }
+//         let __traced_started = {
+//             static SITE: CallSite = ..;
+//             // The closure runs only when the span records.
+//             SITE.start(|__traced_rec| { __traced_rec.attr("id", ..); })
+//         };
 //         let __traced_guard = __traced_started.enter();
 //         let __traced_out = (move || -> Result<User, Error> { body })();
 //         { /* record `Err` and `ret` on __traced_guard.span() */ }
@@ -145,8 +148,7 @@ fn mixed(name: &str) -> Ident {
 //     async fn load(id: u64) -> Result<User, Error> { body }
 // Output:
 //     fn load(id: u64) -> impl Future<Output = Result<User, Error>> {
-//         let mut __traced_started = ..;           // at call time, as above
-//         if __traced_started.is_recording() { .. }
+//         let __traced_started = ..;           // at call time, as above
 //         __traced_started.instrument(
 //             async move { let __traced_ret: Result<User, Error> = { body }; __traced_ret },
 //             move |span, out| { /* record `Err` and `ret` */ },
@@ -155,18 +157,10 @@ fn mixed(name: &str) -> Ident {
 pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
     let krate = args.krate();
     let started = mixed("__traced_started");
-    let start = start_span(args, func, &krate);
-    let records = record_inputs(args, func, &krate, &started);
-    let record_block = if records.is_empty() {
-        quote!(let #started = #start;)
-    } else {
-        quote! {
-            let mut #started = #start;
-            if #started.is_recording() {
-                #(#records)*
-            }
-        }
-    };
+    let rec = mixed("__traced_rec");
+    let records = record_inputs(args, func, &krate, &rec);
+    let start = start_span(args, func, &krate, &rec, &records);
+    let record_block = quote!(let #started = #start;);
     let Func {
         sig,
         inner_attrs,
@@ -325,7 +319,17 @@ fn item(func: &Func, sig: &syn::Signature, body: TokenStream) -> TokenStream {
     }
 }
 
-fn start_span(args: &Args, func: &Func, krate: &TokenStream) -> TokenStream {
+/// `records`: the statements that record arguments and `attributes(..)`.
+fn start_span(
+    args: &Args,
+    func: &Func,
+    krate: &TokenStream,
+    rec: &Ident,
+    records: &[TokenStream],
+) -> TokenStream {
+    // The code attributes, `error.type`, and `return` with `ret`.
+    let attributes = records.len() + 3 + 1 + usize::from(args.ret.is_set());
+    let record = quote!(|#rec: &mut #krate::__private::Recorder<'_>| { #(#records)* });
     let name = match args.name.get() {
         Some(lit) => lit.value(),
         None => func.default_name(),
@@ -341,7 +345,7 @@ fn start_span(args: &Args, func: &Func, krate: &TokenStream) -> TokenStream {
     let function = func.default_name();
     let line = quote_spanned!(ident.span()=> ::core::line!());
     let start = match (args.parent.get(), args.links.get()) {
-        (None, None) => quote!(__TRACED_SITE.start()),
+        (None, None) => quote!(__TRACED_SITE.start(#record)),
         (parent, links) => {
             let parent = match parent {
                 Some(expr) => quote_spanned! {expr.span()=>
@@ -352,7 +356,7 @@ fn start_span(args: &Args, func: &Func, krate: &TokenStream) -> TokenStream {
             let links = links.into_iter().flatten().map(|expr| {
                 quote_spanned! {expr.span()=> #krate::__private::link(&(#expr)) }
             });
-            quote!(__TRACED_SITE.start_with(#parent, #krate::__private::links([#(#links),*])))
+            quote!(__TRACED_SITE.start_with(#parent, #krate::__private::links([#(#links),*]), #record))
         }
     };
     quote! {{
@@ -365,18 +369,14 @@ fn start_span(args: &Args, func: &Func, krate: &TokenStream) -> TokenStream {
                 line: #line,
                 scope_name: #krate::__private::or_unknown(::core::option_env!("CARGO_PKG_NAME")),
                 scope_version: #krate::__private::or_unknown(::core::option_env!("CARGO_PKG_VERSION")),
+                attributes: #attributes,
             });
         #start
     }}
 }
 
 /// One statement per recorded parameter and per `attributes(..)` entry.
-fn record_inputs(
-    args: &Args,
-    func: &Func,
-    krate: &TokenStream,
-    started: &Ident,
-) -> Vec<TokenStream> {
+fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> Vec<TokenStream> {
     let fields = args.attributes.get().map(Vec::as_slice).unwrap_or_default();
     let skipped = |name: &str| {
         args.skip_all.is_set()
@@ -392,11 +392,11 @@ fn record_inputs(
             continue;
         }
         if is_secret(&key) {
-            out.push(quote!(#started.redacted(#key);));
+            out.push(quote!(#rec.redacted(#key);));
             continue;
         }
         out.push(quote_spanned! {binding.span()=>
-            #started.attr(#key, {
+            #rec.attr(#key, {
                 use #krate::__private::kind::*;
                 (&#krate::__private::Tag(&#binding)).traced_kind().to_value(&#binding)
             });
@@ -407,7 +407,7 @@ fn record_inputs(
         let key = &field.key;
         let expr = &field.value;
         out.push(quote_spanned! {expr.span()=>
-            #started.attr(#key, {
+            #rec.attr(#key, {
                 use #krate::__private::kind::*;
                 let #value = &(#expr);
                 (&#krate::__private::Tag(#value)).traced_kind().to_value(#value)

@@ -1023,7 +1023,9 @@ fn build_otlp(
                 let client = reqwest::blocking::Client::builder()
                     .timeout(config.timeout)
                     .build()
-                    .map_err(|e| opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string()))?;
+                    .map_err(|e| {
+                        opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string())
+                    })?;
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
                     .with_http_client(client)

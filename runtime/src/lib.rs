@@ -35,7 +35,7 @@ pub mod __private {
     pub use crate::event::{Attributes, add_event, recording_context, set_attributes};
     pub use crate::parent::{link, links, parent};
     pub use crate::site::{
-        ActiveSpan, CallSite, Instrumented, Meta, Started, SyncGuard, or_unknown,
+        ActiveSpan, CallSite, Instrumented, Meta, Recorder, Started, SyncGuard, or_unknown,
     };
     pub use opentelemetry::trace::SpanKind;
 

@@ -2,7 +2,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{RwLock, RwLockReadGuard};
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::global::{self, BoxedSpan};
@@ -45,6 +46,10 @@ pub struct Meta {
     pub scope_name: &'static str,
     /// The instrumentation scope version: the calling crate's version.
     pub scope_version: &'static str,
+    /// How many attributes a sampled call sets at most (code, arguments,
+    /// `attributes(..)`, `return`, `error.type`): the span's attribute list
+    /// is allocated at this size once, instead of growing.
+    pub attributes: usize,
 }
 
 /// How a call site starts spans, resolved once per provider generation.
@@ -61,6 +66,10 @@ enum Resolved {
 pub struct CallSite {
     meta: Meta,
     cache: RwLock<Option<(u64, Resolved)>>,
+    /// Whether the last call here recorded: the guess for this one, which
+    /// decides whether to size the attribute list before the sampler runs
+    /// (a wrong guess costs one allocation, or one growth of the list).
+    recorded: AtomicBool,
 }
 
 impl CallSite {
@@ -69,35 +78,37 @@ impl CallSite {
         CallSite {
             meta,
             cache: RwLock::new(None),
+            recorded: AtomicBool::new(false),
         }
+    }
+
+    /// Starts this call site's span as a child of the current context.
+    /// `record` sets the arguments' attributes, and runs only when the span
+    /// records.
+    #[inline]
+    pub fn start<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
+        record::ensure_panic_hook();
+        let resolved = self.resolve();
+        self.begin(resolved.as_ref().map(|(_, r)| r), None, Vec::new(), record)
     }
 
     /// Starts this call site's span as a child of `parent` (the current
     /// context when `None`), with `links`.
     #[inline(never)]
-    pub fn start_with(&'static self, parent: Option<Context>, links: Vec<Link>) -> Started {
+    pub fn start_with<R: FnOnce(&mut Recorder<'_>)>(
+        &'static self,
+        parent: Option<Context>,
+        links: Vec<Link>,
+        record: R,
+    ) -> Started {
+        record::ensure_panic_hook();
         let resolved = self.resolve();
-        let tracer = |build: &dyn Fn(&Context) -> AnySpan| match &parent {
-            Some(parent) => build(parent),
-            None => Context::map_current(|cx| build(cx)),
-        };
-        let builder = || self.builder().with_links(links.clone());
-        let span = match &*resolved {
-            Some((_, Resolved::Sdk(t))) => {
-                tracer(&|cx| AnySpan::Sdk(t.build_with_context(builder(), cx)))
-            }
-            Some((_, Resolved::Global)) | None => {
-                let t = global::tracer_provider().tracer_with_scope(self.scope());
-                tracer(&|cx| AnySpan::Global(t.build_with_context(builder(), cx)))
-            }
-            Some((_, Resolved::Disabled)) => AnySpan::None,
-        };
-        drop(resolved);
-        Started::new(self, span, parent)
+        self.begin(resolved.as_ref().map(|(_, r)| r), parent, links, record)
     }
 
     /// The cache, brought up to date with the installed provider.
-    fn resolve(&'static self) -> std::sync::RwLockReadGuard<'static, Option<(u64, Resolved)>> {
+    #[inline]
+    fn resolve(&'static self) -> RwLockReadGuard<'static, Option<(u64, Resolved)>> {
         let generation = provider::generation();
         let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
         if matches!(&*cache, Some((seen, _)) if *seen == generation) {
@@ -106,23 +117,6 @@ impl CallSite {
         drop(cache);
         self.refresh();
         self.cache.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Starts this call site's span as a child of the current context.
-    #[inline]
-    pub fn start(&'static self) -> Started {
-        record::ensure_panic_hook();
-        let generation = provider::generation();
-        {
-            let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-            if let Some((seen, resolved)) = &*cache {
-                if *seen == generation {
-                    return self.start_resolved(resolved);
-                }
-            }
-        }
-        self.refresh();
-        self.start()
     }
 
     #[cold]
@@ -145,77 +139,128 @@ impl CallSite {
             .build()
     }
 
+    // The span goes into its `Context` as soon as it is built, with its
+    // attributes already set: moved once, never boxed twice, and no lock
+    // taken per attribute.
     #[inline]
-    fn start_resolved(&'static self, resolved: &Resolved) -> Started {
-        let span = match resolved {
-            Resolved::Sdk(tracer) => AnySpan::Sdk(Context::map_current(|parent| {
-                tracer.build_with_context(self.builder(), parent)
-            })),
-            Resolved::Global => {
-                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                AnySpan::Global(Context::map_current(|parent| {
-                    tracer.build_with_context(self.builder(), parent)
-                }))
-            }
-            Resolved::Disabled => AnySpan::None,
+    fn begin<R: FnOnce(&mut Recorder<'_>)>(
+        &'static self,
+        resolved: Option<&Resolved>,
+        parent: Option<Context>,
+        links: Vec<Link>,
+        record: R,
+    ) -> Started {
+        let in_parent = |build: &mut dyn FnMut(&Context) -> Context| match &parent {
+            Some(parent) => build(parent),
+            None => Context::map_current(|cx| build(cx)),
         };
-        Started::new(self, span, None)
+        let mut record = Some(record);
+        let cx = match resolved {
+            Some(Resolved::Disabled) => return Started { cx: parent },
+            Some(Resolved::Sdk(tracer)) => {
+                let predicted = self.recorded.load(Ordering::Relaxed);
+                let mut builder = self.builder(links);
+                if predicted {
+                    // The code attributes are constants: no formatting to
+                    // avoid, and the sampler gets to see them.
+                    let mut attributes = Vec::with_capacity(self.meta.attributes);
+                    attributes.extend(self.code_attributes());
+                    builder.attributes = Some(attributes);
+                }
+                let mut builder = Some(builder);
+                in_parent(&mut |cx| {
+                    let Some(builder) = builder.take() else {
+                        return cx.clone();
+                    };
+                    let mut span = tracer.build_with_context(builder, cx);
+                    let recording = span.is_recording();
+                    if recording != predicted {
+                        self.recorded.store(recording, Ordering::Relaxed);
+                    }
+                    if !recording {
+                        // Only the span context has to reach the children.
+                        return cx.with_remote_span_context(span.span_context().clone());
+                    }
+                    if !predicted {
+                        span.set_attributes(self.code_attributes());
+                    }
+                    if let Some(record) = record.take() {
+                        record(&mut Recorder(RecorderSpan::Sdk(&mut span)));
+                    }
+                    cx.with_span(span)
+                })
+            }
+            Some(Resolved::Global) | None => {
+                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
+                let mut builder = Some(self.builder(links));
+                in_parent(&mut |cx| {
+                    let Some(builder) = builder.take() else {
+                        return cx.clone();
+                    };
+                    let mut span = tracer.build_with_context(builder, cx);
+                    if !span.is_recording() {
+                        return cx.with_remote_span_context(span.span_context().clone());
+                    }
+                    span.set_attributes(self.code_attributes());
+                    if let Some(record) = record.take() {
+                        record(&mut Recorder(RecorderSpan::Global(&mut span)));
+                    }
+                    cx.with_span(span)
+                })
+            }
+        };
+        Started { cx: Some(cx) }
     }
 
     #[inline]
-    fn builder(&self) -> opentelemetry::trace::SpanBuilder {
-        opentelemetry::trace::SpanBuilder::from_name(self.meta.name)
-            .with_kind(self.meta.kind.clone())
+    fn code_attributes(&self) -> [KeyValue; 3] {
+        let meta = &self.meta;
+        [
+            KeyValue::new(
+                Key::from_static_str("code.function.name"),
+                Value::String(StringValue::from(meta.function)),
+            ),
+            KeyValue::new(
+                Key::from_static_str("code.file.path"),
+                Value::String(StringValue::from(meta.file)),
+            ),
+            KeyValue::new(
+                Key::from_static_str("code.line.number"),
+                Value::I64(i64::from(meta.line)),
+            ),
+        ]
     }
-}
 
-/// The span of one call, before it becomes current.
-pub struct Started {
-    span: AnySpan,
-    /// The explicit parent, if one was given: the span's context is built
-    /// on it instead of on the current context.
-    parent: Option<Context>,
-}
-
-impl Started {
-    /// The span, with the code attributes set first when it records.
     #[inline]
-    fn new(site: &'static CallSite, mut span: AnySpan, parent: Option<Context>) -> Started {
-        if span.is_recording() {
-            let meta = &site.meta;
-            span.set_attributes([
-                KeyValue::new(
-                    Key::from_static_str("code.function.name"),
-                    Value::String(StringValue::from(meta.function)),
-                ),
-                KeyValue::new(
-                    Key::from_static_str("code.file.path"),
-                    Value::String(StringValue::from(meta.file)),
-                ),
-                KeyValue::new(
-                    Key::from_static_str("code.line.number"),
-                    Value::I64(i64::from(meta.line)),
-                ),
-            ]);
+    fn builder(&self, links: Vec<Link>) -> opentelemetry::trace::SpanBuilder {
+        let builder = opentelemetry::trace::SpanBuilder::from_name(self.meta.name)
+            .with_kind(self.meta.kind.clone());
+        if links.is_empty() {
+            builder
+        } else {
+            builder.with_links(links)
         }
-        Started { span, parent }
     }
+}
 
-    /// Whether the span records: when `false`, generated code evaluates no
-    /// argument and no attribute expression.
-    #[inline]
-    pub fn is_recording(&self) -> bool {
-        self.span.is_recording()
-    }
+/// Sets the attributes of a span that records, before it becomes current.
+pub struct Recorder<'a>(RecorderSpan<'a>);
 
+enum RecorderSpan<'a> {
+    Sdk(&'a mut SdkSpan),
+    Global(&'a mut BoxedSpan),
+}
+
+impl Recorder<'_> {
     /// Records one attribute; `None` records nothing.
-    ///
-    /// Goes straight into the span: no intermediate buffer to allocate.
     #[inline]
     pub fn attr(&mut self, key: &'static str, value: Option<Value>) {
         if let Some(value) = value {
-            self.span
-                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
+            let attribute = KeyValue::new(Key::from_static_str(key), value);
+            match &mut self.0 {
+                RecorderSpan::Sdk(span) => span.set_attribute(attribute),
+                RecorderSpan::Global(span) => span.set_attribute(attribute),
+            }
         }
     }
 
@@ -224,16 +269,32 @@ impl Started {
     pub fn redacted(&mut self, key: &'static str) {
         self.attr(key, Some(Value::String(StringValue::from(REDACTED))));
     }
+}
 
+/// The span of one call, in its context, before it becomes current.
+pub struct Started {
+    /// `None` when tracing is disabled and no explicit parent was given:
+    /// there is nothing to make current.
+    cx: Option<Context>,
+}
+
+impl Started {
     /// Makes the span current for a synchronous body; dropping the guard
     /// ends the span (recording a panic if one is unwinding through it).
     #[inline]
     pub fn enter(self) -> SyncGuard {
-        let active = ActiveSpan::new(self.span, self.parent);
-        let attached = active.cx.clone().attach();
-        SyncGuard {
-            active,
-            _attached: attached,
+        match self.cx {
+            None => SyncGuard {
+                active: ActiveSpan::new(Context::new()),
+                _attached: None,
+            },
+            Some(cx) => {
+                let attached = cx.clone().attach();
+                SyncGuard {
+                    active: ActiveSpan::new(cx),
+                    _attached: Some(attached),
+                }
+            }
         }
     }
 
@@ -250,13 +311,11 @@ impl Started {
     {
         Instrumented {
             future,
-            active: Some(ActiveSpan::new(self.span, self.parent)),
+            active: Some(ActiveSpan::new(self.cx.unwrap_or_else(Context::current))),
             finish: Some(finish),
         }
     }
-}
 
-impl Started {
     /// For a function that returns a future: runs `make` (the function's
     /// body, which builds the future) with the span current, then wraps the
     /// future it returns like [`Started::instrument`], so the returned
@@ -271,7 +330,7 @@ impl Started {
         F: Future,
         D: FnOnce(&ActiveSpan, &F::Output),
     {
-        let mut slot = Some(ActiveSpan::new(self.span, self.parent));
+        let mut slot = Some(ActiveSpan::new(self.cx.unwrap_or_else(Context::current)));
         let future = {
             let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
             // Ends the span if the constructor panics.
@@ -298,15 +357,8 @@ pub struct ActiveSpan {
 }
 
 impl ActiveSpan {
-    fn new(span: AnySpan, parent: Option<Context>) -> Self {
-        let cx = match (span, parent) {
-            (AnySpan::Sdk(span), None) => Context::current_with_span(span),
-            (AnySpan::Global(span), None) => Context::current_with_span(span),
-            (AnySpan::None, None) => Context::current(),
-            (AnySpan::Sdk(span), Some(parent)) => parent.with_span(span),
-            (AnySpan::Global(span), Some(parent)) => parent.with_span(span),
-            (AnySpan::None, Some(parent)) => parent,
-        };
+    #[inline]
+    fn new(cx: Context) -> Self {
         ActiveSpan {
             cx,
             panicking_at_start: std::thread::panicking(),
@@ -349,7 +401,12 @@ impl ActiveSpan {
     }
 
     /// Ends the span, recording the panic that is unwinding through it, if any.
+    #[inline]
     fn end(&self) {
+        if !self.cx.span().is_recording() {
+            // Disabled or not sampled: nothing to end, and no clock to read.
+            return;
+        }
         if std::thread::panicking() && !self.panicking_at_start {
             record::record_panic(&self.cx.span());
         }
@@ -365,7 +422,7 @@ impl ActiveSpan {
 /// Keeps a synchronous call's span current; ends it when dropped.
 pub struct SyncGuard {
     active: ActiveSpan,
-    _attached: opentelemetry::ContextGuard,
+    _attached: Option<opentelemetry::ContextGuard>,
 }
 
 impl SyncGuard {
@@ -377,6 +434,7 @@ impl SyncGuard {
 }
 
 impl Drop for SyncGuard {
+    #[inline]
     fn drop(&mut self) {
         self.active.end();
     }
@@ -450,45 +508,6 @@ impl Drop for PollPanic<'_> {
     fn drop(&mut self) {
         if let Some(active) = self.0.take().and_then(Option::take) {
             active.end();
-        }
-    }
-}
-
-/// The span of a call, from an SDK tracer or from the global provider.
-// Not boxed: the span moves into a `Context` right after it starts, and a
-// box here would cost an allocation per call.
-#[allow(clippy::large_enum_variant)]
-enum AnySpan {
-    Sdk(SdkSpan),
-    Global(BoxedSpan),
-    /// Tracing is disabled.
-    None,
-}
-
-impl AnySpan {
-    #[inline]
-    fn is_recording(&self) -> bool {
-        match self {
-            AnySpan::Sdk(span) => span.is_recording(),
-            AnySpan::Global(span) => span.is_recording(),
-            AnySpan::None => false,
-        }
-    }
-
-    #[inline]
-    fn set_attribute(&mut self, attribute: KeyValue) {
-        match self {
-            AnySpan::Sdk(span) => span.set_attribute(attribute),
-            AnySpan::Global(span) => span.set_attribute(attribute),
-            AnySpan::None => {}
-        }
-    }
-
-    fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
-        match self {
-            AnySpan::Sdk(span) => span.set_attributes(attributes),
-            AnySpan::Global(span) => span.set_attributes(attributes),
-            AnySpan::None => {}
         }
     }
 }
