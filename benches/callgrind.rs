@@ -51,7 +51,7 @@ fn main() {
     };
     let _provider = pipeline.install();
     let tracer = global::tracer("bench");
-    let mut run = |n: u64| {
+    let run = |n: u64| {
         for i in 0..n {
             match variant {
                 "hand_written" => {

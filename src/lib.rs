@@ -27,6 +27,8 @@
 //!
 //! See [`traced`](macro@traced) for every option.
 
+#![warn(missing_docs)]
+
 /// Turns a function into an OpenTelemetry span.
 ///
 /// ```

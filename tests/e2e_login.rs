@@ -278,7 +278,7 @@ fn malformed_trace_headers_start_a_new_trace() {
         .expect("runtime");
     let client = reqwest::Client::new();
     let login = format!("{}/login", gateway.url());
-    let good = format!(r#"{{"user": "bob", "password": "hunter2"}}"#);
+    let good = r#"{"user": "bob", "password": "hunter2"}"#;
     let bogus_trace = "1234567890abcdef1234567890abcdef";
     let long = "x".repeat(8000);
     let members: Vec<String> = (0..40).map(|i| format!("k{i}=v")).collect();
@@ -313,7 +313,7 @@ fn malformed_trace_headers_start_a_new_trace() {
     for headers in &cases {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(
-            post(&client, &rt, &login, &good, &headers),
+            post(&client, &rt, &login, good, &headers),
             200,
             "served despite {headers:?}"
         );
@@ -326,7 +326,7 @@ fn malformed_trace_headers_start_a_new_trace() {
             &client,
             &rt,
             &login,
-            &good,
+            good,
             &[("traceparent", &valid), ("tracestate", &many)]
         ),
         200

@@ -134,11 +134,12 @@ impl SpanExporter for ConsoleExporter {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             for span in batch {
                 let trace = span.span_context.trace_id();
-                let entry = state.spans.entry(trace).or_default();
-                if entry.is_empty() {
+                let spans = state.spans.entry(trace).or_default();
+                let first = spans.is_empty();
+                spans.push(span);
+                if first {
                     state.order.push(trace);
                 }
-                state.spans.get_mut(&trace).map(|spans| spans.push(span));
                 state.count += 1;
             }
         }

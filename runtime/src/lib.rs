@@ -2,6 +2,8 @@
 //! everything public here; this crate's own API is not meant to be used
 //! directly.
 
+#![warn(missing_docs)]
+
 mod carrier;
 mod console;
 mod event;
