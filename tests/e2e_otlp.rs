@@ -321,3 +321,67 @@ fn bad_environment_values_are_errors_that_name_the_variable() {
         );
     }
 }
+
+#[test]
+fn init_and_shutdown_inside_tokio_runtimes() {
+    // The gRPC exporter needs a reactor of its own; a blocking shutdown on a
+    // current-thread runtime must not deadlock; the blocking HTTP client
+    // must not be built or dropped on a runtime thread.
+    let collector = Collector::start();
+    let mut expected = 0;
+    for flavour in ["current-thread", "multi-thread"] {
+        for (protocol, endpoint) in [
+            ("grpc", collector.grpc_endpoint()),
+            ("http/protobuf", collector.http_endpoint()),
+        ] {
+            let started = Instant::now();
+            let out = run(
+                "burst",
+                &["50", "0", flavour],
+                &[
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                ],
+            );
+            assert!(
+                out.status.success(),
+                "{flavour}/{protocol}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{flavour}/{protocol}: no deadlock"
+            );
+            expected += 50;
+        }
+    }
+    assert_eq!(
+        collector
+            .wait_for_spans(expected, Duration::from_secs(20))
+            .len(),
+        expected
+    );
+}
+
+#[test]
+fn tasks_example_adds_the_record_inserted_event() {
+    let out = run(
+        "tasks",
+        &[],
+        &[("OTEL_TRACES_EXPORTER", "console"), ("NO_COLOR", "1")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "tasks failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("201 Created"), "{stdout}");
+    assert_eq!(stdout.matches("◆ record inserted").count(), 2, "{stdout}");
+    assert!(
+        stdout.contains("task.id=1") && stdout.contains("task.id=2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("INSERT tasks [client]"), "{stdout}");
+    assert!(stdout.contains("POST /tasks [server]"), "{stdout}");
+}
