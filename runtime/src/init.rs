@@ -465,11 +465,10 @@ fn parse_exporters(value: &str) -> Result<Vec<Exporter>, InitError> {
 }
 
 fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
-    let pick = |specific: &str, general: &str| -> (Option<String>, &'static str) {
-        match get(lookup, specific) {
-            Some(v) => (Some(v), leak_name(specific)),
-            None => (get(lookup, general), leak_name(general)),
-        }
+    // The traces-only variable wins; the name is kept for the error.
+    let pick = |specific: &'static str, general: &'static str| match get(lookup, specific) {
+        Some(v) => (Some(v), specific),
+        None => (get(lookup, general), general),
     };
     let (endpoint_specific, endpoint_general) = (
         get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
@@ -565,22 +564,6 @@ fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
         timeout,
         gzip,
     })
-}
-
-/// The constant with the same text as `name` (they are all `&'static`).
-fn leak_name(name: &str) -> &'static str {
-    const ALL: &[&str] = &[
-        OTEL_EXPORTER_OTLP_PROTOCOL,
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-        OTEL_EXPORTER_OTLP_INSECURE,
-        OTEL_EXPORTER_OTLP_TRACES_INSECURE,
-        OTEL_EXPORTER_OTLP_COMPRESSION,
-        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-    ];
-    ALL.iter()
-        .find(|n| **n == name)
-        .copied()
-        .unwrap_or("OTEL_EXPORTER_OTLP_*")
 }
 
 /// A URL with a scheme; a bare `host:port` gets `http://` when insecure.
