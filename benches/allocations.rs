@@ -8,9 +8,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::Pipeline;
-use opentelemetry::trace::{Tracer as _, mark_span_as_active};
-use opentelemetry::{KeyValue, global};
+use common::{Pipeline, hand_written, tracing_work, work};
+use opentelemetry::global;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// Counts allocations, then asks the system allocator.
@@ -45,28 +44,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-#[traced::traced]
-fn work(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
-    let span = tracer
-        .span_builder("work")
-        .with_attributes([
-            KeyValue::new("a", a as i64),
-            KeyValue::new("b", b.to_owned()),
-        ])
-        .start(tracer);
-    let _guard = mark_span_as_active(span);
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-#[tracing::instrument]
-fn tracing_work(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
 
 const CALLS: usize = 10_000;
 

@@ -14,28 +14,9 @@ mod common;
 
 use std::hint::black_box;
 
-use common::Pipeline;
-use opentelemetry::trace::{Span as _, Tracer as _, mark_span_as_active};
-use opentelemetry::{KeyValue, global};
-
-#[inline(never)]
-#[traced::traced]
-fn work(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-#[inline(never)]
-fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
-    let span = tracer
-        .span_builder("work")
-        .with_attributes([
-            KeyValue::new("a", a as i64),
-            KeyValue::new("b", b.to_owned()),
-        ])
-        .start(tracer);
-    let _guard = mark_span_as_active(span);
-    black_box(a).wrapping_add(b.len() as u64)
-}
+use common::{Pipeline, hand_written, work};
+use opentelemetry::global;
+use opentelemetry::trace::{Span as _, Tracer as _};
 
 fn main() {
     let args: Vec<String> = std::env::args()

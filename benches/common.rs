@@ -2,8 +2,12 @@
 //! exporter that drops everything, installed for every variant at once.
 #![allow(dead_code)]
 
+use std::hint::black_box;
+
+use opentelemetry::KeyValue;
 use opentelemetry::global;
 use opentelemetry::trace::noop::NoopTracerProvider;
+use opentelemetry::trace::{Tracer as _, mark_span_as_active};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
     BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
@@ -81,4 +85,34 @@ impl Pipeline {
         traced::set_tracer_provider(provider.clone());
         Some(provider)
     }
+}
+
+/// The measured function, instrumented by `#[traced]`.
+#[inline(never)]
+#[traced::traced]
+pub fn work(a: u64, b: &str) -> u64 {
+    black_box(a).wrapping_add(b.len() as u64)
+}
+
+/// The same work as OpenTelemetry's documentation writes it: a tracer from
+/// the global provider, attributes on the builder, the span made current.
+#[inline(never)]
+pub fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
+    let span = tracer
+        .span_builder("work")
+        .with_attributes([
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
+        .start(tracer);
+    let _guard = mark_span_as_active(span);
+    black_box(a).wrapping_add(b.len() as u64)
+}
+
+/// The same work through `tracing` (and `tracing-opentelemetry` when a
+/// subscriber with its layer is installed).
+#[inline(never)]
+#[tracing::instrument]
+pub fn tracing_work(a: u64, b: &str) -> u64 {
+    black_box(a).wrapping_add(b.len() as u64)
 }

@@ -8,7 +8,7 @@ mod common;
 
 use std::hint::black_box;
 
-use common::Pipeline;
+use common::{Pipeline, hand_written, tracing_work, work};
 use criterion::{Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::{
     FutureExt as _, Span as _, TraceContextExt as _, Tracer as _, mark_span_as_active,
@@ -20,33 +20,6 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 #[inline(never)]
 fn baseline(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-#[inline(never)]
-#[traced::traced]
-fn work(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-/// The way OpenTelemetry's documentation writes it: a tracer from the
-/// global provider, attributes on the builder, the span made current.
-#[inline(never)]
-fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
-    let span = tracer
-        .span_builder("work")
-        .with_attributes([
-            KeyValue::new("a", a as i64),
-            KeyValue::new("b", b.to_owned()),
-        ])
-        .start(tracer);
-    let _guard = mark_span_as_active(span);
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-#[inline(never)]
-#[tracing::instrument]
-fn tracing_work(a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
 }
 

@@ -4,30 +4,16 @@
 
 #[path = "support/collector.rs"]
 mod collector;
+#[path = "support/examples.rs"]
+mod examples;
 
 use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use collector::{Collector, ReceivedSpan, Typed};
 
 const PASSWORD: &str = "s3cret";
-
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo test --workspace`",
-        path.display()
-    );
-    path
-}
 
 /// A service of the login example, stopped with SIGINT so that it flushes.
 struct Service {
@@ -37,14 +23,8 @@ struct Service {
 
 impl Service {
     fn start(args: &[&str], collector: &Collector) -> Service {
-        let mut command = Command::new(example("login"));
+        let mut command = examples::command("login");
         command.args(args).args(["--port", "0"]);
-        for key in std::env::vars()
-            .map(|(k, _)| k)
-            .filter(|k| k.starts_with("OTEL_"))
-        {
-            command.env_remove(key);
-        }
         let mut child = command
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpc_endpoint())
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")

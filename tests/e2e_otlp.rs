@@ -4,38 +4,17 @@
 
 #[path = "support/collector.rs"]
 mod collector;
+#[path = "support/examples.rs"]
+mod examples;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use collector::{Collector, ReceivedSpan, Typed};
 
-/// An example program built by `cargo test` (examples are built with the tests).
-fn example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let path = dir.join("examples").join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: run the suite with `cargo test --workspace`, which builds the examples",
-        path.display()
-    );
-    path
-}
-
 fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(example(name));
+    let mut command = examples::command(name);
     command.args(args);
-    for key in std::env::vars()
-        .map(|(k, _)| k)
-        .filter(|k| k.starts_with("OTEL_"))
-    {
-        command.env_remove(key);
-    }
     command.envs(env.iter().copied());
     command.output().expect("run the example")
 }
