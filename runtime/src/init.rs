@@ -698,6 +698,7 @@ pub(crate) struct Overrides {
 /// environment, as with [`init`].
 ///
 /// ```no_run
+/// # use traced_runtime as traced;
 /// let _telemetry = traced::builder()
 ///     .service_name("checkout")
 ///     .fallback_exporter(traced::Exporter::Console)
