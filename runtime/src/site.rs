@@ -2,8 +2,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{RwLock, RwLockReadGuard};
+
+use arc_swap::ArcSwapOption;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::global::{self, BoxedSpan};
@@ -65,7 +67,10 @@ enum Resolved {
 /// One instrumented function: its facts and its cached tracer.
 pub struct CallSite {
     meta: Meta,
-    cache: RwLock<Option<(u64, Resolved)>>,
+    /// The tracer for the provider generation it was resolved for. An
+    /// `ArcSwap` rather than a lock: reading it is the common case, on every
+    /// call, and takes no lock.
+    cache: ArcSwapOption<(u64, Resolved)>,
     /// Whether the last call here recorded: the guess for this one, which
     /// decides whether to size the attribute list before the sampler runs
     /// (a wrong guess costs one allocation, or one growth of the list).
@@ -77,7 +82,7 @@ impl CallSite {
     pub const fn new(meta: Meta) -> Self {
         CallSite {
             meta,
-            cache: RwLock::new(None),
+            cache: ArcSwapOption::const_empty(),
             recorded: AtomicBool::new(false),
         }
     }
@@ -89,7 +94,12 @@ impl CallSite {
     pub fn start<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
         record::ensure_panic_hook();
         let resolved = self.resolve();
-        self.begin(resolved.as_ref().map(|(_, r)| r), None, Vec::new(), record)
+        self.begin(
+            resolved.as_deref().map(|(_, r)| r),
+            None,
+            Vec::new(),
+            record,
+        )
     }
 
     /// Starts this call site's span as a child of `parent` (the current
@@ -103,20 +113,20 @@ impl CallSite {
     ) -> Started {
         record::ensure_panic_hook();
         let resolved = self.resolve();
-        self.begin(resolved.as_ref().map(|(_, r)| r), parent, links, record)
+        self.begin(resolved.as_deref().map(|(_, r)| r), parent, links, record)
     }
 
     /// The cache, brought up to date with the installed provider.
     #[inline]
-    fn resolve(&'static self) -> RwLockReadGuard<'static, Option<(u64, Resolved)>> {
+    fn resolve(&'static self) -> arc_swap::Guard<Option<Arc<(u64, Resolved)>>> {
         let generation = provider::generation();
-        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
-        if matches!(&*cache, Some((seen, _)) if *seen == generation) {
-            return cache;
+        let cached = self.cache.load();
+        if matches!(&*cached, Some(c) if c.0 == generation) {
+            return cached;
         }
-        drop(cache);
+        drop(cached);
         self.refresh();
-        self.cache.read().unwrap_or_else(|p| p.into_inner())
+        self.cache.load()
     }
 
     #[cold]
@@ -129,8 +139,7 @@ impl CallSite {
                 Resolved::Sdk(provider.tracer_with_scope(self.scope()))
             }
         };
-        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        *cache = Some((generation, resolved));
+        self.cache.store(Some(Arc::new((generation, resolved))));
     }
 
     fn scope(&self) -> InstrumentationScope {
@@ -150,13 +159,13 @@ impl CallSite {
         links: Vec<Link>,
         record: R,
     ) -> Started {
-        let in_parent = |build: &mut dyn FnMut(&Context) -> Context| match &parent {
-            Some(parent) => build(parent),
-            None => Context::map_current(|cx| build(cx)),
-        };
-        let mut record = Some(record);
-        let cx = match resolved {
-            Some(Resolved::Disabled) => return Started { cx: parent },
+        let (cx, recording) = match resolved {
+            Some(Resolved::Disabled) => {
+                return Started {
+                    cx: parent,
+                    recording: false,
+                };
+            }
             Some(Resolved::Sdk(tracer)) => {
                 let predicted = self.recorded.load(Ordering::Relaxed);
                 let mut builder = self.builder(links);
@@ -167,11 +176,7 @@ impl CallSite {
                     attributes.extend(self.code_attributes());
                     builder.attributes = Some(attributes);
                 }
-                let mut builder = Some(builder);
-                in_parent(&mut |cx| {
-                    let Some(builder) = builder.take() else {
-                        return cx.clone();
-                    };
+                in_parent(parent.as_ref(), |cx| {
                     let mut span = tracer.build_with_context(builder, cx);
                     let recording = span.is_recording();
                     if recording != predicted {
@@ -179,37 +184,39 @@ impl CallSite {
                     }
                     if !recording {
                         // Only the span context has to reach the children.
-                        return cx.with_remote_span_context(span.span_context().clone());
+                        return (
+                            cx.with_remote_span_context(span.span_context().clone()),
+                            false,
+                        );
                     }
                     if !predicted {
                         span.set_attributes(self.code_attributes());
                     }
-                    if let Some(record) = record.take() {
-                        record(&mut Recorder(RecorderSpan::Sdk(&mut span)));
-                    }
-                    cx.with_span(span)
+                    record(&mut Recorder(RecorderSpan::Sdk(&mut span)));
+                    (cx.with_span(span), true)
                 })
             }
             Some(Resolved::Global) | None => {
                 let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                let mut builder = Some(self.builder(links));
-                in_parent(&mut |cx| {
-                    let Some(builder) = builder.take() else {
-                        return cx.clone();
-                    };
+                let builder = self.builder(links);
+                in_parent(parent.as_ref(), |cx| {
                     let mut span = tracer.build_with_context(builder, cx);
                     if !span.is_recording() {
-                        return cx.with_remote_span_context(span.span_context().clone());
+                        return (
+                            cx.with_remote_span_context(span.span_context().clone()),
+                            false,
+                        );
                     }
                     span.set_attributes(self.code_attributes());
-                    if let Some(record) = record.take() {
-                        record(&mut Recorder(RecorderSpan::Global(&mut span)));
-                    }
-                    cx.with_span(span)
+                    record(&mut Recorder(RecorderSpan::Global(&mut span)));
+                    (cx.with_span(span), true)
                 })
             }
         };
-        Started { cx: Some(cx) }
+        Started {
+            cx: Some(cx),
+            recording,
+        }
     }
 
     #[inline]
@@ -240,6 +247,16 @@ impl CallSite {
         } else {
             builder.with_links(links)
         }
+    }
+}
+
+/// Runs `build` on the explicit parent, or on the current context without
+/// cloning it.
+#[inline]
+fn in_parent<T>(parent: Option<&Context>, build: impl FnOnce(&Context) -> T) -> T {
+    match parent {
+        Some(parent) => build(parent),
+        None => Context::map_current(build),
     }
 }
 
@@ -276,6 +293,8 @@ pub struct Started {
     /// `None` when tracing is disabled and no explicit parent was given:
     /// there is nothing to make current.
     cx: Option<Context>,
+    /// Whether the span records (known once, so that ending it needs no lock).
+    recording: bool,
 }
 
 impl Started {
@@ -285,13 +304,13 @@ impl Started {
     pub fn enter(self) -> SyncGuard {
         match self.cx {
             None => SyncGuard {
-                active: ActiveSpan::new(Context::new()),
+                active: ActiveSpan::new(Context::new(), false),
                 _attached: None,
             },
             Some(cx) => {
                 let attached = cx.clone().attach();
                 SyncGuard {
-                    active: ActiveSpan::new(cx),
+                    active: ActiveSpan::new(cx, self.recording),
                     _attached: Some(attached),
                 }
             }
@@ -311,7 +330,10 @@ impl Started {
     {
         Instrumented {
             future,
-            active: Some(ActiveSpan::new(self.cx.unwrap_or_else(Context::current))),
+            active: Some(ActiveSpan::new(
+                self.cx.unwrap_or_else(Context::current),
+                self.recording,
+            )),
             finish: Some(finish),
         }
     }
@@ -330,7 +352,10 @@ impl Started {
         F: Future,
         D: FnOnce(&ActiveSpan, &F::Output),
     {
-        let mut slot = Some(ActiveSpan::new(self.cx.unwrap_or_else(Context::current)));
+        let mut slot = Some(ActiveSpan::new(
+            self.cx.unwrap_or_else(Context::current),
+            self.recording,
+        ));
         let future = {
             let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
             // Ends the span if the constructor panics.
@@ -351,6 +376,8 @@ impl Started {
 /// recorded on.
 pub struct ActiveSpan {
     cx: Context,
+    /// Whether the span records; fixed when it starts.
+    recording: bool,
     /// Whether a panic was already unwinding when the span became current:
     /// such a panic is not this span's.
     panicking_at_start: bool,
@@ -358,9 +385,10 @@ pub struct ActiveSpan {
 
 impl ActiveSpan {
     #[inline]
-    fn new(cx: Context) -> Self {
+    fn new(cx: Context, recording: bool) -> Self {
         ActiveSpan {
             cx,
+            recording,
             panicking_at_start: std::thread::panicking(),
         }
     }
@@ -368,7 +396,7 @@ impl ActiveSpan {
     /// Whether the span records.
     #[inline]
     pub fn is_recording(&self) -> bool {
-        self.cx.span().is_recording()
+        self.recording
     }
 
     /// Records one attribute; `None` records nothing.
@@ -403,7 +431,7 @@ impl ActiveSpan {
     /// Ends the span, recording the panic that is unwinding through it, if any.
     #[inline]
     fn end(&self) {
-        if !self.cx.span().is_recording() {
+        if !self.recording {
             // Disabled or not sampled: nothing to end, and no clock to read.
             return;
         }
