@@ -20,8 +20,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use anstyle::{AnsiColor, Style};
+use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
-use opentelemetry::{Array, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
@@ -217,20 +217,7 @@ fn since(later: SystemTime, earlier: SystemTime) -> Duration {
 }
 
 fn value(v: &Value) -> String {
-    let text = match v {
-        Value::String(s) => format!("{:?}", s.as_str()),
-        Value::Array(Array::String(items)) => {
-            format!(
-                "[{}]",
-                items
-                    .iter()
-                    .map(|s| format!("{:?}", s.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-        other => other.to_string(),
-    };
+    let text = crate::value::show(v);
     if text.chars().count() > VALUE_MAX {
         let cut: String = text.chars().take(VALUE_MAX).collect();
         format!("{cut}…")

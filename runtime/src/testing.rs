@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 
+use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{Array, Value};
 pub use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 
@@ -214,18 +214,7 @@ fn render(
 
 /// A value as the tree shows it: strings quoted, everything else bare.
 pub fn show(value: &Value) -> String {
-    match value {
-        Value::String(s) => format!("{:?}", s.as_str()),
-        Value::Array(Array::String(items)) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(|s| format!("{:?}", s.as_str()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
+    crate::value::show(value)
 }
 
 /// Installs the default propagators (W3C `tracecontext` and `baggage`) as

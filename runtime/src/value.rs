@@ -260,3 +260,16 @@ pub(crate) fn debug_string(value: &(impl Debug + ?Sized)) -> String {
     let _ = write!(out, "{value:?}");
     out
 }
+
+/// A value as `traced` shows it to people (the console, test trees):
+/// strings quoted, so that `1` is an int and `"1"` a string.
+pub(crate) fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{:?}", s.as_str()),
+        Value::Array(Array::String(items)) => {
+            let items: Vec<String> = items.iter().map(|s| format!("{:?}", s.as_str())).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
