@@ -398,7 +398,12 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
         out.push(quote_spanned! {binding.span()=>
             #rec.attr(#key, {
                 use #krate::__private::kind::*;
-                (&#krate::__private::Tag(&#binding)).traced_kind().to_value(&#binding)
+                // Named after the parameter, for the error when its type
+                // cannot be recorded; a braced struct has no value, so the
+                // parameter itself is not shadowed.
+                #[allow(non_camel_case_types, dead_code)]
+                struct #binding {}
+                (&#krate::__private::Tag(&#binding)).traced_kind().to_value::<#binding, _>(&#binding)
             });
         });
     }
@@ -410,7 +415,7 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
             #rec.attr(#key, {
                 use #krate::__private::kind::*;
                 let #value = &(#expr);
-                (&#krate::__private::Tag(#value)).traced_kind().to_value(#value)
+                (&#krate::__private::Tag(#value)).traced_kind().to_value::<#krate::__private::value, _>(#value)
             });
         });
     }
@@ -433,7 +438,7 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
         quote! {
             if #span.is_recording() {
                 if let ::core::option::Option::Some(#ok) = #out.traced_ok() {
-                    #span.attr("return", (&#krate::__private::Tag(#ok)).traced_kind().to_value(#ok));
+                    #span.attr("return", (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok));
                 }
             }
         }

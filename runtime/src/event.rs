@@ -56,7 +56,7 @@ macro_rules! __traced_attr {
         #[allow(unused_imports)]
         use $crate::__private::kind::*;
         let __traced_value = &($value);
-        $attrs.push($key, (&$crate::__private::Tag(__traced_value)).traced_kind().to_value(__traced_value));
+        $attrs.push($key, (&$crate::__private::Tag(__traced_value)).traced_kind().to_value::<$crate::__private::value, _>(__traced_value));
     }};
 }
 

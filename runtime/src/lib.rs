@@ -52,4 +52,5 @@ pub mod __private {
     }
 
     pub use crate::record::Tag;
+    pub use crate::value::value;
 }

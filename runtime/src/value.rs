@@ -195,20 +195,28 @@ pointer!(&T, &mut T, Box<T>, Rc<T>, Arc<T>);
 ///
 /// Types with a native attribute representation ([`IntoAttr`]) are recorded
 /// natively; every other `Debug` type is recorded as its `Debug` string.
+/// `Name` is a marker type named after the parameter, so that the error for
+/// a type that cannot be recorded names the parameter.
 #[diagnostic::on_unimplemented(
-    message = "`#[traced]` cannot record a parameter of type `{Self}` as a span attribute",
-    label = "`{Self}` implements neither `Debug` nor `traced::IntoAttr`",
-    note = "derive or implement `Debug` for `{Self}` (or implement `traced::IntoAttr`), or leave the parameter out with `#[traced(skip(name))]`"
+    message = "`#[traced]` cannot record `{Name}` as a span attribute: its type `{Self}` implements neither `Debug` nor `traced::IntoAttr`",
+    label = "`{Name}` cannot be recorded",
+    note = "derive or implement `Debug` for `{Self}` (or implement `traced::IntoAttr` for it), or leave `{Name}` out with `#[traced(skip({Name}))]`"
 )]
-pub trait Recordable {
+pub trait Recordable<Name = value> {
     /// The value's `Debug` string.
     fn debug_string(&self) -> String;
 }
-impl<T: Debug + ?Sized> Recordable for T {
+impl<T: Debug + ?Sized, Name> Recordable<Name> for T {
     fn debug_string(&self) -> String {
         debug_string(self)
     }
 }
+
+/// The name errors give a value that is not a parameter (an `attributes(..)`
+/// expression, a returned value, an `event!` attribute).
+#[doc(hidden)]
+#[allow(non_camel_case_types)]
+pub struct value {}
 
 /// Chosen for values that implement [`IntoAttr`].
 #[derive(Clone, Copy)]
@@ -240,7 +248,10 @@ impl<T: ?Sized> DebugKind for &Tag<'_, T> {}
 impl AsNative {
     /// Converts a natively representable value.
     #[inline]
-    pub fn to_value<T: IntoAttr + ?Sized>(self, value: &T) -> Option<Value> {
+    // `Name` is unused here, but generated code names it for both kinds:
+    // the call is the same whichever one autoref dispatch picks.
+    #[allow(clippy::extra_unused_type_parameters)]
+    pub fn to_value<Name, T: IntoAttr + ?Sized>(self, value: &T) -> Option<Value> {
         value.to_attr()
     }
 }
@@ -248,8 +259,10 @@ impl AsNative {
 impl AsDebug {
     /// Converts any other value through its `Debug` string.
     #[inline]
-    pub fn to_value<T: Recordable + ?Sized>(self, value: &T) -> Option<Value> {
-        Some(Value::String(value.debug_string().into()))
+    pub fn to_value<Name, T: Recordable<Name> + ?Sized>(self, value: &T) -> Option<Value> {
+        Some(Value::String(
+            Recordable::<Name>::debug_string(value).into(),
+        ))
     }
 }
 

@@ -3,6 +3,6 @@ use traced::traced;
 struct Secretless;
 
 #[traced]
-fn f(value: Secretless) {}
+fn f(settings: Secretless) {}
 
 fn main() {}
