@@ -364,3 +364,36 @@ fn tasks_example_adds_the_record_inserted_event() {
     assert!(stdout.contains("INSERT tasks [client]"), "{stdout}");
     assert!(stdout.contains("POST /tasks [server]"), "{stdout}");
 }
+
+#[test]
+fn disabled_sdk_creates_no_spans() {
+    let collector = Collector::start();
+    let out = run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_SDK_DISABLED", "true"),
+            ("OTEL_TRACES_EXPORTER", "otlp,console"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("a(2) = Ok(11)"),
+        "the program still runs: {stdout}"
+    );
+    assert!(
+        !stdout.contains("trace "),
+        "no console trace when disabled: {stdout}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        collector.spans().is_empty(),
+        "no span exported when disabled"
+    );
+}
