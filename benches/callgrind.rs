@@ -1,22 +1,33 @@
-//! Instruction counts per call, for `valgrind --tool=callgrind`, which
-//! counts the same on a busy machine as on an idle one:
+//! Calls one variant N times under one pipeline, for
+//! `valgrind --tool=callgrind`, whose instruction counts are the same on a
+//! busy machine as on an idle one:
 //!
 //! ```text
 //! cargo bench --bench callgrind --no-run
-//! valgrind --tool=callgrind target/release/deps/callgrind-* VARIANT PIPELINE
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/deps/callgrind-<hash> VARIANT PIPELINE N
 //! ```
 //!
-//! VARIANT is `none`, `hand_written`, `traced` or `bare_span`; PIPELINE is
-//! `sampled_simple`, `unsampled` or `disabled`. Each run makes 10 000 calls
-//! after 1 000 warm-up calls; subtract the `none` run and divide by 10 000.
+//! VARIANT: `none`, `hand_written` (global `BoxedTracer`),
+//! `hand_written_sdk` (`SdkTracer`), `hand_written_code_attrs` (with the
+//! three `code.*` attributes `#[traced]` records), `traced`, `tracing`, `bare_span`
+//! (`tracer.start` and drop), `bare_span_current` (the same, made current).
+//! PIPELINE: `sampled_simple`, `unsampled`, `disabled` (nothing installed)
+//! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`). N: calls (default 10 000),
+//! after 1 000 warm-up calls. Per-call cost: the difference between two
+//! runs with different N divided by the difference in N, which cancels
+//! start-up; `python3 scripts/bench-table.py --callgrind` does that.
 
 mod common;
 
 use std::hint::black_box;
 
-use common::{Pipeline, hand_written, work};
+use common::{
+    Pipeline, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
+    tracing_subscriber_for, tracing_work, work,
+};
 use opentelemetry::global;
-use opentelemetry::trace::{Span as _, Tracer as _};
+use opentelemetry::trace::{Tracer as _, mark_span_as_active};
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -24,33 +35,60 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     let variant = args.first().map_or("traced", String::as_str);
-    let pipeline = match args.get(1).map_or("sampled_simple", String::as_str) {
-        "unsampled" => Pipeline::Unsampled,
-        "disabled" => Pipeline::Disabled,
-        "sampled_batch" => Pipeline::SampledBatch,
-        _ => Pipeline::SampledSimple,
+    let pipeline_name = args.get(1).map_or("sampled_simple", String::as_str);
+    let calls: u64 = args.get(2).map_or(10_000, |n| n.parse().expect("N"));
+    let provider = if pipeline_name == "sdk_disabled" {
+        install_sdk_disabled();
+        None
+    } else {
+        Pipeline::from_name(pipeline_name)
+            .expect("PIPELINE")
+            .install()
     };
-    let _provider = pipeline.install();
     let tracer = global::tracer("bench");
+    let sdk = provider.as_ref().map(sdk_tracer);
+    let dispatch = match (&provider, variant) {
+        (Some(provider), "tracing") => tracing::Dispatch::new(tracing_subscriber_for(provider)),
+        _ => tracing::Dispatch::none(),
+    };
     let run = |n: u64| {
         for i in 0..n {
             match variant {
                 "hand_written" => {
                     black_box(hand_written(&tracer, black_box(i), "hello"));
                 }
+                "hand_written_code_attrs" => {
+                    black_box(hand_written_code_attrs(&tracer, black_box(i), "hello"));
+                }
+                "hand_written_sdk" => {
+                    black_box(hand_written(
+                        sdk.as_ref().expect("SDK"),
+                        black_box(i),
+                        "hello",
+                    ));
+                }
                 "traced" => {
                     black_box(work(black_box(i), "hello"));
                 }
-                "bare_span" => {
-                    let mut span = tracer.start("work");
-                    span.end();
+                "tracing" => {
+                    black_box(tracing_work(black_box(i), "hello"));
                 }
-                _ => {
+                "bare_span" => {
+                    drop(black_box(sdk.as_ref().expect("SDK").start("work")));
+                }
+                "bare_span_current" => {
+                    let _guard = mark_span_as_active(sdk.as_ref().expect("SDK").start("work"));
                     black_box(i);
                 }
+                "none" => {
+                    black_box(i);
+                }
+                other => panic!("unknown variant {other}"),
             }
         }
     };
-    run(1_000);
-    run(10_000);
+    tracing::dispatcher::with_default(&dispatch, || {
+        run(1_000);
+        run(calls);
+    });
 }

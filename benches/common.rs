@@ -1,16 +1,15 @@
-//! Pipelines shared by the benchmarks: an SDK tracer provider with an
-//! exporter that drops everything, installed for every variant at once.
+//! What the benchmarks share: the pipelines (an SDK tracer provider with an
+//! exporter that drops everything) and the measured function written four
+//! ways.
 #![allow(dead_code)]
 
 use std::hint::black_box;
 
 use opentelemetry::KeyValue;
-use opentelemetry::global;
-use opentelemetry::trace::noop::NoopTracerProvider;
-use opentelemetry::trace::{Tracer as _, mark_span_as_active};
+use opentelemetry::trace::{Tracer, TracerProvider as _, mark_span_as_active};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter,
+    BatchSpanProcessor, Sampler, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
 };
 
 /// Accepts every batch and does nothing with it.
@@ -27,25 +26,20 @@ impl SpanExporter for NoopExporter {
 /// How spans are processed in one group of measurements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pipeline {
-    /// Sampled, simple (synchronous) processor.
+    /// Sampled, `SimpleSpanProcessor` (exports on the calling thread).
     SampledSimple,
-    /// Sampled, batch processor (a background thread).
+    /// Sampled, `BatchSpanProcessor` (exports on a background thread).
     SampledBatch,
-    /// `Sampler::AlwaysOff`.
+    /// `Sampler::AlwaysOff`, simple processor.
     Unsampled,
-    /// No provider: OpenTelemetry's global no-op one, and
-    /// `OTEL_SDK_DISABLED=true` for `traced`.
+    /// Nothing installed: `traced::set_tracer_provider` is never called, and
+    /// OpenTelemetry's global provider is its default no-op one. Only valid
+    /// before any other pipeline is installed in the process: a provider
+    /// cannot be uninstalled.
     Disabled,
 }
 
 impl Pipeline {
-    pub const ALL: [Pipeline; 4] = [
-        Pipeline::SampledSimple,
-        Pipeline::SampledBatch,
-        Pipeline::Unsampled,
-        Pipeline::Disabled,
-    ];
-
     pub fn name(self) -> &'static str {
         match self {
             Pipeline::SampledSimple => "sampled_simple",
@@ -55,8 +49,20 @@ impl Pipeline {
         }
     }
 
-    /// Installs the pipeline for `traced` and as OpenTelemetry's global
-    /// provider; returns the provider (`None` when disabled).
+    pub fn from_name(name: &str) -> Option<Pipeline> {
+        [
+            Pipeline::SampledSimple,
+            Pipeline::SampledBatch,
+            Pipeline::Unsampled,
+            Pipeline::Disabled,
+        ]
+        .into_iter()
+        .find(|p| p.name() == name)
+    }
+
+    /// Installs the pipeline for `#[traced]` and as OpenTelemetry's global
+    /// provider (`traced::set_tracer_provider` does both); returns the
+    /// provider, `None` for [`Pipeline::Disabled`], which installs nothing.
     pub fn install(self) -> Option<SdkTracerProvider> {
         let builder = SdkTracerProvider::builder();
         let provider = match self {
@@ -68,23 +74,33 @@ impl Pipeline {
                 .with_sampler(Sampler::AlwaysOff)
                 .with_simple_exporter(NoopExporter)
                 .build(),
-            Pipeline::Disabled => {
-                // SAFETY: the benchmark runs on one thread and has spawned no
-                // other that could read the environment at the same time
-                // (a batch processor's thread is gone with its provider).
-                unsafe { std::env::set_var("OTEL_SDK_DISABLED", "true") };
-                let telemetry = traced::builder().no_exporter().init().expect("init");
-                // SAFETY: as above.
-                unsafe { std::env::remove_var("OTEL_SDK_DISABLED") };
-                // Nothing to flush when disabled; keep it installed.
-                std::mem::forget(telemetry);
-                global::set_tracer_provider(NoopTracerProvider::new());
-                return None;
-            }
+            Pipeline::Disabled => return None,
         };
         traced::set_tracer_provider(provider.clone());
         Some(provider)
     }
+}
+
+/// Turns `traced` off the way a user does, `OTEL_SDK_DISABLED=true` read by
+/// `traced::init` (through the builder, with no exporter). Leaves
+/// OpenTelemetry's global provider as it was.
+pub fn install_sdk_disabled() {
+    // SAFETY: called from the main thread before anything that reads the
+    // environment runs on another thread (no batch processor exists yet,
+    // criterion runs benchmarks on this thread).
+    unsafe { std::env::set_var("OTEL_SDK_DISABLED", "true") };
+    let telemetry = traced::builder().no_exporter().init().expect("init");
+    // SAFETY: as above.
+    unsafe { std::env::remove_var("OTEL_SDK_DISABLED") };
+    // Nothing to flush when disabled; dropping the guard would only shut
+    // down nothing. Kept so that the setting stays for the process.
+    std::mem::forget(telemetry);
+}
+
+/// The tracer hand-written code uses with the SDK's own types (no boxing):
+/// from the provider, obtained once, outside the measured loop.
+pub fn sdk_tracer(provider: &SdkTracerProvider) -> SdkTracer {
+    provider.tracer("bench")
 }
 
 /// The measured function, instrumented by `#[traced]`.
@@ -94,10 +110,18 @@ pub fn work(a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
 }
 
-/// The same work as OpenTelemetry's documentation writes it: a tracer from
-/// the global provider, attributes on the builder, the span made current.
+/// The same work as OpenTelemetry's documentation writes it: the two
+/// attributes on the span builder, the span made current, ended when the
+/// guard drops. The tracer is obtained once per pipeline outside the
+/// measured loop and passed in: `global::tracer("bench")` (a `BoxedTracer`,
+/// as the docs show) for `hand_written`, the SDK's own `SdkTracer` for
+/// `hand_written_sdk`.
 #[inline(never)]
-pub fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
+pub fn hand_written<T>(tracer: &T, a: u64, b: &str) -> u64
+where
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
     let span = tracer
         .span_builder("work")
         .with_attributes([
@@ -109,10 +133,43 @@ pub fn hand_written(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
 }
 
-/// The same work through `tracing` (and `tracing-opentelemetry` when a
-/// subscriber with its layer is installed).
+/// `hand_written` plus the three attributes `#[traced]` adds to every span
+/// (`code.function.name`, `code.file.path`, `code.line.number`, constants):
+/// the same attributes as `#[traced]`, written by hand.
+#[inline(never)]
+pub fn hand_written_code_attrs<T>(tracer: &T, a: u64, b: &str) -> u64
+where
+    T: Tracer,
+    T::Span: Send + Sync + 'static,
+{
+    let span = tracer
+        .span_builder("work")
+        .with_attributes([
+            KeyValue::new("code.function.name", concat!(module_path!(), "::work")),
+            KeyValue::new("code.file.path", file!()),
+            KeyValue::new("code.line.number", i64::from(line!())),
+            KeyValue::new("a", a as i64),
+            KeyValue::new("b", b.to_owned()),
+        ])
+        .start(tracer);
+    let _guard = mark_span_as_active(span);
+    black_box(a).wrapping_add(b.len() as u64)
+}
+
+/// The same work through `tracing`, and `tracing-opentelemetry` when a
+/// subscriber with its layer is installed.
 #[inline(never)]
 #[tracing::instrument]
 pub fn tracing_work(a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
+}
+
+/// The `tracing` subscriber for a provider: a `Registry` with an
+/// `OpenTelemetryLayer` whose tracer comes from that provider.
+pub fn tracing_subscriber_for(
+    provider: &SdkTracerProvider,
+) -> impl tracing::Subscriber + Send + Sync + 'static {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("tracing")))
 }

@@ -1,22 +1,35 @@
-//! Per-call overhead of instrumenting `work(a: u64, b: &str) -> u64`:
-//! no instrumentation, hand-written OpenTelemetry, `#[traced]`,
+//! Per-call overhead of instrumenting `work(a: u64, b: &str) -> u64`: no
+//! instrumentation, hand-written OpenTelemetry, `#[traced]`,
 //! `#[tracing::instrument]` through `tracing-opentelemetry`, and
 //! `#[fastrace::trace]`, under four pipelines. `scripts/bench-table.py`
 //! turns the results into `docs/performance.md`.
+//!
+//! Groups run in this order because a provider cannot be uninstalled:
+//! `disabled` (nothing installed: no provider, no `tracing` subscriber, no
+//! fastrace reporter; then `traced_sdk_disabled` after
+//! `OTEL_SDK_DISABLED=true`), `unsampled`, `sampled_simple`, `sampled_batch`.
+//!
+//! ```text
+//! cargo bench --bench overhead -- --warm-up-time 1 --measurement-time 3
+//! ```
 
 mod common;
 
 use std::hint::black_box;
 
-use common::{Pipeline, hand_written, tracing_work, work};
-use criterion::{Criterion, criterion_group, criterion_main};
+use common::{
+    Pipeline, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
+    tracing_subscriber_for, tracing_work, work,
+};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use opentelemetry::trace::{
-    FutureExt as _, Span as _, TraceContextExt as _, Tracer as _, mark_span_as_active,
+    FutureExt as _, TraceContextExt as _, Tracer as _, mark_span_as_active,
 };
 use opentelemetry::{Context, KeyValue, global};
-use tracing_subscriber::layer::SubscriberExt as _;
 
-// ---- the function, five ways ----
+const B: &str = "hello";
+
+// ---- the function, uninstrumented and with fastrace ----
 
 #[inline(never)]
 fn baseline(a: u64, b: &str) -> u64 {
@@ -29,7 +42,31 @@ fn fastrace_work(a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
 }
 
-// ---- the extra shapes, for `traced` and hand-written ----
+/// A reporter that drops everything (fastrace's `ConsoleReporter` prints).
+struct DropReporter;
+impl fastrace::collector::Reporter for DropReporter {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        drop(spans);
+    }
+}
+
+/// fastrace records nothing without a root span: a request (here, an
+/// iteration) starts one and makes it the thread's local parent, which is
+/// what `#[fastrace::trace]` attaches to. `sampled = false` is fastrace's
+/// "not sampled" root.
+#[inline(never)]
+fn fastrace_root(sampled: bool, call: bool) -> u64 {
+    let context = fastrace::collector::SpanContext::random().sampled(sampled);
+    let root = fastrace::Span::root("root", context);
+    let _guard = root.set_local_parent();
+    if call {
+        fastrace_work(black_box(7), black_box(B))
+    } else {
+        0
+    }
+}
+
+// ---- the extra shapes: nested chain, async, 8 arguments, error ----
 
 #[traced::traced]
 fn chain_1(a: u64, b: &str) -> u64 {
@@ -55,6 +92,15 @@ fn hand_chain(tracer: &global::BoxedTracer, a: u64, b: &str, depth: u32) -> u64 
     hand_chain(tracer, a, b, depth - 1)
 }
 
+#[tracing::instrument]
+fn tracing_chain_1(a: u64, b: &str) -> u64 {
+    tracing_chain_2(a, b)
+}
+#[tracing::instrument]
+fn tracing_chain_2(a: u64, b: &str) -> u64 {
+    tracing_work(a, b)
+}
+
 #[traced::traced]
 async fn work_async(a: u64, b: &str) -> u64 {
     black_box(a).wrapping_add(b.len() as u64)
@@ -74,17 +120,28 @@ async fn hand_async(tracer: &global::BoxedTracer, a: u64, b: &str) -> u64 {
         .await
 }
 
+#[tracing::instrument]
+async fn tracing_async(a: u64, b: &str) -> u64 {
+    black_box(a).wrapping_add(b.len() as u64)
+}
+
+macro_rules! eight_body {
+    ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident, $h:ident) => {
+        black_box($a)
+            .wrapping_add($b.len() as u64)
+            .wrapping_add($c as u64)
+            .wrapping_add(u64::from($d))
+            .wrapping_add($e as u64)
+            .wrapping_add($f.len() as u64)
+            .wrapping_add(u64::from($g))
+            .wrapping_add($h as u64)
+    };
+}
+
 #[allow(clippy::too_many_arguments)]
 #[traced::traced]
 fn eight(a: u64, b: &str, c: i32, d: bool, e: f64, f: &str, g: u8, h: i64) -> u64 {
-    black_box(a)
-        + b.len() as u64
-        + c as u64
-        + u64::from(d)
-        + e as u64
-        + f.len() as u64
-        + u64::from(g)
-        + h as u64
+    eight_body!(a, b, c, d, e, f, g, h)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -113,14 +170,13 @@ fn hand_eight(
         ])
         .start(tracer);
     let _guard = mark_span_as_active(span);
-    black_box(a)
-        + b.len() as u64
-        + c as u64
-        + u64::from(d)
-        + e as u64
-        + f.len() as u64
-        + u64::from(g)
-        + h as u64
+    eight_body!(a, b, c, d, e, f, g, h)
+}
+
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument]
+fn tracing_eight(a: u64, b: &str, c: i32, d: bool, e: f64, f: &str, g: u8, h: i64) -> u64 {
+    eight_body!(a, b, c, d, e, f, g, h)
 }
 
 #[derive(Debug)]
@@ -158,116 +214,172 @@ fn hand_failing(tracer: &global::BoxedTracer, a: u64, b: &str) -> Result<u64, Fa
     };
     if let Err(err) = &out {
         let span = cx.span();
+        let message = err.to_string();
         span.add_event(
             "exception",
             vec![
                 KeyValue::new("exception.type", "Failure"),
-                KeyValue::new("exception.message", err.to_string()),
+                KeyValue::new("exception.message", message.clone()),
             ],
         );
-        span.set_status(opentelemetry::trace::Status::error(err.to_string()));
+        span.set_status(opentelemetry::trace::Status::error(message));
     }
     out
 }
 
-/// A reporter that drops everything, for fastrace.
-struct DropReporter;
-impl fastrace::collector::Reporter for DropReporter {
-    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
-        drop(spans);
+/// `err`: the returned `Err` becomes an error event, which
+/// `tracing-opentelemetry` turns into an `exception` event and status Error.
+#[tracing::instrument(err)]
+fn tracing_failing(a: u64, b: &str) -> Result<u64, Failure> {
+    if black_box(a) < u64::MAX {
+        Err(Failure)
+    } else {
+        Ok(b.len() as u64)
     }
 }
 
+// ---- the groups ----
+
+type Group<'a> = BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+fn fastrace_benches(group: &mut Group<'_>, sampled: bool) {
+    group.bench_function("fastrace", |bench| {
+        bench.iter(|| fastrace_root(sampled, true))
+    });
+    // The root span alone: what fastrace costs per request without the call.
+    group.bench_function("fastrace_root_only", |bench| {
+        bench.iter(|| fastrace_root(sampled, false))
+    });
+}
+
+fn common_benches(group: &mut Group<'_>, tracer: &global::BoxedTracer) {
+    group.bench_function("baseline", |bench| {
+        bench.iter(|| baseline(black_box(7), black_box(B)))
+    });
+    group.bench_function("hand_written", |bench| {
+        bench.iter(|| hand_written(tracer, black_box(7), black_box(B)))
+    });
+    group.bench_function("traced", |bench| {
+        bench.iter(|| work(black_box(7), black_box(B)))
+    });
+}
+
+fn disabled(c: &mut Criterion) {
+    // Nothing installed yet: OpenTelemetry's global provider is its no-op
+    // default, `traced` has never been given a provider, `tracing` has no
+    // subscriber, fastrace has no reporter.
+    let tracer = global::tracer("bench");
+    let mut group = c.benchmark_group(Pipeline::Disabled.name());
+    common_benches(&mut group, &tracer);
+    group.bench_function("tracing", |bench| {
+        bench.iter(|| tracing_work(black_box(7), black_box(B)))
+    });
+    fastrace_benches(&mut group, true);
+    // `OTEL_SDK_DISABLED=true` through `traced::builder().init()`: `traced`
+    // then knows it is off instead of asking the global provider.
+    install_sdk_disabled();
+    group.bench_function("traced_sdk_disabled", |bench| {
+        bench.iter(|| work(black_box(7), black_box(B)))
+    });
+    group.finish();
+}
+
+fn installed(c: &mut Criterion, pipeline: Pipeline) {
+    let provider = pipeline.install().expect("an SDK pipeline");
+    // Obtained once per pipeline, outside the measured loops.
+    let tracer = global::tracer("bench");
+    let sdk = sdk_tracer(&provider);
+    let mut group = c.benchmark_group(pipeline.name());
+    common_benches(&mut group, &tracer);
+    group.bench_function("hand_written_sdk", |bench| {
+        bench.iter(|| hand_written(&sdk, black_box(7), black_box(B)))
+    });
+    group.bench_function("hand_written_code_attrs", |bench| {
+        bench.iter(|| hand_written_code_attrs(&tracer, black_box(7), black_box(B)))
+    });
+    if pipeline == Pipeline::Unsampled {
+        // The SDK alone for a span that is not sampled: started and dropped.
+        group.bench_function("bare_unsampled_span", |bench| {
+            bench.iter(|| drop(black_box(sdk.start("work"))))
+        });
+        // The same, made current while the body runs, as `#[traced]` does.
+        group.bench_function("bare_unsampled_span_current", |bench| {
+            bench.iter(|| {
+                let _guard = mark_span_as_active(sdk.start("work"));
+                baseline(black_box(7), black_box(B))
+            })
+        });
+    }
+
+    let extras = pipeline == Pipeline::SampledSimple;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    if extras {
+        group.bench_function("traced_chain3", |bench| {
+            bench.iter(|| chain_1(black_box(7), black_box(B)))
+        });
+        group.bench_function("hand_written_chain3", |bench| {
+            bench.iter(|| hand_chain(&tracer, black_box(7), black_box(B), 2))
+        });
+        group.bench_function("traced_async", |bench| {
+            bench.iter(|| rt.block_on(work_async(black_box(7), black_box(B))))
+        });
+        group.bench_function("hand_written_async", |bench| {
+            bench.iter(|| rt.block_on(hand_async(&tracer, black_box(7), black_box(B))))
+        });
+        group.bench_function("traced_8_args", |bench| {
+            bench.iter(|| eight(black_box(7), "b", 3, true, 1.5, "f", 9, -4))
+        });
+        group.bench_function("hand_written_8_args", |bench| {
+            bench.iter(|| hand_eight(&tracer, black_box(7), "b", 3, true, 1.5, "f", 9, -4))
+        });
+        group.bench_function("traced_error", |bench| {
+            bench.iter(|| failing(black_box(7), black_box(B)))
+        });
+        group.bench_function("hand_written_error", |bench| {
+            bench.iter(|| hand_failing(&tracer, black_box(7), black_box(B)))
+        });
+    }
+
+    // tracing + tracing-opentelemetry into the same provider.
+    tracing::subscriber::with_default(tracing_subscriber_for(&provider), || {
+        group.bench_function("tracing", |bench| {
+            bench.iter(|| tracing_work(black_box(7), black_box(B)))
+        });
+        if extras {
+            group.bench_function("tracing_chain3", |bench| {
+                bench.iter(|| tracing_chain_1(black_box(7), black_box(B)))
+            });
+            group.bench_function("tracing_async", |bench| {
+                bench.iter(|| rt.block_on(tracing_async(black_box(7), black_box(B))))
+            });
+            group.bench_function("tracing_8_args", |bench| {
+                bench.iter(|| tracing_eight(black_box(7), "b", 3, true, 1.5, "f", 9, -4))
+            });
+            group.bench_function("tracing_error", |bench| {
+                bench.iter(|| tracing_failing(black_box(7), black_box(B)))
+            });
+        }
+    });
+    // Last, and flushed: fastrace's collector thread works through what
+    // it was sent after the measurement, and on 2 cores it would slow down
+    // whatever runs next.
+    fastrace_benches(&mut group, pipeline != Pipeline::Unsampled);
+    fastrace::flush();
+    group.finish();
+    let _ = provider.shutdown();
+}
+
 fn benches(c: &mut Criterion) {
-    let b_arg = "hello";
-    // fastrace: one global reporter for the whole run.
+    disabled(c);
     fastrace::set_reporter(DropReporter, fastrace::collector::Config::default());
     for pipeline in [
-        Pipeline::Disabled,
         Pipeline::Unsampled,
         Pipeline::SampledSimple,
         Pipeline::SampledBatch,
     ] {
-        let provider = pipeline.install();
-        let tracer = global::tracer("bench");
-        let mut group = c.benchmark_group(pipeline.name());
-        group.bench_function("baseline", |bench| {
-            bench.iter(|| baseline(black_box(7), black_box(b_arg)))
-        });
-        group.bench_function("hand_written", |bench| {
-            bench.iter(|| hand_written(&tracer, black_box(7), black_box(b_arg)))
-        });
-        group.bench_function("traced", |bench| {
-            bench.iter(|| work(black_box(7), black_box(b_arg)))
-        });
-        if pipeline == Pipeline::Unsampled {
-            // What the SDK alone costs for a span that is not sampled.
-            group.bench_function("bare_unsampled_span", |bench| {
-                bench.iter(|| {
-                    let mut span = tracer.start("work");
-                    span.end();
-                })
-            });
-        }
-        // tracing + tracing-opentelemetry into the same provider.
-        let subscriber = tracing_subscriber::registry().with(match (&provider, pipeline) {
-            (Some(provider), _) => Some(tracing_opentelemetry::layer().with_tracer(
-                opentelemetry::trace::TracerProvider::tracer(provider, "tracing"),
-            )),
-            (None, _) => None,
-        });
-        tracing::subscriber::with_default(subscriber, || {
-            group.bench_function("tracing", |bench| {
-                bench.iter(|| tracing_work(black_box(7), black_box(b_arg)))
-            });
-        });
-        if matches!(
-            pipeline,
-            Pipeline::SampledSimple | Pipeline::SampledBatch | Pipeline::Disabled
-        ) {
-            // fastrace needs a root span per request; it has no sampler.
-            group.bench_function("fastrace", |bench| {
-                bench.iter(|| {
-                    let root =
-                        fastrace::Span::root("root", fastrace::collector::SpanContext::random());
-                    let _guard = root.set_local_parent();
-                    fastrace_work(black_box(7), black_box(b_arg))
-                })
-            });
-        }
-        if matches!(pipeline, Pipeline::SampledSimple) {
-            group.bench_function("traced_chain3", |bench| {
-                bench.iter(|| chain_1(black_box(7), black_box(b_arg)))
-            });
-            group.bench_function("hand_written_chain3", |bench| {
-                bench.iter(|| hand_chain(&tracer, black_box(7), black_box(b_arg), 2))
-            });
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime");
-            group.bench_function("traced_async", |bench| {
-                bench.iter(|| rt.block_on(work_async(black_box(7), black_box(b_arg))))
-            });
-            group.bench_function("hand_written_async", |bench| {
-                bench.iter(|| rt.block_on(hand_async(&tracer, black_box(7), black_box(b_arg))))
-            });
-            group.bench_function("traced_8_args", |bench| {
-                bench.iter(|| eight(black_box(7), "b", 3, true, 1.5, "f", 9, -4))
-            });
-            group.bench_function("hand_written_8_args", |bench| {
-                bench.iter(|| hand_eight(&tracer, black_box(7), "b", 3, true, 1.5, "f", 9, -4))
-            });
-            group.bench_function("traced_error", |bench| {
-                bench.iter(|| failing(black_box(7), black_box(b_arg)))
-            });
-            group.bench_function("hand_written_error", |bench| {
-                bench.iter(|| hand_failing(&tracer, black_box(7), black_box(b_arg)))
-            });
-        }
-        group.finish();
-        if let Some(provider) = provider {
-            let _ = provider.shutdown();
-        }
+        installed(c, pipeline);
     }
 }
 
