@@ -161,8 +161,8 @@ pub use traced_runtime::{
 };
 
 pub use traced_runtime::{
-    ArrayElem, CANCELLED_EVENT, Headers, IntoAttr, IntoLink, IntoParent, REDACTED, Recordable,
-    extract, inject, inject_context, set_tracer_provider,
+    ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
+    REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
 };
 
 #[cfg(feature = "testing")]

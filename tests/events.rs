@@ -110,6 +110,31 @@ fn parent_from_incoming_headers_and_inject() {
         )
     );
 
+    // A caller's trace that is not sampled but carries the W3C `random`
+    // flag: our span is not recorded, and what we send on keeps the flag.
+    let random: HashMap<String, String> = [(
+        "traceparent".to_owned(),
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02".to_owned(),
+    )]
+    .into();
+    let spans = capture(|| outgoing = handle(&random));
+    assert!(
+        spans.named("handle").is_empty(),
+        "not sampled by the caller"
+    );
+    assert!(
+        outgoing.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{outgoing}"
+    );
+    assert!(
+        outgoing.ends_with("-02"),
+        "random kept, sampled not set: {outgoing}"
+    );
+    assert!(
+        !outgoing.contains("00f067aa0ba902b7"),
+        "our own span id goes out: {outgoing}"
+    );
+
     // No or broken headers: a new trace, no parent.
     let broken: HashMap<String, String> =
         [("traceparent".to_owned(), "00-garbage".to_owned())].into();

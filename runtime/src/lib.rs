@@ -27,7 +27,7 @@ pub use limit::dropped_spans;
 pub use parent::{IntoLink, IntoParent};
 pub use provider::set_tracer_provider;
 pub use record::CANCELLED_EVENT;
-pub use site::REDACTED;
+pub use site::{GLOBAL_PROBE_EVERY, REDACTED};
 pub use value::{ArrayElem, IntoAttr, Recordable};
 pub use w3c::{TRACE_FLAG_RANDOM, TraceContext};
 

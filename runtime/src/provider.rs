@@ -32,8 +32,14 @@ pub(crate) enum Installed {
 /// [`init`](crate::init) calls this for you. Call it yourself when you build
 /// the SDK provider by hand. It may be called again to replace the provider:
 /// every instrumented function sees the new one on its next call. Returns the
-/// provider it replaced, if one was installed through `traced`; shutting it
-/// down (or dropping its last clone) flushes what it still holds.
+/// provider it replaced, if one was installed through `traced`: call its
+/// `shutdown()` to flush what it still holds. (Dropping it is not enough:
+/// each instrumented function keeps a tracer of the old provider until its
+/// next call.)
+///
+/// A provider installed only through `opentelemetry::global` is found too,
+/// within [`GLOBAL_PROBE_EVERY`](crate::GLOBAL_PROBE_EVERY) calls of each
+/// function; this function makes it immediate.
 pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvider> {
     global::set_tracer_provider(provider.clone());
     match replace(Some(Installed::Sdk(provider))) {

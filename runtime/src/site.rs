@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use arc_swap::ArcSwapOption;
 use std::task::{Context as TaskContext, Poll};
@@ -11,7 +11,8 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::global::{self, BoxedSpan};
 use opentelemetry::trace::Link;
 use opentelemetry::trace::{
-    Span as _, SpanContext, SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    Span as _, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, Tracer as _,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
@@ -58,6 +59,11 @@ pub struct Meta {
 enum Resolved {
     /// Nothing was installed through `traced`: ask OpenTelemetry's global provider.
     Global,
+    /// Nothing was installed through `traced`, and OpenTelemetry's global
+    /// provider is the no-op one: start no span. Probed again every
+    /// [`GLOBAL_PROBE_EVERY`] calls, since a provider installed directly
+    /// with `opentelemetry::global::set_tracer_provider` tells us nothing.
+    GlobalNoop,
     /// Tracing is disabled: start no span at all.
     Disabled,
     /// The SDK tracer for this call site's scope.
@@ -75,7 +81,15 @@ pub struct CallSite {
     /// decides whether to size the attribute list before the sampler runs
     /// (a wrong guess costs one allocation, or one growth of the list).
     recorded: AtomicBool,
+    /// Calls since the global provider was last found to be the no-op one.
+    since_probe: AtomicU32,
 }
+
+/// How often a call site that found no provider looks again at
+/// OpenTelemetry's global one. `traced::init` and `traced::set_tracer_provider`
+/// are seen on the next call; a provider installed only through
+/// `opentelemetry::global` within this many calls.
+pub const GLOBAL_PROBE_EVERY: u32 = 1024;
 
 impl CallSite {
     /// A call site; `const` so that it can live in a `static`.
@@ -84,6 +98,7 @@ impl CallSite {
             meta,
             cache: ArcSwapOption::const_empty(),
             recorded: AtomicBool::new(false),
+            since_probe: AtomicU32::new(0),
         }
     }
 
@@ -133,6 +148,7 @@ impl CallSite {
     fn refresh(&'static self) {
         let (generation, installed) = provider::installed();
         let resolved = match installed {
+            None if global_is_noop() => Resolved::GlobalNoop,
             None => Resolved::Global,
             Some(Installed::Disabled) => Resolved::Disabled,
             Some(Installed::Sdk(provider)) => {
@@ -160,6 +176,19 @@ impl CallSite {
         record: R,
     ) -> Started {
         let (cx, recording) = match resolved {
+            Some(Resolved::GlobalNoop) => {
+                // A plain load and store, not a locked increment: an
+                // approximate count is enough to decide when to look again.
+                let calls = self.since_probe.load(Ordering::Relaxed).wrapping_add(1);
+                self.since_probe.store(calls, Ordering::Relaxed);
+                if calls % GLOBAL_PROBE_EVERY == 0 {
+                    self.refresh();
+                }
+                return Started {
+                    cx: parent,
+                    recording: false,
+                };
+            }
             Some(Resolved::Disabled) => {
                 return Started {
                     cx: parent,
@@ -184,10 +213,7 @@ impl CallSite {
                     }
                     if !recording {
                         // Only the span context has to reach the children.
-                        return (
-                            cx.with_remote_span_context(span.span_context().clone()),
-                            false,
-                        );
+                        return (unsampled(cx, span.span_context()), false);
                     }
                     if !predicted {
                         span.set_attributes(self.code_attributes());
@@ -202,10 +228,7 @@ impl CallSite {
                 in_parent(parent.as_ref(), |cx| {
                     let mut span = tracer.build_with_context(builder, cx);
                     if !span.is_recording() {
-                        return (
-                            cx.with_remote_span_context(span.span_context().clone()),
-                            false,
-                        );
+                        return (unsampled(cx, span.span_context()), false);
                     }
                     span.set_attributes(self.code_attributes());
                     record(&mut Recorder(RecorderSpan::Global(&mut span)));
@@ -248,6 +271,54 @@ impl CallSite {
             builder.with_links(links)
         }
     }
+}
+
+/// Whether OpenTelemetry's global provider is the no-op one.
+///
+/// The probe must not make a span anyone exports. It starts one in a
+/// context with telemetry suppressed, under a made-up parent: the SDK then
+/// returns an empty span context (and records nothing), while the no-op
+/// tracer hands back the parent's span context, which identifies it.
+#[cold]
+fn global_is_noop() -> bool {
+    let marker = SpanContext::new(
+        opentelemetry::trace::TraceId::from_bytes(*b"traced.noop.prob"),
+        opentelemetry::trace::SpanId::from_bytes(*b"traced.p"),
+        TraceFlags::SAMPLED,
+        true,
+        opentelemetry::trace::TraceState::NONE,
+    );
+    let probe = Context::new()
+        .with_remote_span_context(marker.clone())
+        .with_telemetry_suppressed();
+    let tracer = global::tracer_provider().tracer("traced.probe");
+    let span = tracer.start_with_context("traced.probe", &probe);
+    *span.span_context() == marker
+}
+
+/// The context of a span that does not record: only its span context, so
+/// that children see "not sampled". The SDK builds a dropped span's flags
+/// from scratch; the caller's W3C `random` flag is put back, since the
+/// trace is the caller's.
+fn unsampled(cx: &Context, sc: &SpanContext) -> Context {
+    let parent = cx.span().span_context().clone();
+    let random = crate::w3c::TRACE_FLAG_RANDOM.to_u8();
+    let sc = if parent.is_valid()
+        && parent.trace_id() == sc.trace_id()
+        && parent.trace_flags().to_u8() & random != 0
+        && sc.trace_flags().to_u8() & random == 0
+    {
+        SpanContext::new(
+            sc.trace_id(),
+            sc.span_id(),
+            TraceFlags::new(sc.trace_flags().to_u8() | random),
+            sc.is_remote(),
+            sc.trace_state().clone(),
+        )
+    } else {
+        sc.clone()
+    };
+    cx.with_remote_span_context(sc)
 }
 
 /// Runs `build` on the explicit parent, or on the current context without
