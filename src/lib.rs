@@ -155,10 +155,13 @@ pub use traced_macros::untraced;
 
 pub use traced_runtime::{attributes, event};
 
-pub use traced_runtime::{
-    Builder, ConsoleExporter, Exporter, InitError, OtlpProtocol, TRACE_FLAG_RANDOM, Telemetry,
-    TraceContext, builder, dropped_spans, init,
-};
+#[cfg(feature = "init")]
+pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+
+#[cfg(feature = "console")]
+pub use traced_runtime::ConsoleExporter;
+
+pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,

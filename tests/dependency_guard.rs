@@ -36,3 +36,62 @@ fn opentelemetry_otlp_keeps_the_blocking_http_client() {
         "a dependency turned on opentelemetry-otlp's `reqwest-client`:\n{tree}"
     );
 }
+
+/// Crates a library that only puts `#[traced]` on its functions must not
+/// pull: an async runtime, gRPC, HTTP clients and servers, protobuf.
+const NOT_IN_A_LIBRARY: [&str; 10] = [
+    "tokio", "tonic", "reqwest", "hyper", "h2", "prost", "axum", "tower", "rustls", "anstyle",
+];
+
+/// The normal (non-dev) dependencies of `traced` with `features`, one crate
+/// name a line.
+fn normal_dependencies(features: &[&str]) -> Vec<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "-p", "traced", "--no-default-features"])
+        .args(["--features", &features.join(",")])
+        .args(["-e", "normal", "--prefix", "none", "--format", "{p}"])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_library_build_pulls_no_runtime_and_no_http_stack() {
+    let crates = normal_dependencies(&[]);
+    assert!(
+        crates.iter().any(|c| c == "opentelemetry_sdk"),
+        "the lean build still has the SDK: {crates:?}"
+    );
+    let heavy: Vec<&String> = crates
+        .iter()
+        .filter(|c| NOT_IN_A_LIBRARY.contains(&c.as_str()))
+        .collect();
+    assert!(
+        heavy.is_empty(),
+        "`traced` without default features pulls {heavy:?}"
+    );
+}
+
+#[test]
+fn the_application_build_has_both_otlp_transports() {
+    // The guard above must be able to fail: the default features do pull
+    // the crates it keeps out of the lean build.
+    let crates = normal_dependencies(&["otlp-grpc", "otlp-http", "console"]);
+    for needed in ["tokio", "tonic", "reqwest", "prost", "anstyle"] {
+        assert!(
+            crates.iter().any(|c| c == needed),
+            "the default features lack {needed}: {crates:?}"
+        );
+    }
+}

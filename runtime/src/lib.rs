@@ -1,56 +1,61 @@
 //! Runtime of the `traced` crate. Depend on `traced`, which re-exports
 //! everything public here; this crate's own API is not meant to be used
 //! directly.
+//!
+//! One folder per subsystem, imports in one direction
+//! (`init → export → kind → span → propagation`; `semconv` for all):
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | `span` | the hot path: call sites, the provider slot, guards, instrumented futures, the exception writer and the panic hook |
+//! | `kind` | autoref dispatch: how a value becomes an attribute, whether an outcome is an error and how to describe it |
+//! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
+//! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
+//! | `export` | drop counting, value truncation, the console tree (feature `console`) |
+//! | `integrations` | HTTP server and client (features `axum`, `reqwest`) |
+//! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 
 #![warn(missing_docs)]
 
-mod carrier;
-mod console;
 mod event;
-pub mod http;
+mod export;
+#[cfg(feature = "init")]
 mod init;
-mod limit;
-mod parent;
-mod provider;
-mod record;
-mod site;
-mod value;
-mod w3c;
+mod integrations;
+mod kind;
+mod propagation;
+mod semconv;
+mod span;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use carrier::{Headers, extract, inject, inject_context};
-pub use console::ConsoleExporter;
+#[cfg(feature = "console")]
+pub use export::ConsoleExporter;
+pub use export::dropped_spans;
+#[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
-pub use limit::dropped_spans;
-pub use parent::{IntoLink, IntoParent};
-pub use provider::set_tracer_provider;
-pub use record::CANCELLED_EVENT;
-pub use site::{GLOBAL_PROBE_EVERY, REDACTED};
-pub use value::{ArrayElem, IntoAttr, Recordable};
-pub use w3c::{TRACE_FLAG_RANDOM, TraceContext};
+pub use integrations::http;
+pub use kind::value::{ArrayElem, IntoAttr, Recordable};
+pub use propagation::{
+    Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,
+};
+pub use span::{CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_tracer_provider};
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::event::{Attributes, add_event, recording_context, set_attributes};
-    pub use crate::parent::{link, links, parent};
-    pub use crate::site::{
+    pub use crate::propagation::{link, links, parent};
+    pub use crate::span::{
         ActiveSpan, CallSite, Instrumented, Meta, Recorder, Started, SyncGuard, or_unknown,
     };
     pub use opentelemetry::trace::SpanKind;
 
     /// The traits that autoref dispatch picks between; generated code
     /// imports them all in a block of its own.
-    pub mod kind {
-        pub use crate::record::{
-            DebugErrKind, DisplayErrKind, DynErrKind, OpaqueErrKind, PlainKind, ResultKind,
-            StdErrKind,
-        };
-        pub use crate::value::{DebugKind, NativeKind};
-    }
+    pub use crate::kind::traits as kind;
 
-    pub use crate::record::Tag;
-    pub use crate::value::value;
+    pub use crate::kind::Tag;
+    pub use crate::kind::value::value;
 }

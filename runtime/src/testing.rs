@@ -23,7 +23,7 @@ use opentelemetry::trace::{SpanId, SpanKind, Status};
 pub use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 
-use crate::provider::{self, Installed};
+use crate::span::provider::{self, Installed};
 
 static TURN: Mutex<()> = Mutex::new(());
 
@@ -44,7 +44,7 @@ impl Capture {
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
-            .with_id_generator(crate::w3c::RandomRoots::default())
+            .with_id_generator(crate::propagation::RandomRoots::default())
             .with_simple_exporter(exporter.clone())
             .build();
         opentelemetry::global::set_tracer_provider(provider.clone());
@@ -214,7 +214,7 @@ fn render(
 
 /// A value as the tree shows it: strings quoted, everything else bare.
 pub fn show(value: &Value) -> String {
-    crate::value::show(value)
+    crate::kind::value::show(value)
 }
 
 /// Installs the default propagators (W3C `tracecontext` and `baggage`) as
@@ -222,7 +222,7 @@ pub fn show(value: &Value) -> String {
 pub fn install_propagators() {
     use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
     let list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = vec![
-        Box::new(crate::w3c::TraceContext::default()),
+        Box::new(crate::propagation::TraceContext::default()),
         Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
     ];
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(list));

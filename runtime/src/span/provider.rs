@@ -23,6 +23,7 @@ pub(crate) enum Installed {
     /// Spans go to this provider.
     Sdk(SdkTracerProvider),
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
+    #[cfg_attr(not(feature = "init"), allow(dead_code))]
     Disabled,
 }
 

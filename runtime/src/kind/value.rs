@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use opentelemetry::{Array, StringValue, Value};
 
-use crate::record::Tag;
+use super::Tag;
 
 /// A value with a native OpenTelemetry attribute representation.
 ///
@@ -276,6 +276,7 @@ pub(crate) fn debug_string(value: &(impl Debug + ?Sized)) -> String {
 
 /// A value as `traced` shows it to people (the console, test trees):
 /// strings quoted, so that `1` is an int and `"1"` a string.
+#[cfg(any(feature = "console", feature = "testing"))]
 pub(crate) fn show(value: &Value) -> String {
     match value {
         Value::String(s) => format!("{:?}", s.as_str()),

@@ -1,24 +1,23 @@
-//! Call sites, span guards and instrumented futures: what `#[traced]` expands to.
+//! Call sites: the compile-time facts of one instrumented function, its
+//! cached tracer, and starting its span.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use arc_swap::ArcSwapOption;
-use std::task::{Context as TaskContext, Poll};
-
 use opentelemetry::global::{self, BoxedSpan};
-use opentelemetry::trace::Link;
 use opentelemetry::trace::{
-    Span as _, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, Tracer as _,
+    Link, Span as _, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, Tracer as _,
     TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
 
-use crate::provider::{self, Installed};
-use crate::record;
+use super::guard::Started;
+use super::panic;
+use super::provider::{self, Installed};
+use crate::propagation::TRACE_FLAG_RANDOM;
+use crate::semconv;
 
 /// The value recorded for a parameter whose name marks a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -107,7 +106,7 @@ impl CallSite {
     /// records.
     #[inline]
     pub fn start<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
-        record::ensure_panic_hook();
+        panic::ensure_panic_hook();
         let resolved = self.resolve();
         self.begin(
             resolved.as_deref().map(|(_, r)| r),
@@ -126,7 +125,7 @@ impl CallSite {
         links: Vec<Link>,
         record: R,
     ) -> Started {
-        record::ensure_panic_hook();
+        panic::ensure_panic_hook();
         let resolved = self.resolve();
         self.begin(resolved.as_deref().map(|(_, r)| r), parent, links, record)
     }
@@ -247,17 +246,14 @@ impl CallSite {
         let meta = &self.meta;
         [
             KeyValue::new(
-                Key::from_static_str("code.function.name"),
+                semconv::CODE_FUNCTION_NAME,
                 Value::String(StringValue::from(meta.function)),
             ),
             KeyValue::new(
-                Key::from_static_str("code.file.path"),
+                semconv::CODE_FILE_PATH,
                 Value::String(StringValue::from(meta.file)),
             ),
-            KeyValue::new(
-                Key::from_static_str("code.line.number"),
-                Value::I64(i64::from(meta.line)),
-            ),
+            KeyValue::new(semconv::CODE_LINE_NUMBER, Value::I64(i64::from(meta.line))),
         ]
     }
 
@@ -270,6 +266,31 @@ impl CallSite {
         } else {
             builder.with_links(links)
         }
+    }
+}
+
+/// Starts a span whose name is known only at run time (the HTTP
+/// integrations) as a child of `parent`, through `tracer`.
+///
+/// Like a call site's span, an unsampled one carries only its span context,
+/// with the caller's W3C `random` flag kept.
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+pub(crate) fn start_dynamic(
+    tracer: &global::BoxedTracer,
+    builder: opentelemetry::trace::SpanBuilder,
+    parent: &Context,
+) -> Started {
+    panic::ensure_panic_hook();
+    let span = tracer.build_with_context(builder, parent);
+    if !span.is_recording() {
+        return Started {
+            cx: Some(unsampled(parent, span.span_context())),
+            recording: false,
+        };
+    }
+    Started {
+        cx: Some(parent.with_span(span)),
+        recording: true,
     }
 }
 
@@ -302,7 +323,7 @@ fn global_is_noop() -> bool {
 /// trace is the caller's.
 fn unsampled(cx: &Context, sc: &SpanContext) -> Context {
     let parent = cx.span().span_context().clone();
-    let random = crate::w3c::TRACE_FLAG_RANDOM.to_u8();
+    let random = TRACE_FLAG_RANDOM.to_u8();
     let sc = if parent.is_valid()
         && parent.trace_id() == sc.trace_id()
         && parent.trace_flags().to_u8() & random != 0
@@ -356,257 +377,5 @@ impl Recorder<'_> {
     #[inline]
     pub fn redacted(&mut self, key: &'static str) {
         self.attr(key, Some(Value::String(StringValue::from(REDACTED))));
-    }
-}
-
-/// The span of one call, in its context, before it becomes current.
-pub struct Started {
-    /// `None` when tracing is disabled and no explicit parent was given:
-    /// there is nothing to make current.
-    cx: Option<Context>,
-    /// Whether the span records (known once, so that ending it needs no lock).
-    recording: bool,
-}
-
-impl Started {
-    /// Makes the span current for a synchronous body; dropping the guard
-    /// ends the span (recording a panic if one is unwinding through it).
-    #[inline]
-    pub fn enter(self) -> SyncGuard {
-        match self.cx {
-            None => SyncGuard {
-                active: ActiveSpan::new(Context::new(), false),
-                _attached: None,
-            },
-            Some(cx) => {
-                let attached = cx.clone().attach();
-                SyncGuard {
-                    active: ActiveSpan::new(cx, self.recording),
-                    _attached: Some(attached),
-                }
-            }
-        }
-    }
-
-    /// Wraps a future so that the span is current during every poll and
-    /// ends when the future completes or is dropped.
-    ///
-    /// `finish` runs once with the output, before the span ends; generated
-    /// code uses it to record errors and return values.
-    #[inline]
-    pub fn instrument<F, D>(self, future: F, finish: D) -> Instrumented<F, D>
-    where
-        F: Future,
-        D: FnOnce(&ActiveSpan, &F::Output),
-    {
-        Instrumented {
-            future,
-            active: Some(ActiveSpan::new(
-                self.cx.unwrap_or_else(Context::current),
-                self.recording,
-            )),
-            finish: Some(finish),
-        }
-    }
-
-    /// For a function that returns a future: runs `make` (the function's
-    /// body, which builds the future) with the span current, then wraps the
-    /// future it returns like [`Started::instrument`], so the returned
-    /// future, not the constructor, carries the span.
-    #[inline]
-    pub fn instrument_returned<F, D>(
-        self,
-        make: impl FnOnce() -> F,
-        finish: D,
-    ) -> Instrumented<F, D>
-    where
-        F: Future,
-        D: FnOnce(&ActiveSpan, &F::Output),
-    {
-        let mut slot = Some(ActiveSpan::new(
-            self.cx.unwrap_or_else(Context::current),
-            self.recording,
-        ));
-        let future = {
-            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
-            // Ends the span if the constructor panics.
-            let unwinding = PollPanic(Some(&mut slot));
-            let future = make();
-            unwinding.disarm();
-            future
-        };
-        Instrumented {
-            future,
-            active: slot,
-            finish: Some(finish),
-        }
-    }
-}
-
-/// A started span in its context: what errors, return values and panics are
-/// recorded on.
-pub struct ActiveSpan {
-    cx: Context,
-    /// Whether the span records; fixed when it starts.
-    recording: bool,
-    /// Whether a panic was already unwinding when the span became current:
-    /// such a panic is not this span's.
-    panicking_at_start: bool,
-}
-
-impl ActiveSpan {
-    #[inline]
-    fn new(cx: Context, recording: bool) -> Self {
-        ActiveSpan {
-            cx,
-            recording,
-            panicking_at_start: std::thread::panicking(),
-        }
-    }
-
-    /// Whether the span records.
-    #[inline]
-    pub fn is_recording(&self) -> bool {
-        self.recording
-    }
-
-    /// Records one attribute; `None` records nothing.
-    #[inline]
-    pub fn attr(&self, key: &'static str, value: Option<Value>) {
-        if let Some(value) = value {
-            self.cx
-                .span()
-                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
-        }
-    }
-
-    /// The span's context (with the span in it).
-    pub fn context(&self) -> &Context {
-        &self.cx
-    }
-
-    /// The span's own span context.
-    pub fn span_context(&self) -> SpanContext {
-        self.cx.span().span_context().clone()
-    }
-
-    pub(crate) fn record_error(
-        &self,
-        type_name: &'static str,
-        message: String,
-        sources: Vec<StringValue>,
-    ) {
-        record::record_error(&self.cx.span(), type_name, message, sources);
-    }
-
-    /// Ends the span, recording the panic that is unwinding through it, if any.
-    #[inline]
-    fn end(&self) {
-        if !self.recording {
-            // Disabled or not sampled: nothing to end, and no clock to read.
-            return;
-        }
-        if std::thread::panicking() && !self.panicking_at_start {
-            record::record_panic(&self.cx.span());
-        }
-        self.cx.span().end();
-    }
-
-    fn end_cancelled(&self) {
-        record::record_cancelled(&self.cx.span());
-        self.cx.span().end();
-    }
-}
-
-/// Keeps a synchronous call's span current; ends it when dropped.
-pub struct SyncGuard {
-    active: ActiveSpan,
-    _attached: Option<opentelemetry::ContextGuard>,
-}
-
-impl SyncGuard {
-    /// The span, to record the call's outcome on.
-    #[inline]
-    pub fn span(&self) -> &ActiveSpan {
-        &self.active
-    }
-}
-
-impl Drop for SyncGuard {
-    #[inline]
-    fn drop(&mut self) {
-        self.active.end();
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A future whose span is current during every poll.
-    ///
-    /// The span ends when the future completes; a future dropped before it
-    /// completes ends its span with an event named `cancelled`.
-    pub struct Instrumented<F, D> {
-        #[pin]
-        future: F,
-        active: Option<ActiveSpan>,
-        finish: Option<D>,
-    }
-
-    impl<F, D> PinnedDrop for Instrumented<F, D> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Some(active) = this.active.take() {
-                // Not completed: dropped mid-flight, or unwinding from a
-                // panic inside `poll` (which `poll` already recorded).
-                active.end_cancelled();
-            }
-        }
-    }
-}
-
-impl<F, D> Future for Instrumented<F, D>
-where
-    F: Future,
-    D: FnOnce(&ActiveSpan, &F::Output),
-{
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let _attached = match this.active {
-            Some(active) => active.cx.clone().attach(),
-            // Polled after completion: let the inner future decide (it
-            // usually panics with a clear message).
-            None => return this.future.poll(task),
-        };
-        let unwinding = PollPanic(Some(this.active));
-        let poll = this.future.poll(task);
-        let slot = unwinding.disarm();
-        if let Poll::Ready(output) = &poll {
-            if let Some(active) = slot.take() {
-                if let Some(finish) = this.finish.take() {
-                    finish(&active, output);
-                }
-                active.end();
-            }
-        }
-        poll
-    }
-}
-
-/// Alive only while an instrumented future is polled: if the poll panics,
-/// its drop records the panic and ends the span before unwinding goes on.
-struct PollPanic<'a>(Option<&'a mut Option<ActiveSpan>>);
-
-impl<'a> PollPanic<'a> {
-    fn disarm(mut self) -> &'a mut Option<ActiveSpan> {
-        self.0.take().expect("armed until disarmed")
-    }
-}
-
-impl Drop for PollPanic<'_> {
-    fn drop(&mut self) {
-        if let Some(active) = self.0.take().and_then(Option::take) {
-            active.end();
-        }
     }
 }

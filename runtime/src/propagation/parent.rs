@@ -34,12 +34,12 @@ impl IntoParent for SpanContext {
 }
 impl IntoParent for http::HeaderMap {
     fn to_parent(&self) -> Option<Context> {
-        Some(crate::carrier::extract(self))
+        Some(super::headers::extract(self))
     }
 }
 impl<S: std::hash::BuildHasher> IntoParent for std::collections::HashMap<String, String, S> {
     fn to_parent(&self) -> Option<Context> {
-        Some(crate::carrier::extract(self))
+        Some(super::headers::extract(self))
     }
 }
 impl<T: IntoParent + ?Sized> IntoParent for &T {

@@ -1,0 +1,17 @@
+//! Where finished spans go, beyond the SDK's own exporters: drop counting
+//! and reporting, value truncation, and the console tree.
+
+#[cfg(feature = "console")]
+pub(crate) mod console;
+// Wraps the OTLP exporter; `dropped_spans()` is there in every build.
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+pub(crate) mod reported;
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) mod truncate;
+
+#[cfg(feature = "console")]
+pub use console::ConsoleExporter;
+pub use reported::dropped_spans;

@@ -1,0 +1,454 @@
+//! What `init` decided from the environment and the builder, before
+//! anything is installed: one reader per section.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{Sampler, SpanLimits};
+
+use super::env::*;
+use super::error::InitError;
+
+/// Where finished spans go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exporter {
+    /// Over OTLP to a collector.
+    Otlp,
+    /// Printed to standard output as a tree per trace.
+    Console,
+}
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// gRPC (port 4317 by convention).
+    Grpc,
+    /// Protobuf over HTTP (port 4318 by convention).
+    HttpProtobuf,
+    /// JSON over HTTP.
+    HttpJson,
+}
+
+/// Everything `init` decided, before anything is installed.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub disabled: bool,
+    pub resource: Vec<KeyValue>,
+    pub service_name: String,
+    pub exporters: Vec<Exporter>,
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub otlp: OtlpConfig,
+    pub sampler: Sampler,
+    pub propagators: Vec<&'static str>,
+    pub batch: BatchSettings,
+    pub limits: SpanLimits,
+    pub value_length_limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OtlpConfig {
+    pub protocol: OtlpProtocol,
+    pub endpoint: String,
+    pub headers: HashMap<String, String>,
+    pub timeout: Duration,
+    pub gzip: bool,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct BatchSettings {
+    pub schedule_delay: Option<Duration>,
+    pub export_timeout: Option<Duration>,
+    pub max_queue_size: Option<usize>,
+    pub max_export_batch_size: Option<usize>,
+}
+
+impl Config {
+    pub(crate) fn from_env() -> Result<Config, InitError> {
+        Config::from_lookup(&env_lookup, &Overrides::default())
+    }
+
+    pub(crate) fn from_lookup(lookup: Lookup, code: &Overrides) -> Result<Config, InitError> {
+        let disabled = parse_bool(lookup, OTEL_SDK_DISABLED)?.unwrap_or(false);
+
+        let mut resource: Vec<(String, String)> = match get(lookup, OTEL_RESOURCE_ATTRIBUTES) {
+            Some(v) => parse_pairs(OTEL_RESOURCE_ATTRIBUTES, &v)?,
+            None => Vec::new(),
+        };
+        let from_resource = resource
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v.clone());
+        let service_name = code
+            .service_name
+            .clone()
+            .or_else(|| get(lookup, OTEL_SERVICE_NAME))
+            .or(from_resource)
+            .unwrap_or_else(default_service_name);
+        resource.retain(|(k, _)| k != "service.name");
+        let mut resource: Vec<KeyValue> = resource
+            .into_iter()
+            .map(|(k, v)| KeyValue::new(k, v))
+            .collect();
+        resource.extend(code.resource.iter().cloned());
+
+        let exporters = match (&code.exporters, get(lookup, OTEL_TRACES_EXPORTER)) {
+            (Some(list), _) => list.clone(),
+            (None, Some(v)) => parse_exporters(&v)?,
+            (None, None) => {
+                let endpoint_set = get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
+                    || get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some();
+                match &code.fallback_exporters {
+                    Some(list) if !endpoint_set => list.clone(),
+                    _ => vec![Exporter::Otlp],
+                }
+            }
+        };
+
+        let mut otlp = otlp_config(lookup)?;
+        let sampler = match &code.sampler {
+            Some(sampler) => sampler.clone(),
+            None => sampler(lookup)?,
+        };
+        let propagators = propagators(lookup)?;
+        let batch = BatchSettings {
+            schedule_delay: parse_millis(lookup, OTEL_BSP_SCHEDULE_DELAY)?,
+            export_timeout: parse_millis(lookup, OTEL_BSP_EXPORT_TIMEOUT)?,
+            max_queue_size: positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE)?,
+            max_export_batch_size: positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE)?,
+        };
+        // The SDK's batch processor (a plain thread) has no export timeout of
+        // its own: the exporter's timeout bounds each export, so the
+        // shorter of the two applies.
+        if let Some(limit) = batch.export_timeout {
+            otlp.timeout = otlp.timeout.min(limit);
+        }
+        if let (Some(batch_size), Some(queue)) = (batch.max_export_batch_size, batch.max_queue_size)
+        {
+            if batch_size > queue {
+                return Err(InitError::new(
+                    OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                    &batch_size.to_string(),
+                    format!("a number no larger than {OTEL_BSP_MAX_QUEUE_SIZE} ({queue})"),
+                ));
+            }
+        }
+        let count = "a whole number (0 or more)";
+        let general: Option<u32> = parse_number(lookup, OTEL_ATTRIBUTE_COUNT_LIMIT, count)?;
+        let mut limits = SpanLimits::default();
+        if let Some(n) = general {
+            limits.max_attributes_per_span = n;
+            limits.max_attributes_per_event = n;
+            limits.max_attributes_per_link = n;
+        }
+        if let Some(n) = parse_number(lookup, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, count)? {
+            limits.max_attributes_per_span = n;
+        }
+        if let Some(n) = parse_number(lookup, OTEL_SPAN_EVENT_COUNT_LIMIT, count)? {
+            limits.max_events_per_span = n;
+        }
+        if let Some(n) = parse_number(lookup, OTEL_SPAN_LINK_COUNT_LIMIT, count)? {
+            limits.max_links_per_span = n;
+        }
+        if let Some(n) = parse_number(lookup, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, count)? {
+            limits.max_attributes_per_event = n;
+        }
+        if let Some(n) = parse_number(lookup, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, count)? {
+            limits.max_attributes_per_link = n;
+        }
+        let value_length_limit =
+            match parse_number::<usize>(lookup, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, count)? {
+                Some(n) => Some(n),
+                None => parse_number::<usize>(lookup, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, count)?,
+            };
+
+        Ok(Config {
+            disabled,
+            resource,
+            service_name,
+            exporters,
+            otlp,
+            sampler,
+            propagators,
+            batch,
+            limits,
+            value_length_limit,
+        })
+    }
+}
+
+/// `unknown_service:<executable>`, as the specification asks.
+fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map_or_else(
+            || "unknown_service".to_owned(),
+            |exe| format!("unknown_service:{exe}"),
+        )
+}
+
+fn parse_exporters(value: &str) -> Result<Vec<Exporter>, InitError> {
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let exporter = match item.to_ascii_lowercase().as_str() {
+            "otlp" => Exporter::Otlp,
+            "console" | "logging" => Exporter::Console,
+            "none" => continue,
+            "zipkin" | "jaeger" => {
+                return Err(InitError::new(
+                    OTEL_TRACES_EXPORTER,
+                    value,
+                    format!(
+                        "`otlp`, `console` or `none` (`{item}` is not supported: send OTLP, which {item} accepts)"
+                    ),
+                ));
+            }
+            _ => {
+                return Err(InitError::new(
+                    OTEL_TRACES_EXPORTER,
+                    value,
+                    "a comma list of `otlp`, `console` and `none`",
+                ));
+            }
+        };
+        if !out.contains(&exporter) {
+            out.push(exporter);
+        }
+    }
+    Ok(out)
+}
+
+fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
+    // The traces-only variable wins; the name is kept for the error.
+    let pick = |specific: &'static str, general: &'static str| match get(lookup, specific) {
+        Some(v) => (Some(v), specific),
+        None => (get(lookup, general), general),
+    };
+    let (endpoint_specific, endpoint_general) = (
+        get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+        get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT),
+    );
+    let (protocol, protocol_var) = pick(
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        OTEL_EXPORTER_OTLP_PROTOCOL,
+    );
+    let protocol = match protocol.as_deref() {
+        Some("grpc") => OtlpProtocol::Grpc,
+        Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+        Some("http/json") => OtlpProtocol::HttpJson,
+        Some(other) => {
+            return Err(InitError::new(
+                protocol_var,
+                other,
+                "`grpc`, `http/protobuf` or `http/json`",
+            ));
+        }
+        // Unset: gRPC, as the Python SDK's `otlp` exporter does, so the
+        // same environment configures both; an endpoint on the HTTP port
+        // 4318 means HTTP.
+        None => {
+            let on_4318 = endpoint_specific
+                .as_deref()
+                .or(endpoint_general.as_deref())
+                .is_some_and(|e| {
+                    e.trim_end_matches('/')
+                        .split('/')
+                        .nth(2)
+                        .unwrap_or(e)
+                        .ends_with(":4318")
+                        || e.trim_end_matches('/').ends_with(":4318")
+                });
+            if on_4318 {
+                OtlpProtocol::HttpProtobuf
+            } else {
+                OtlpProtocol::Grpc
+            }
+        }
+    };
+    let (insecure, insecure_var) = pick(
+        OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+        OTEL_EXPORTER_OTLP_INSECURE,
+    );
+    let insecure = match insecure {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => return Err(InitError::new(insecure_var, &v, "`true` or `false`")),
+    };
+    let http = protocol != OtlpProtocol::Grpc;
+    let endpoint = match (endpoint_specific, endpoint_general) {
+        (Some(url), _) => check_url(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &url, insecure)?,
+        (None, Some(base)) => {
+            let base = check_url(OTEL_EXPORTER_OTLP_ENDPOINT, &base, insecure)?;
+            if http {
+                format!("{}/v1/traces", base.trim_end_matches('/'))
+            } else {
+                base
+            }
+        }
+        (None, None) if http => format!("{OTLP_HTTP_ENDPOINT_DEFAULT}/v1/traces"),
+        (None, None) => OTLP_GRPC_ENDPOINT_DEFAULT.to_owned(),
+    };
+    let mut headers = HashMap::new();
+    for name in [
+        OTEL_EXPORTER_OTLP_HEADERS,
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    ] {
+        if let Some(v) = get(lookup, name) {
+            headers.extend(parse_pairs(name, &v)?);
+        }
+    }
+    let timeout = match parse_millis(lookup, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)? {
+        Some(t) => t,
+        None => parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT)?.unwrap_or(OTLP_TIMEOUT_DEFAULT),
+    };
+    let (compression, compression_var) = pick(
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+        OTEL_EXPORTER_OTLP_COMPRESSION,
+    );
+    let gzip = match compression.as_deref() {
+        None | Some("none") => false,
+        Some("gzip") => true,
+        Some(other) => return Err(InitError::new(compression_var, other, "`gzip` or `none`")),
+    };
+    Ok(OtlpConfig {
+        protocol,
+        endpoint,
+        headers,
+        timeout,
+        gzip,
+    })
+}
+
+/// A URL with a scheme; a bare `host:port` gets `http://` when insecure.
+fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitError> {
+    let expected = "a URL such as `http://collector:4317` (or `host:port` with OTEL_EXPORTER_OTLP_INSECURE=true)";
+    let url = if value.contains("://") {
+        value.to_owned()
+    } else if insecure {
+        format!("http://{value}")
+    } else {
+        return Err(InitError::new(
+            name,
+            value,
+            format!(
+                "{expected}; an endpoint without a scheme needs OTEL_EXPORTER_OTLP_INSECURE=true"
+            ),
+        ));
+    };
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", ""));
+    let host = rest.split('/').next().unwrap_or("");
+    if scheme == "https" {
+        return Err(InitError::new(
+            name,
+            value,
+            "an `http://` URL: this build of `traced` has no TLS; reach the collector through a local agent or a sidecar",
+        ));
+    }
+    if scheme != "http" || host.is_empty() || host.contains(char::is_whitespace) {
+        return Err(InitError::new(name, value, expected));
+    }
+    if let Some((_, port)) = host.rsplit_once(':') {
+        if !host.ends_with(']') && port.parse::<u16>().is_err() {
+            return Err(InitError::new(
+                name,
+                value,
+                format!("{expected} (the port is not a number)"),
+            ));
+        }
+    }
+    Ok(url)
+}
+
+fn sampler(lookup: Lookup) -> Result<Sampler, InitError> {
+    let arg = get(lookup, OTEL_TRACES_SAMPLER_ARG);
+    let ratio = || -> Result<f64, InitError> {
+        match &arg {
+            None => Ok(SAMPLER_RATIO_DEFAULT),
+            Some(v) => match v.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                _ => Err(InitError::new(
+                    OTEL_TRACES_SAMPLER_ARG,
+                    v,
+                    "a number from 0.0 to 1.0",
+                )),
+            },
+        }
+    };
+    let Some(name) = get(lookup, OTEL_TRACES_SAMPLER) else {
+        return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+    };
+    Ok(match name.as_str() {
+        "always_on" => Sampler::AlwaysOn,
+        "always_off" => Sampler::AlwaysOff,
+        "traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
+        "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        "parentbased_traceidratio" => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
+        }
+        "jaeger_remote" | "parentbased_jaeger_remote" | "xray" => {
+            return Err(InitError::new(
+                OTEL_TRACES_SAMPLER,
+                &name,
+                "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` (remote samplers are not supported)",
+            ));
+        }
+        _ => {
+            return Err(InitError::new(
+                OTEL_TRACES_SAMPLER,
+                &name,
+                "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`",
+            ));
+        }
+    })
+}
+
+fn propagators(lookup: Lookup) -> Result<Vec<&'static str>, InitError> {
+    let Some(value) = get(lookup, OTEL_PROPAGATORS) else {
+        return Ok(vec!["tracecontext", "baggage"]);
+    };
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let known = match item {
+            "tracecontext" => "tracecontext",
+            "baggage" => "baggage",
+            "none" => continue,
+            "b3" | "b3multi" | "jaeger" | "xray" | "ottrace" => {
+                return Err(InitError::new(
+                    OTEL_PROPAGATORS,
+                    &value,
+                    format!(
+                        "a comma list of `tracecontext`, `baggage` and `none` (`{item}` is not supported)"
+                    ),
+                ));
+            }
+            _ => {
+                return Err(InitError::new(
+                    OTEL_PROPAGATORS,
+                    &value,
+                    "a comma list of `tracecontext`, `baggage` and `none`",
+                ));
+            }
+        };
+        if !out.contains(&known) {
+            out.push(known);
+        }
+    }
+    Ok(out)
+}
+
+/// What code set on the [`Builder`]; it wins over the environment.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Overrides {
+    pub(crate) service_name: Option<String>,
+    pub(crate) exporters: Option<Vec<Exporter>>,
+    pub(crate) fallback_exporters: Option<Vec<Exporter>>,
+    pub(crate) sampler: Option<Sampler>,
+    pub(crate) resource: Vec<KeyValue>,
+}

@@ -1,0 +1,177 @@
+//! The environment variables `init` reads, each beside its default, and
+//! the parsers their values go through.
+
+use std::time::Duration;
+
+use super::error::InitError;
+
+/// `true` turns tracing off; propagators are still installed.
+pub(crate) const OTEL_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
+/// The `service.name` resource attribute; wins over `OTEL_RESOURCE_ATTRIBUTES`.
+pub(crate) const OTEL_SERVICE_NAME: &str = "OTEL_SERVICE_NAME";
+/// Resource attributes, `key=value` pairs separated by commas, percent-encoded.
+pub(crate) const OTEL_RESOURCE_ATTRIBUTES: &str = "OTEL_RESOURCE_ATTRIBUTES";
+/// Where spans go: a comma list of `otlp` (default), `console`, `none`.
+pub(crate) const OTEL_TRACES_EXPORTER: &str = "OTEL_TRACES_EXPORTER";
+/// `grpc`, `http/protobuf` or `http/json`, for every signal.
+pub(crate) const OTEL_EXPORTER_OTLP_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_PROTOCOL";
+/// Like `OTEL_EXPORTER_OTLP_PROTOCOL`, for traces only; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+/// The collector's base URL; `/v1/traces` is appended for HTTP.
+pub(crate) const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// The OTLP gRPC endpoint when none is configured.
+pub(crate) const OTLP_GRPC_ENDPOINT_DEFAULT: &str = "http://localhost:4317";
+/// The OTLP HTTP endpoint when none is configured (`/v1/traces` is appended).
+pub(crate) const OTLP_HTTP_ENDPOINT_DEFAULT: &str = "http://localhost:4318";
+/// The full URL spans are sent to; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+/// Headers sent with every export, `key=value` pairs, percent-encoded.
+pub(crate) const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// Like `OTEL_EXPORTER_OTLP_HEADERS`, for traces; its keys win.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_HEADERS: &str = "OTEL_EXPORTER_OTLP_TRACES_HEADERS";
+/// How long one export may take, in milliseconds.
+pub(crate) const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// The export timeout when none is configured.
+pub(crate) const OTLP_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+/// Like `OTEL_EXPORTER_OTLP_TIMEOUT`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT";
+/// `gzip` or `none`.
+pub(crate) const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// Like `OTEL_EXPORTER_OTLP_COMPRESSION`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION";
+/// `true`: an endpoint without a scheme is plain `http://`.
+pub(crate) const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
+/// Like `OTEL_EXPORTER_OTLP_INSECURE`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_INSECURE: &str = "OTEL_EXPORTER_OTLP_TRACES_INSECURE";
+/// The sampler; `parentbased_always_on` by default.
+pub(crate) const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+/// The sampler's argument: the ratio of the `traceidratio` samplers.
+pub(crate) const OTEL_TRACES_SAMPLER_ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+/// The sampler argument when `OTEL_TRACES_SAMPLER_ARG` is unset.
+pub(crate) const SAMPLER_RATIO_DEFAULT: f64 = 1.0;
+/// Propagators, a comma list of `tracecontext`, `baggage`, `none`.
+pub(crate) const OTEL_PROPAGATORS: &str = "OTEL_PROPAGATORS";
+/// Delay between two batch exports, in milliseconds.
+pub(crate) const OTEL_BSP_SCHEDULE_DELAY: &str = "OTEL_BSP_SCHEDULE_DELAY";
+/// How long one batch export may take, in milliseconds.
+pub(crate) const OTEL_BSP_EXPORT_TIMEOUT: &str = "OTEL_BSP_EXPORT_TIMEOUT";
+/// Spans queued before new ones are dropped.
+pub(crate) const OTEL_BSP_MAX_QUEUE_SIZE: &str = "OTEL_BSP_MAX_QUEUE_SIZE";
+/// Spans sent in one export.
+pub(crate) const OTEL_BSP_MAX_EXPORT_BATCH_SIZE: &str = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE";
+/// Attributes per span, event or link, unless a specific limit is set.
+pub(crate) const OTEL_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_ATTRIBUTE_COUNT_LIMIT";
+/// Length of string attribute values, in characters, unless a span limit is set.
+pub(crate) const OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str = "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Attributes per span.
+pub(crate) const OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT";
+/// Length of string span attribute values, in characters.
+pub(crate) const OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: &str =
+    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT";
+/// Events per span.
+pub(crate) const OTEL_SPAN_EVENT_COUNT_LIMIT: &str = "OTEL_SPAN_EVENT_COUNT_LIMIT";
+/// Links per span.
+pub(crate) const OTEL_SPAN_LINK_COUNT_LIMIT: &str = "OTEL_SPAN_LINK_COUNT_LIMIT";
+/// Attributes per event.
+pub(crate) const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT";
+/// Attributes per link.
+pub(crate) const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
+
+/// Reads variables: the process environment, or a map in tests.
+pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub(crate) fn env_lookup(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) => Some(value),
+        Err(std::env::VarError::NotPresent) => None,
+        // Not UTF-8: handed on so that parsing reports it by name.
+        Err(std::env::VarError::NotUnicode(raw)) => Some(raw.to_string_lossy().into_owned()),
+    }
+}
+
+/// A variable's value, trimmed; an empty value counts as unset, as the
+/// specification asks.
+pub(crate) fn get(lookup: Lookup, name: &str) -> Option<String> {
+    lookup(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub(crate) fn parse_bool(lookup: Lookup, name: &str) -> Result<Option<bool>, InitError> {
+    match get(lookup, name) {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(v) => Err(InitError::new(name, &v, "`true` or `false`")),
+    }
+}
+
+pub(crate) fn parse_number<T: std::str::FromStr>(
+    lookup: Lookup,
+    name: &str,
+    what: &str,
+) -> Result<Option<T>, InitError> {
+    match get(lookup, name) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<T>()
+            .map(Some)
+            .map_err(|_| InitError::new(name, &v, what)),
+    }
+}
+
+pub(crate) fn parse_millis(lookup: Lookup, name: &str) -> Result<Option<Duration>, InitError> {
+    Ok(
+        parse_number::<u64>(lookup, name, "a whole number of milliseconds")?
+            .map(Duration::from_millis),
+    )
+}
+
+/// `key=value` pairs separated by commas, each side percent-decoded (W3C
+/// Baggage format, as `OTEL_RESOURCE_ATTRIBUTES` and `_HEADERS` use).
+pub(crate) fn parse_pairs(name: &str, value: &str) -> Result<Vec<(String, String)>, InitError> {
+    let expected = "comma-separated `key=value` pairs with percent-encoded keys and values";
+    let mut out = Vec::new();
+    for entry in value.split(',') {
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let Some((key, val)) = entry.split_once('=') else {
+            return Err(InitError::new(
+                name,
+                value,
+                format!("{expected} (`{}` has no `=`)", entry.trim()),
+            ));
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s.trim())
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| {
+                    InitError::new(
+                        name,
+                        value,
+                        format!("{expected} (`{s}` does not decode to UTF-8)"),
+                    )
+                })
+        };
+        let key = decode(key)?;
+        if key.is_empty() {
+            return Err(InitError::new(
+                name,
+                value,
+                format!("{expected} (a key is empty)"),
+            ));
+        }
+        out.push((key, decode(val)?));
+    }
+    Ok(out)
+}
+
+pub(crate) fn positive(lookup: Lookup, name: &str) -> Result<Option<usize>, InitError> {
+    match parse_number::<usize>(lookup, name, "a whole number greater than 0")? {
+        Some(0) => Err(InitError::new(name, "0", "a whole number greater than 0")),
+        other => Ok(other),
+    }
+}

@@ -1,0 +1,324 @@
+//! Configuration of the OpenTelemetry SDK from the standard `OTEL_*`
+//! environment variables, and the guard that flushes it.
+//!
+//! Every variable is read here, once, validated, and handed to the SDK
+//! explicitly: the SDK and the OTLP exporter also read some of these
+//! variables, but fall back silently on a bad value (the SDK turns an unknown
+//! sampler into `parentbased_always_on`, ignores an unparsable limit, does not
+//! percent-decode `OTEL_RESOURCE_ATTRIBUTES`, and lets `service.name` from it
+//! win over `OTEL_SERVICE_NAME`). A value set in code wins over its variable.
+
+mod config;
+mod env;
+mod error;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+mod otlp;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::{KeyValue, Value, global};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::BaggagePropagator;
+use opentelemetry_sdk::resource::TelemetryResourceDetector;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+};
+
+pub use config::{Exporter, OtlpProtocol};
+pub use error::InitError;
+
+use crate::export::console::ConsoleExporter;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use crate::export::reported::Reported;
+use crate::export::truncate::TruncateValues;
+use crate::propagation::{RandomRoots, TraceContext};
+use crate::span::provider::{self, Installed};
+use config::{Config, Overrides};
+use env::env_lookup;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use otlp::build_otlp;
+
+/// Configures tracing in code; what it doesn't set comes from the
+/// environment, as with [`init`].
+///
+/// ```no_run
+/// # use traced_runtime as traced;
+/// let _telemetry = traced::builder()
+///     .service_name("checkout")
+///     .fallback_exporter(traced::Exporter::Console)
+///     .init()?;
+/// # Ok::<(), traced::InitError>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct Builder {
+    code: Overrides,
+}
+
+impl Builder {
+    /// The `service.name`; wins over `OTEL_SERVICE_NAME`.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.code.service_name = Some(name.into());
+        self
+    }
+
+    /// Adds an exporter; wins over `OTEL_TRACES_EXPORTER`.
+    pub fn exporter(mut self, exporter: Exporter) -> Self {
+        let list = self.code.exporters.get_or_insert_with(Vec::new);
+        if !list.contains(&exporter) {
+            list.push(exporter);
+        }
+        self
+    }
+
+    /// Sends spans nowhere, whatever `OTEL_TRACES_EXPORTER` says.
+    pub fn no_exporter(mut self) -> Self {
+        self.code.exporters = Some(Vec::new());
+        self
+    }
+
+    /// The exporter used when neither `OTEL_TRACES_EXPORTER` nor an OTLP
+    /// endpoint variable is set (instead of OTLP to `localhost`): examples
+    /// use [`Exporter::Console`] to show their traces on a fresh machine.
+    pub fn fallback_exporter(mut self, exporter: Exporter) -> Self {
+        self.code.fallback_exporters = Some(vec![exporter]);
+        self
+    }
+
+    /// The sampler; wins over `OTEL_TRACES_SAMPLER`.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.code.sampler = Some(sampler);
+        self
+    }
+
+    /// Adds a resource attribute; wins over `OTEL_RESOURCE_ATTRIBUTES`.
+    pub fn resource_attribute(
+        mut self,
+        key: impl Into<opentelemetry::Key>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.code.resource.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// Installs everything; see [`init`].
+    ///
+    /// # Errors
+    ///
+    /// An [`InitError`] naming the variable when a value is not valid, or
+    /// naming the exporter when it cannot be built. Nothing is installed then.
+    pub fn init(self) -> Result<Telemetry, InitError> {
+        let config = Config::from_lookup(&env_lookup, &self.code)?;
+        Telemetry::install(config)
+    }
+}
+
+/// Starts configuring tracing in code; see [`Builder`].
+pub fn builder() -> Builder {
+    Builder::default()
+}
+
+/// Configures and installs tracing from the standard `OTEL_*` environment
+/// variables: the tracer provider (used by `#[traced]` and by
+/// `opentelemetry::global`), the propagators and the panic capture.
+///
+/// | variable | default | what it does |
+/// | --- | --- | --- |
+/// | `OTEL_SDK_DISABLED` | `false` | `true`: no spans (propagators still installed) |
+/// | `OTEL_SERVICE_NAME` | `unknown_service:<exe>` | `service.name`; wins over `OTEL_RESOURCE_ATTRIBUTES` |
+/// | `OTEL_RESOURCE_ATTRIBUTES` | | `key=value,..`, percent-encoded |
+/// | `OTEL_TRACES_EXPORTER` | `otlp` | comma list of `otlp`, `console`, `none` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `grpc` (`http/protobuf` for an endpoint on port 4318) | `grpc`, `http/protobuf`, `http/json` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` | `http://localhost:4317` / `:4318/v1/traces` | the collector |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `none` | `gzip` or `none` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` | `false` | `true`: `host:port` means `http://host:port` |
+/// | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | any sampler of the specification but the remote ones |
+/// | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | ratio for the `traceidratio` samplers |
+/// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `none` |
+/// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
+/// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
+/// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
+///
+/// Works from a plain `fn main` and inside tokio runtimes of either flavour:
+/// the gRPC exporter runs on a small runtime of its own.
+///
+/// # Errors
+///
+/// An [`InitError`] that names the variable, its value and what is
+/// accepted. Nothing is installed then.
+pub fn init() -> Result<Telemetry, InitError> {
+    Telemetry::install(Config::from_env()?)
+}
+
+/// Installed tracing; dropping it flushes every finished span and shuts the
+/// provider down.
+#[must_use = "dropping the guard shuts tracing down at once"]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+    /// Drives the gRPC exporter's connections.
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+    runtime: Option<OtlpRuntime>,
+}
+
+impl fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("enabled", &self.provider.is_some())
+            .finish()
+    }
+}
+
+impl Telemetry {
+    fn install(config: Config) -> Result<Telemetry, InitError> {
+        crate::span::ensure_panic_hook();
+        let mut list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = Vec::new();
+        for name in &config.propagators {
+            match *name {
+                "tracecontext" => list.push(Box::new(TraceContext::default())),
+                _ => list.push(Box::new(BaggagePropagator::new())),
+            }
+        }
+        global::set_text_map_propagator(TextMapCompositePropagator::new(list));
+
+        if config.disabled {
+            provider::replace(Some(Installed::Disabled));
+            return Ok(Telemetry {
+                provider: None,
+                #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+                runtime: None,
+            });
+        }
+
+        let resource = Resource::builder_empty()
+            .with_detector(Box::new(TelemetryResourceDetector))
+            .with_attributes(config.resource.iter().cloned())
+            .with_service_name(config.service_name.clone())
+            .build();
+        let mut builder = SdkTracerProvider::builder()
+            .with_resource(resource)
+            .with_sampler(config.sampler.clone())
+            .with_id_generator(RandomRoots::default())
+            .with_span_limits(config.limits);
+        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+        let mut runtime = None;
+        for exporter in &config.exporters {
+            match exporter {
+                Exporter::Console => {
+                    builder = add_processor(builder, &config, ConsoleExporter::new());
+                }
+                #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+                Exporter::Otlp => {
+                    let (exporter, rt) = build_otlp(&config.otlp)?;
+                    runtime = runtime.or(rt);
+                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone());
+                    builder = add_processor(builder, &config, exporter);
+                }
+                #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+                Exporter::Otlp => {
+                    return Err(InitError::new(
+                        env::OTEL_TRACES_EXPORTER,
+                        "otlp",
+                        "`console` or `none`: this build of `traced` has no OTLP exporter (turn on its feature `otlp-grpc` or `otlp-http`)",
+                    ));
+                }
+            }
+        }
+        let provider = builder.build();
+        crate::span::set_tracer_provider(provider.clone());
+        Ok(Telemetry {
+            provider: Some(provider),
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            runtime,
+        })
+    }
+
+    /// Exports every finished span now.
+    ///
+    /// # Errors
+    ///
+    /// The SDK's error when an exporter fails.
+    pub fn flush(&self) -> Result<(), opentelemetry_sdk::error::OTelSdkError> {
+        match &self.provider {
+            Some(provider) => off_runtime(|| provider.force_flush()),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            // Spans started from now on go nowhere, rather than to a
+            // provider that is shut down.
+            provider::replace(None);
+            if let Err(err) = off_runtime(|| provider.shutdown()) {
+                eprintln!("traced: shutting the tracer provider down failed: {err}");
+            }
+        }
+        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+        if let Some(runtime) = self.runtime.take() {
+            // Allowed inside an async context, unlike a plain drop.
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs `f` on a plain thread: the blocking HTTP client and the SDK's
+/// blocking shutdown must not run on a tokio worker (a current-thread
+/// runtime would deadlock, and `reqwest::blocking` panics there).
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(f)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Without an OTLP exporter nothing here blocks on tokio: the console
+/// exporter writes from the batch processor's own thread.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    f()
+}
+
+/// The tokio runtime that drives the gRPC exporter's connections.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+type OtlpRuntime = tokio::runtime::Runtime;
+
+fn add_processor<E>(
+    builder: opentelemetry_sdk::trace::TracerProviderBuilder,
+    config: &Config,
+    exporter: E,
+) -> opentelemetry_sdk::trace::TracerProviderBuilder
+where
+    E: opentelemetry_sdk::trace::SpanExporter + 'static,
+{
+    let mut batch = BatchConfigBuilder::default();
+    let b = &config.batch;
+    if let Some(v) = b.schedule_delay {
+        batch = batch.with_scheduled_delay(v);
+    }
+    if let Some(v) = b.max_queue_size {
+        batch = batch.with_max_queue_size(v);
+    }
+    if let Some(v) = b.max_export_batch_size {
+        batch = batch.with_max_export_batch_size(v);
+    }
+    let processor = BatchSpanProcessor::builder(exporter)
+        .with_batch_config(batch.build())
+        .build();
+    match config.value_length_limit {
+        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
+        None => builder.with_span_processor(processor),
+    }
+}

@@ -1,0 +1,4 @@
+//! Instrumentation of the libraries a service talks through, each behind
+//! its cargo feature and each built on `span` and `kind`.
+
+pub mod http;

@@ -1,0 +1,182 @@
+//! What a call's outcome means: whether the returned value is a `Result`
+//! (and which of its sides failed), and how to describe the error by what
+//! its type implements.
+
+use std::any::type_name;
+use std::convert::Infallible;
+use std::error::Error;
+use std::fmt::{Debug, Display};
+
+use opentelemetry::StringValue;
+
+use super::Tag;
+use super::value::debug_string;
+use crate::span::ActiveSpan;
+
+// ---- Result or not: decided by the value's type ----
+
+/// The returned value is a `Result`.
+pub trait ResultKind<T, E> {
+    /// The error, if the call failed.
+    fn traced_err(&self) -> Option<&E>;
+    /// The value to record with `ret`: the `Ok` value.
+    fn traced_ok(&self) -> Option<&T>;
+}
+impl<T, E> ResultKind<T, E> for Result<T, E> {
+    #[inline]
+    fn traced_err(&self) -> Option<&E> {
+        self.as_ref().err()
+    }
+    #[inline]
+    fn traced_ok(&self) -> Option<&T> {
+        self.as_ref().ok()
+    }
+}
+
+/// The returned value is anything else: never an error.
+pub trait PlainKind<T: ?Sized> {
+    /// Always `None`.
+    fn traced_err(&self) -> Option<&Infallible>;
+    /// The value itself.
+    fn traced_ok(&self) -> Option<&T>;
+}
+impl<T: ?Sized> PlainKind<T> for &T {
+    #[inline]
+    fn traced_err(&self) -> Option<&Infallible> {
+        None
+    }
+    #[inline]
+    fn traced_ok(&self) -> Option<&T> {
+        Some(*self)
+    }
+}
+
+// ---- How to describe an error: decided by its type ----
+
+/// `E: std::error::Error`: message, type and `source()` chain.
+pub struct ErrStd;
+/// `E: AsRef<dyn Error>` (`anyhow::Error`, `Box<dyn Error + Send + Sync>`).
+pub struct ErrDyn;
+/// `E: Display`.
+pub struct ErrDisplay;
+/// `E: Debug`.
+pub struct ErrDebug;
+/// Anything else: only the type name.
+pub struct ErrOpaque;
+
+/// Dispatch level 1.
+pub trait StdErrKind {
+    /// Picks [`ErrStd`].
+    fn traced_err_kind(self) -> ErrStd;
+}
+impl<E: Error + ?Sized> StdErrKind for &&&&Tag<'_, E> {
+    #[inline]
+    fn traced_err_kind(self) -> ErrStd {
+        ErrStd
+    }
+}
+/// Dispatch level 2.
+pub trait DynErrKind {
+    /// Picks [`ErrDyn`].
+    fn traced_err_kind(self) -> ErrDyn;
+}
+impl<E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized> DynErrKind for &&&Tag<'_, E> {
+    #[inline]
+    fn traced_err_kind(self) -> ErrDyn {
+        ErrDyn
+    }
+}
+/// Dispatch level 3.
+pub trait DisplayErrKind {
+    /// Picks [`ErrDisplay`].
+    fn traced_err_kind(self) -> ErrDisplay;
+}
+impl<E: Display + ?Sized> DisplayErrKind for &&Tag<'_, E> {
+    #[inline]
+    fn traced_err_kind(self) -> ErrDisplay {
+        ErrDisplay
+    }
+}
+/// Dispatch level 4.
+pub trait DebugErrKind {
+    /// Picks [`ErrDebug`].
+    fn traced_err_kind(self) -> ErrDebug;
+}
+impl<E: Debug + ?Sized> DebugErrKind for &Tag<'_, E> {
+    #[inline]
+    fn traced_err_kind(self) -> ErrDebug {
+        ErrDebug
+    }
+}
+/// Dispatch level 5.
+pub trait OpaqueErrKind {
+    /// Picks [`ErrOpaque`].
+    fn traced_err_kind(self) -> ErrOpaque;
+}
+impl<E: ?Sized> OpaqueErrKind for Tag<'_, E> {
+    #[inline]
+    fn traced_err_kind(self) -> ErrOpaque {
+        ErrOpaque
+    }
+}
+
+fn chain(mut source: Option<&(dyn Error + 'static)>) -> Vec<StringValue> {
+    let mut out = Vec::new();
+    while let Some(err) = source {
+        out.push(err.to_string().into());
+        source = err.source();
+    }
+    out
+}
+
+impl ErrStd {
+    /// Records `err` on `span`.
+    #[cold]
+    pub fn record<E: Error + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        if span.is_recording() {
+            span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
+        }
+    }
+}
+impl ErrDyn {
+    /// Records `err` on `span`.
+    #[cold]
+    pub fn record<E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized>(
+        self,
+        span: &ActiveSpan,
+        err: &E,
+    ) {
+        if span.is_recording() {
+            let err = err.as_ref();
+            span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
+        }
+    }
+}
+impl ErrDisplay {
+    /// Records `err` on `span`.
+    #[cold]
+    pub fn record<E: Display + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        if span.is_recording() {
+            span.record_error(type_name::<E>(), err.to_string(), Vec::new());
+        }
+    }
+}
+impl ErrDebug {
+    /// Records `err` on `span`.
+    #[cold]
+    pub fn record<E: Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        if span.is_recording() {
+            span.record_error(type_name::<E>(), debug_string(err), Vec::new());
+        }
+    }
+}
+impl ErrOpaque {
+    /// Records `err` on `span`.
+    #[cold]
+    pub fn record<E: ?Sized>(self, span: &ActiveSpan, _err: &E) {
+        if span.is_recording() {
+            let name = type_name::<E>();
+            span.record_error(name, name.to_owned(), Vec::new());
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Trace context across processes: the header carriers, `inject`/`extract`
+//! with the installed propagators, the strict W3C propagator, and what
+//! `parent = ..`/`links(..)` accept.
+
+mod headers;
+mod parent;
+// The id generator that marks traces started here is installed by `init`
+// and by `testing`; a library build does not install a provider.
+#[cfg_attr(
+    not(any(feature = "init", feature = "testing")),
+    allow(dead_code, unused_imports)
+)]
+mod trace_context;
+
+pub use headers::{Headers, extract, inject, inject_context};
+pub use parent::{IntoLink, IntoParent, link, links, parent};
+pub use trace_context::{TRACE_FLAG_RANDOM, TraceContext};
+
+#[cfg(any(feature = "init", feature = "testing"))]
+pub(crate) use trace_context::RandomRoots;

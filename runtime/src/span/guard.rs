@@ -1,0 +1,196 @@
+//! A started span: made current for a synchronous body, or handed to an
+//! instrumented future; ended (with a panic recorded) when it goes.
+
+use std::future::Future;
+
+use opentelemetry::trace::{SpanContext, TraceContextExt as _};
+use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
+
+use super::exception;
+use super::future::{Instrumented, PollPanic};
+
+/// The span of one call, in its context, before it becomes current.
+pub struct Started {
+    /// `None` when tracing is disabled and no explicit parent was given:
+    /// there is nothing to make current.
+    pub(super) cx: Option<Context>,
+    /// Whether the span records (known once, so that ending it needs no lock).
+    pub(super) recording: bool,
+}
+
+impl Started {
+    /// The span's context, when there is one to make current.
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
+    pub(crate) fn context(&self) -> Option<&Context> {
+        self.cx.as_ref()
+    }
+
+    /// Makes the span current for a synchronous body; dropping the guard
+    /// ends the span (recording a panic if one is unwinding through it).
+    #[inline]
+    pub fn enter(self) -> SyncGuard {
+        match self.cx {
+            None => SyncGuard {
+                active: ActiveSpan::new(Context::new(), false),
+                _attached: None,
+            },
+            Some(cx) => {
+                let attached = cx.clone().attach();
+                SyncGuard {
+                    active: ActiveSpan::new(cx, self.recording),
+                    _attached: Some(attached),
+                }
+            }
+        }
+    }
+
+    /// Wraps a future so that the span is current during every poll and
+    /// ends when the future completes or is dropped.
+    ///
+    /// `finish` runs once with the output, before the span ends; generated
+    /// code uses it to record errors and return values.
+    #[inline]
+    pub fn instrument<F, D>(self, future: F, finish: D) -> Instrumented<F, D>
+    where
+        F: Future,
+        D: FnOnce(&ActiveSpan, &F::Output),
+    {
+        Instrumented {
+            future,
+            active: Some(ActiveSpan::new(
+                self.cx.unwrap_or_else(Context::current),
+                self.recording,
+            )),
+            finish: Some(finish),
+        }
+    }
+
+    /// For a function that returns a future: runs `make` (the function's
+    /// body, which builds the future) with the span current, then wraps the
+    /// future it returns like [`Started::instrument`], so the returned
+    /// future, not the constructor, carries the span.
+    #[inline]
+    pub fn instrument_returned<F, D>(
+        self,
+        make: impl FnOnce() -> F,
+        finish: D,
+    ) -> Instrumented<F, D>
+    where
+        F: Future,
+        D: FnOnce(&ActiveSpan, &F::Output),
+    {
+        let mut slot = Some(ActiveSpan::new(
+            self.cx.unwrap_or_else(Context::current),
+            self.recording,
+        ));
+        let future = {
+            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
+            // Ends the span if the constructor panics.
+            let unwinding = PollPanic(Some(&mut slot));
+            let future = make();
+            unwinding.disarm();
+            future
+        };
+        Instrumented {
+            future,
+            active: slot,
+            finish: Some(finish),
+        }
+    }
+}
+
+/// A started span in its context: what errors, return values and panics are
+/// recorded on.
+pub struct ActiveSpan {
+    pub(super) cx: Context,
+    /// Whether the span records; fixed when it starts.
+    recording: bool,
+    /// Whether a panic was already unwinding when the span became current:
+    /// such a panic is not this span's.
+    panicking_at_start: bool,
+}
+
+impl ActiveSpan {
+    #[inline]
+    fn new(cx: Context, recording: bool) -> Self {
+        ActiveSpan {
+            cx,
+            recording,
+            panicking_at_start: std::thread::panicking(),
+        }
+    }
+
+    /// Whether the span records.
+    #[inline]
+    pub fn is_recording(&self) -> bool {
+        self.recording
+    }
+
+    /// Records one attribute; `None` records nothing.
+    #[inline]
+    pub fn attr(&self, key: &'static str, value: Option<Value>) {
+        if let Some(value) = value {
+            self.cx
+                .span()
+                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
+        }
+    }
+
+    /// The span's context (with the span in it).
+    pub fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// The span's own span context.
+    pub fn span_context(&self) -> SpanContext {
+        self.cx.span().span_context().clone()
+    }
+
+    pub(crate) fn record_error(
+        &self,
+        type_name: &'static str,
+        message: String,
+        sources: Vec<StringValue>,
+    ) {
+        exception::record_error(&self.cx.span(), type_name, message, sources);
+    }
+
+    /// Ends the span, recording the panic that is unwinding through it, if any.
+    #[inline]
+    pub(super) fn end(&self) {
+        if !self.recording {
+            // Disabled or not sampled: nothing to end, and no clock to read.
+            return;
+        }
+        if std::thread::panicking() && !self.panicking_at_start {
+            super::panic::record_panic(&self.cx.span());
+        }
+        self.cx.span().end();
+    }
+
+    pub(super) fn end_cancelled(&self) {
+        exception::record_cancelled(&self.cx.span());
+        self.cx.span().end();
+    }
+}
+
+/// Keeps a synchronous call's span current; ends it when dropped.
+pub struct SyncGuard {
+    active: ActiveSpan,
+    _attached: Option<opentelemetry::ContextGuard>,
+}
+
+impl SyncGuard {
+    /// The span, to record the call's outcome on.
+    #[inline]
+    pub fn span(&self) -> &ActiveSpan {
+        &self.active
+    }
+}
+
+impl Drop for SyncGuard {
+    #[inline]
+    fn drop(&mut self) {
+        self.active.end();
+    }
+}

@@ -1,0 +1,26 @@
+//! The hot path: a call site starts its span, a guard or an instrumented
+//! future keeps it current, and the exception writer and the panic hook
+//! record how it ended.
+//!
+//! Nothing here knows about types: what to record is decided in `kind`,
+//! which calls into this module, never the other way round.
+
+mod exception;
+mod future;
+mod guard;
+mod panic;
+pub(crate) mod provider;
+mod site;
+
+pub use future::Instrumented;
+pub use guard::{ActiveSpan, Started, SyncGuard};
+pub use provider::set_tracer_provider;
+#[cfg(any(feature = "axum", feature = "reqwest"))]
+pub(crate) use site::start_dynamic;
+pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
+
+pub use exception::CANCELLED_EVENT;
+#[cfg_attr(not(feature = "reqwest"), allow(unused_imports))]
+pub(crate) use exception::record_error;
+#[cfg(feature = "init")]
+pub(crate) use panic::ensure_panic_hook;
