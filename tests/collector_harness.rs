@@ -5,14 +5,13 @@
 //! reads the layout rotel prints; a collector that cannot start fails
 //! loudly; a stopped collector no longer listens.
 
-#[path = "support/collector.rs"]
-mod collector;
+mod support;
 
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use collector::{Collector, ReceivedSpan, Typed, parse};
+use support::collector::{self, Collector, ReceivedSpan, Typed, parse};
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
