@@ -11,7 +11,6 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use support::collector::{self, Collector, ReceivedSpan, Typed, parse};
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
@@ -19,6 +18,7 @@ use opentelemetry::{Array, Context, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use support::collector::{self, Collector, ReceivedSpan, Typed, parse};
 
 /// The ids the SDK gave the spans [`emit`] sent.
 struct Sent {

@@ -60,7 +60,9 @@ fn python_client_trace_is_continued_by_our_server() {
             }
             let out = tokio::time::timeout(PEER_TIMEOUT, command.output())
                 .await
-                .unwrap_or_else(|_| panic!("the Python client did not finish within {PEER_TIMEOUT:?}"))
+                .unwrap_or_else(|_| {
+                    panic!("the Python client did not finish within {PEER_TIMEOUT:?}")
+                })
                 .expect("run the Python client");
             assert!(
                 out.status.success(),
