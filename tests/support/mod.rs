@@ -3,9 +3,9 @@
 //!
 //! - [`spans`]: reading spans captured with `traced::testing` (attributes,
 //!   exception events, status).
-//! - [`wait`]: bounded waits on a real condition (a predicate, a child's
-//!   first line of output, a child's exit), each panicking with what it
-//!   waited for when the time is up. No test sleeps to synchronise.
+//! - [`wait`]: bounded waits on a real condition (a child's first line of
+//!   output, a child's exit), each panicking with what it waited for when
+//!   the time is up. No test sleeps to synchronise.
 //! - [`collector`]: a real OpenTelemetry collector on loopback
 //!   (`scripts/install-collector.sh` installs it on first use).
 //! - [`examples`]: the example programs, as the end-to-end tests run them.

@@ -1,6 +1,6 @@
 //! Bounded waits on a real condition. Each one polls or blocks on the thing
-//! a test needs (a predicate, a child's first line of output, a child's
-//! exit) and panics, saying what it waited for, when the time is up.
+//! a test needs (a child's first line of output, a child's exit) and
+//! panics, saying what it waited for, when the time is up.
 
 use std::io::{BufRead as _, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -10,22 +10,6 @@ use std::time::{Duration, Instant};
 
 /// How often the polling waits look again.
 const POLL: Duration = Duration::from_millis(20);
-
-/// Polls `condition` until it holds.
-///
-/// # Panics
-///
-/// When it still does not hold after `timeout`, naming `what`.
-pub fn until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !condition() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(POLL);
-    }
-}
 
 /// Waits for `child` to exit.
 ///
