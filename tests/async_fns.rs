@@ -1,14 +1,14 @@
 //! `async fn`: the span is created at the call, current during every poll,
 //! ended at completion, and marked when the future is dropped early.
 
-mod common;
+mod support;
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use common::*;
 use opentelemetry::Value;
 use opentelemetry::trace::{Status, TraceContextExt as _};
+use support::spans::*;
 use traced::testing::capture_future;
 use traced::traced;
 
@@ -93,7 +93,11 @@ fn span_is_current_across_awaits_on_any_thread() {
         tokio::spawn(assert_send(parent(1))).await.expect("task")
     });
     assert_eq!(out, 6);
-    assert_eq!(spans.tree(), "parent n=1\n    leaf n=1\n    leaf n=2\n");
+    insta::assert_snapshot!(spans.tree(), @r"
+    parent n=1
+        leaf n=1
+        leaf n=2
+    ");
     let parent = spans.one("parent");
     for leaf in spans.named("leaf") {
         assert_eq!(leaf.parent_span_id, parent.span_context.span_id());
@@ -104,12 +108,19 @@ fn span_is_current_across_awaits_on_any_thread() {
 #[test]
 fn span_starts_at_the_call_not_at_the_first_poll() {
     let rt = runtime();
-    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+    let (called, spans) = capture_future(|f| rt.block_on(f), async {
         let future = leaf(3);
+        let called = SystemTime::now();
         tokio::time::sleep(Duration::from_millis(20)).await;
-        future.await
+        future.await;
+        called
     });
     let leaf = spans.one("leaf");
+    // Read off the clock the span uses, not inferred from its duration.
+    assert!(
+        leaf.start_time <= called,
+        "the span began at the call, before the future was first polled"
+    );
     let took = leaf
         .end_time
         .duration_since(leaf.start_time)
@@ -257,9 +268,18 @@ fn returned_futures_carry_the_span() {
     assert_eq!(description(fetches[1]), "no row");
     assert_eq!(attr(fetches[0], "id"), Some(&Value::I64(2)));
     assert_eq!(attr(spans.one("with_default"), "x"), Some(&Value::I64(1)));
-    let tree = spans.tree();
-    assert!(
-        tree.contains("recursive n=2\n    recursive n=1\n        recursive n=0\n"),
-        "{tree}"
-    );
+    insta::assert_snapshot!(spans.tree(), @r#"
+    returns_impl_future n=1
+        leaf n=1
+    returns_boxed_future status=Error("zero") error.type="std::io::error::Error" n=0
+      ! exception exception.message="zero" exception.type="std::io::error::Error"
+    fetch id=2
+        leaf n=2
+    fetch status=Error("no row") error.type="std::io::error::Error" id=0
+      ! exception exception.message="no row" exception.type="std::io::error::Error"
+    with_default x=1
+    recursive n=2
+        recursive n=1
+            recursive n=0
+    "#);
 }

@@ -5,14 +5,12 @@
 //! reads the layout rotel prints; a collector that cannot start fails
 //! loudly; a stopped collector no longer listens.
 
-#[path = "support/collector.rs"]
-mod collector;
+mod support;
 
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use collector::{Collector, ReceivedSpan, Typed, parse};
 use opentelemetry::trace::{
     Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
 };
@@ -20,6 +18,7 @@ use opentelemetry::{Array, Context, KeyValue, Value};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use support::collector::{self, Collector, ReceivedSpan, Typed, parse};
 
 /// The ids the SDK gave the spans [`emit`] sent.
 struct Sent {

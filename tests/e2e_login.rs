@@ -2,22 +2,25 @@
 //! exporting over OTLP to a real collector: one request is one trace across
 //! the process boundary.
 
-#[path = "support/collector.rs"]
-mod collector;
-#[path = "support/examples.rs"]
-mod examples;
+mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use collector::{Collector, ReceivedSpan, Typed};
+use support::collector::{Collector, ReceivedSpan, Typed};
+use support::{examples, wait};
+
+/// How long a service may take to start listening, or to answer a request.
+const SERVICE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a service may take to flush and exit after SIGINT.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 const PASSWORD: &str = "s3cret";
 
-/// A service of the login example, stopped with SIGINT so that it flushes.
+/// A service of the login example, stopped with SIGINT so that it flushes;
+/// killed if the test fails before that.
 struct Service {
-    child: Child,
+    child: Option<Child>,
     addr: String,
 }
 
@@ -28,19 +31,25 @@ impl Service {
         let mut child = command
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpc_endpoint())
             .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the service");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("the service printed {line:?}"))
-            .to_owned();
-        Service { child, addr }
+        // It prints its address once it listens.
+        let line = wait::first_line(
+            child.stdout.take().expect("stdout"),
+            SERVICE_TIMEOUT,
+            &format!("the login service {args:?}"),
+        );
+        let Some(addr) = line.strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the service printed {line:?}, not its address");
+        };
+        Service {
+            child: Some(child),
+            addr: addr.to_owned(),
+        }
     }
 
     fn url(&self) -> String {
@@ -48,16 +57,23 @@ impl Service {
     }
 
     fn stop(mut self) {
-        let pid = self.child.id().to_string();
+        let mut child = self.child.take().expect("a running service");
+        let pid = child.id().to_string();
         let _ = Command::new("kill").args(["-INT", &pid]).status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        wait::exit(
+            &mut child,
+            STOP_TIMEOUT,
+            &format!("the login service {} after SIGINT", self.addr),
+        );
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        let _ = self.child.kill();
-        panic!("the service did not stop within 10 s of SIGINT");
     }
 }
 
@@ -106,7 +122,10 @@ fn one_request_is_one_trace_across_processes() {
         .enable_all()
         .build()
         .expect("runtime");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(SERVICE_TIMEOUT)
+        .build()
+        .expect("client");
     let login = format!("{}/login", gateway.url());
     let good = format!(r#"{{"user": "ana", "password": "{PASSWORD}"}}"#);
     assert_eq!(post(&client, &rt, &login, &good, &[]), 200);
@@ -256,7 +275,10 @@ fn malformed_trace_headers_start_a_new_trace() {
         .enable_all()
         .build()
         .expect("runtime");
-    let client = reqwest::Client::new();
+    let client = reqwest::Client::builder()
+        .timeout(SERVICE_TIMEOUT)
+        .build()
+        .expect("client");
     let login = format!("{}/login", gateway.url());
     let good = r#"{"user": "bob", "password": "hunter2"}"#;
     let bogus_trace = "1234567890abcdef1234567890abcdef";

@@ -1,20 +1,45 @@
 //! The axum layer and the reqwest client, over real HTTP on loopback.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use common::*;
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanKind, Status};
+use support::spans::*;
 use traced::http::client::SendTraced as _;
 use traced::http::server::TracedLayer;
 use traced::testing::capture_future;
 
-async fn serve() -> String {
+/// How long a server has to finish the requests it is serving once told
+/// to stop.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server on a free loopback port.
+struct Server {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops accepting and waits until every connection is closed, so
+    /// every request it served has finished and its span has ended.
+    async fn shut_down(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(SHUTDOWN_TIMEOUT, self.task)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the server did not finish its requests within {SHUTDOWN_TIMEOUT:?}")
+            })
+            .expect("the server task");
+    }
+}
+
+async fn serve() -> Server {
     let app = Router::new()
         .route("/users/{id}", get(|| async { "user" }))
         .route(
@@ -27,8 +52,20 @@ async fn serve() -> String {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
-    format!("http://{addr}")
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("serve");
+    });
+    Server {
+        base: format!("http://{addr}"),
+        stop,
+        task,
+    }
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -43,7 +80,8 @@ fn one_trace_from_client_to_server() {
     traced::testing::install_propagators();
     let rt = runtime();
     let (_, spans) = capture_future(|f| rt.block_on(f), async {
-        let base = serve().await;
+        let server = serve().await;
+        let base = server.base.clone();
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -69,8 +107,10 @@ fn one_trace_from_client_to_server() {
             .await
             .expect("request");
         assert_eq!(bad.status(), 422);
-        // The server span ends after the response is written; give it a moment.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A response can reach the client before the server has finished
+        // with its request: wait for the server to finish them all.
+        drop(client);
+        server.shut_down().await;
     });
 
     let server = spans.one("GET /users/{id}");

@@ -2,43 +2,22 @@
 //! HTTP between processes: a Python client's trace is continued by our
 //! server, and our client's trace by a Python server.
 
-mod common;
+mod support;
 
-use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::post;
 use opentelemetry::trace::SpanKind;
+use support::python::{peer, python};
+use support::wait;
 use traced::http::client::SendTraced as _;
 use traced::http::server::TracedLayer;
 use traced::testing::capture_future;
 
-/// The virtualenv's Python with the OpenTelemetry SDK, installed on demand.
-fn python() -> PathBuf {
-    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(install).clone()
-}
-
-fn install() -> PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("bash")
-        .arg(format!("{root}/scripts/install-python-peer.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/install-python-peer.sh");
-    assert!(
-        out.status.success(),
-        "installing the Python OpenTelemetry SDK failed; see above"
-    );
-    PathBuf::from(String::from_utf8(out.stdout).expect("utf-8").trim())
-}
-
-fn peer() -> String {
-    format!("{}/tests/python/peer.py", env!("CARGO_MANIFEST_DIR"))
-}
+/// How long the Python peer may take to start, answer or finish.
+const PEER_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -65,22 +44,41 @@ fn python_client_trace_is_continued_by_our_server() {
                 .await
                 .expect("bind");
             let url = format!("http://{}/login", listener.local_addr().expect("addr"));
-            tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .expect("serve");
+            });
             let mut command = tokio::process::Command::new(&python);
             command.arg(peer()).arg("client").arg(&url);
             if unsampled {
                 command.arg("--unsampled");
             }
-            let out = tokio::time::timeout(Duration::from_secs(30), command.output())
+            let out = tokio::time::timeout(PEER_TIMEOUT, command.output())
                 .await
-                .expect("the Python client finished in time")
+                .unwrap_or_else(|_| {
+                    panic!("the Python client did not finish within {PEER_TIMEOUT:?}")
+                })
                 .expect("run the Python client");
             assert!(
                 out.status.success(),
                 "Python client failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // The client has its response, but the server may not have
+            // finished with the request: stop it, which waits until every
+            // connection is closed and so every request has finished.
+            let _ = stop.send(());
+            tokio::time::timeout(PEER_TIMEOUT, server)
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("our server did not finish its requests within {PEER_TIMEOUT:?}")
+                })
+                .expect("the server task");
             String::from_utf8(out.stdout).expect("utf-8")
         });
         let python_span = json(printed.trim());
@@ -112,27 +110,34 @@ fn python_client_trace_is_continued_by_our_server() {
 fn our_client_trace_is_continued_by_a_python_server() {
     traced::testing::install_propagators();
     let python = python();
-    let mut server = std::process::Command::new(&python)
-        .arg(peer())
-        .arg("server")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the Python server");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("read");
+    let mut server = wait::KillOnDrop(
+        std::process::Command::new(&python)
+            .arg(peer())
+            .arg("server")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start the Python server"),
+    );
+    // It prints its address once it listens.
+    let line = wait::first_line(
+        server.0.stdout.take().expect("stdout"),
+        PEER_TIMEOUT,
+        "the Python server",
+    );
     let addr = line
-        .trim()
         .strip_prefix("listening on ")
-        .expect("the server prints its address")
+        .unwrap_or_else(|| panic!("the Python server printed {line:?}, not its address"))
         .to_owned();
 
     let rt = runtime();
     let (answer, spans) = capture_future(|f| rt.block_on(f), async {
         #[traced::traced]
         async fn call(url: String) -> serde_json::Value {
-            let response = reqwest::Client::new()
+            let response = reqwest::Client::builder()
+                .timeout(PEER_TIMEOUT)
+                .build()
+                .expect("client")
                 .get(url)
                 .send_traced()
                 .await
@@ -141,8 +146,7 @@ fn our_client_trace_is_continued_by_a_python_server() {
         }
         call(format!("http://{addr}/hello")).await
     });
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     let client = spans
         .all()

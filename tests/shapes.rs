@@ -1,11 +1,12 @@
 //! The spans of the shapes `#[traced]` accepts: impl blocks, trait
-//! methods, `#[track_caller]`, entry points.
+//! methods, `#[track_caller]`, methods with every kind of receiver,
+//! generics with `where` clauses, `unsafe fn`.
 
-mod common;
+mod support;
 
-use common::*;
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
+use support::spans::*;
 use traced::testing::capture;
 use traced::{traced, untraced};
 
@@ -101,4 +102,75 @@ fn track_caller_keeps_the_callers_location() {
     assert_eq!(located.len(), 2);
     assert!(is_error(located[0]));
     assert_eq!(located[1].status, Status::Unset);
+}
+struct Account {
+    balance: i64,
+}
+
+impl Account {
+    #[traced]
+    fn new(balance: i64) -> Self {
+        Account { balance }
+    }
+    #[traced]
+    fn get(&self) -> i64 {
+        self.balance
+    }
+    #[traced]
+    fn add(&mut self, amount: i64) {
+        self.balance += amount;
+    }
+    #[traced]
+    fn into_balance(self) -> i64 {
+        self.balance
+    }
+    #[traced]
+    fn boxed(self: Box<Self>) -> i64 {
+        self.balance
+    }
+}
+
+#[traced(skip(extra))]
+fn generic_where<'a, T>(items: &'a [T], extra: impl AsRef<str>) -> usize
+where
+    T: std::fmt::Debug + 'a,
+{
+    items.len() + extra.as_ref().len()
+}
+
+#[traced]
+pub(crate) unsafe fn dangerous(x: u8) -> u8 {
+    x
+}
+
+#[test]
+fn methods_generics_and_unsafe() {
+    let spans = capture(|| {
+        let mut account = Account::new(10);
+        account.add(5);
+        assert_eq!(account.get(), 15);
+        assert_eq!(Box::new(Account::new(1)).boxed(), 1);
+        assert_eq!(account.into_balance(), 15);
+        assert_eq!(generic_where(&[1, 2], "abc"), 5);
+        // SAFETY: `dangerous` has no precondition; it is `unsafe` only to
+        // show that unsafe functions can be instrumented.
+        assert_eq!(unsafe { dangerous(3) }, 3);
+    });
+    assert_eq!(attr(spans.one("add"), "amount"), Some(&Value::I64(5)));
+    assert!(
+        spans
+            .one("get")
+            .attributes
+            .iter()
+            .all(|kv| !kv.key.as_str().contains("self"))
+    );
+    assert_eq!(spans.named("new").len(), 2);
+    assert_eq!(spans.one("into_balance").status, Status::Unset);
+    assert_eq!(spans.one("boxed").status, Status::Unset);
+    // A generic `T: Debug` is recorded through `Debug`.
+    assert_eq!(
+        attr(spans.one("generic_where"), "items"),
+        Some(&Value::String("[1, 2]".into()))
+    );
+    assert_eq!(attr(spans.one("dangerous"), "x"), Some(&Value::I64(3)));
 }

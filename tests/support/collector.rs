@@ -1,7 +1,6 @@
 //! A real OpenTelemetry collector on loopback, for end-to-end tests.
 //!
-//! Include it from a test file with
-//! `#[path = "support/collector.rs"] mod collector;`.
+//! Used from a test file as `support::collector` (with `mod support;`).
 //!
 //! The collector is `rotel-agent` from the `PyPI` package `rotel`
 //! (`0.0.1a15`), installed by `scripts/install-collector.sh` into
@@ -57,8 +56,6 @@
 //!
 //! Values are printed raw, so a string holding a newline continues on the
 //! next lines; the parser appends such lines to the value they continue.
-#![allow(dead_code)]
-
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -1,8 +1,11 @@
 //! The example programs, as the end-to-end tests run them.
-#![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+/// How long [`run`] lets an example run before it is a hang.
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// An example program built by `cargo test` (it builds the examples too).
 pub fn example(name: &str) -> PathBuf {
@@ -30,4 +33,17 @@ pub fn command(name: &str) -> Command {
         command.env_remove(key);
     }
     command
+}
+
+/// Runs the example `name` with `args` and the `env` variables to its end
+/// and returns what it printed; a run longer than [`RUN_TIMEOUT`] is killed
+/// and fails the test.
+pub fn run(name: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = command(name);
+    command.args(args).envs(env.iter().copied());
+    super::wait::output(
+        &mut command,
+        RUN_TIMEOUT,
+        &format!("the example {name} {args:?} with {env:?}"),
+    )
 }

@@ -1,5 +1,4 @@
-//! Helpers shared by the behaviour tests.
-#![allow(dead_code)]
+//! Reading spans captured with `traced::testing`.
 
 use opentelemetry::Value;
 use opentelemetry::trace::Status;
