@@ -2,13 +2,12 @@
 //! process, gets real HTTP requests with representative Level 2 headers, and
 //! calls back a local server; the test asserts on the headers it propagated.
 
-#[path = "support/examples.rs"]
-mod examples;
+mod support;
 
-use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
+
+use support::{examples, wait};
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -32,10 +31,11 @@ impl Service {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start the w3c_service example");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the service's first line");
+        let line = wait::first_line(
+            child.stdout.take().expect("stdout"),
+            Duration::from_secs(30),
+            "the w3c_service example",
+        );
         let addr = line
             .trim()
             .strip_prefix("listening on ")
@@ -56,17 +56,8 @@ impl Drop for Service {
         let _ = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status();
-        // Wait for the exit on a thread, at most 10 s, then kill.
-        let (done, exited) = mpsc::channel();
-        let pid = child.id();
-        std::thread::spawn(move || {
-            let _ = done.send(child.wait());
-        });
-        if exited.recv_timeout(Duration::from_secs(10)).is_err() {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-        }
+        // Killed if it has not exited within 10 s.
+        wait::exit(&mut child, Duration::from_secs(10), "the w3c_service example");
     }
 }
 
