@@ -182,39 +182,53 @@ impl<'a> Parts<'a> {
 
     /// The user's body as an `async` block whose output is the declared
     /// return type, so that `return`, `?` and the tail are checked against
-    /// the user's signature rather than against our wrapper.
+    /// the user's signature rather than against our wrapper. The block
+    /// takes the span of the user's braces: errors about the body as a
+    /// whole underline the body, as they would without us.
     fn async_body(&self) -> TokenStream {
         let block = &self.func.block;
-        let Some(ty) = self.async_output_type() else {
+        let braces = block.brace_token.span.join();
+        let inner = match self.async_output_type() {
+            Some((at, ty)) => {
+                let ret = mixed("__traced_ret");
+                // Located at the return type: rustc's "return type inferred
+                // to be `T` here" then points at the user's signature.
+                let fixed = Ident::new("__traced_ret", Span::mixed_site().located_at(at));
+                quote! {
+                    // The first `return` fixes an `async` block's output type;
+                    // this one, never taken, fixes it to the declared type
+                    // before a `return` in the body can.
+                    if let ::core::option::Option::Some(#fixed) = ::core::option::Option::None::<#ty> {
+                        return #fixed;
+                    }
+                    let #ret: #ty = #block;
+                    #[allow(unreachable_code)] // the user's body may diverge
+                    #ret
+                }
+            }
             // `impl Trait` cannot be named in a `let`: the block's output is
             // inferred from the body, and the signature still pins it.
-            return quote!(async move #block);
-        };
-        let ret = mixed("__traced_ret");
-        quote! {
-            async move {
-                // The first `return` fixes an `async` block's output type; this
-                // one, never taken, fixes it to the declared one before the
-                // user's first `return` can.
-                #[allow(unreachable_code)]
-                if let ::core::option::Option::Some(#ret) = ::core::option::Option::None::<#ty> {
-                    return #ret;
-                }
-                let #ret: #ty = #block;
-                #[allow(unreachable_code)] // the user's body may diverge
-                #ret
+            None => {
+                let stmts = &block.stmts;
+                quote!(#(#stmts)*)
             }
-        }
+        };
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, inner);
+        group.set_span(braces);
+        quote_spanned!(braces=> async move #group)
     }
 
-    /// The output of an `async fn` when it can be named: the declared
-    /// type, or `()` when none is declared.
-    fn async_output_type(&self) -> Option<TokenStream> {
-        match &self.func.sig.output {
-            syn::ReturnType::Default => {
-                Some(quote_spanned!(self.func.sig.ident.span()=> ()))
-            }
-            syn::ReturnType::Type(..) => self.func.nameable_output().map(|ty| quote!(#ty)),
+    /// The output of an `async fn` when it can be named (the declared type,
+    /// or `()` when none is declared), with where the signature says it.
+    fn async_output_type(&self) -> Option<(Span, TokenStream)> {
+        let sig = &self.func.sig;
+        match &sig.output {
+            // Where the return type would be written.
+            syn::ReturnType::Default => Some((sig.paren_token.span.close(), quote!(()))),
+            syn::ReturnType::Type(..) => self
+                .func
+                .nameable_output()
+                .map(|ty| (ty.span(), quote!(#ty))),
         }
     }
 
@@ -538,11 +552,16 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
             }
         }
     });
-    let ret = args.ret.is_set().then(|| {
+    let ret = args.ret.span().map(|at| {
+        // At `ret`: a returned type that cannot be recorded is reported on
+        // the option that asked for it.
+        let value = quote_spanned! {at=>
+            (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok)
+        };
         quote! {
             if #span.is_recording() {
                 if let ::core::option::Option::Some(#ok) = #out.traced_ok() {
-                    #span.attr("return", (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok));
+                    #span.attr("return", #value);
                 }
             }
         }

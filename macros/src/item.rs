@@ -92,7 +92,9 @@ impl Target {
             }
         }
         match syn::parse2::<syn::Item>(item) {
-            Ok(syn::Item::Impl(block)) => Some(Target::Impl(ImplBlock::from_syn(&args, block, errors))),
+            Ok(syn::Item::Impl(block)) => {
+                Some(Target::Impl(ImplBlock::from_syn(&args, block, errors)))
+            }
             Ok(other) => {
                 let what = describe(&other);
                 errors.push(syn::Error::new(
