@@ -146,10 +146,13 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// For the shapes whose body runs inline: the outcome held in
-    /// `__traced_out`, recorded on the guard's span.
-    fn record_sync(&self) -> TokenStream {
+    /// For the shapes whose body runs at the call: the span is current
+    /// while `compute` binds the body's value to `__traced_out`, whose
+    /// outcome is then recorded on the span before it is returned.
+    fn sync_item(&self, compute: TokenStream) -> TokenStream {
         let Parts {
+            func,
+            started,
             guard,
             out,
             outcome,
@@ -157,14 +160,20 @@ impl<'a> Parts<'a> {
             out_ref,
             ..
         } = self;
-        quote! {
-            #[allow(unreachable_code)] // the user's body may diverge
-            let #out_ref = &#out;
-            {
-                let #span = #guard.span();
-                #outcome
-            }
-        }
+        self.item(
+            &func.sig,
+            quote! {
+                let #guard = #started.enter();
+                #compute
+                #[allow(unreachable_code)] // the user's body may diverge
+                let #out_ref = &#out;
+                {
+                    let #span = #guard.span();
+                    #outcome
+                }
+                #out
+            },
+        )
     }
 
     /// For the shapes that return a future: the closure recording its
@@ -294,29 +303,16 @@ fn sync_unit(parts: &Parts) -> TokenStream {
 // through us to be recorded. Its return type is the declared one (when it
 // can be named), so type errors in the body point at the user's signature.
 fn sync_value(parts: &Parts) -> TokenStream {
-    let Parts {
-        func,
-        started,
-        guard,
-        out,
-        ..
-    } = parts;
+    let Parts { func, out, .. } = parts;
     let block = &func.block;
     let output = func.nameable_output().map(|ty| quote!(-> #ty));
     // Spanned at the function's name: a `?` the closure cannot return is
     // then reported with a label on the user's signature.
     let closure = quote_spanned!(func.sig.ident.span()=> move ||);
-    let record = parts.record_sync();
-    parts.item(
-        &func.sig,
-        quote! {
-            let #guard = #started.enter();
-            #[allow(clippy::redundant_closure_call)]
-            let #out = (#closure #output #block)();
-            #record
-            #out
-        },
-    )
+    parts.sync_item(quote! {
+        #[allow(clippy::redundant_closure_call)]
+        let #out = (#closure #output #block)();
+    })
 }
 
 // Input:
@@ -334,25 +330,10 @@ fn sync_value(parts: &Parts) -> TokenStream {
 // `Err` leaving through `return` or `?` then ends the span without being
 // recorded; the final expression's is.
 fn track_caller(parts: &Parts) -> TokenStream {
-    let Parts {
-        func,
-        started,
-        guard,
-        out,
-        ..
-    } = parts;
+    let Parts { func, out, .. } = parts;
     let block = &func.block;
     let annotation = func.nameable_output().map(|ty| quote!(: #ty));
-    let record = parts.record_sync();
-    parts.item(
-        &func.sig,
-        quote! {
-            let #guard = #started.enter();
-            let #out #annotation = #block;
-            #record
-            #out
-        },
-    )
+    parts.sync_item(quote!(let #out #annotation = #block;))
 }
 
 // Input:

@@ -10,6 +10,8 @@ use crate::attr::Args;
 use crate::errors::Errors;
 
 /// What `#[traced]` was put on.
+// Built once per attribute and moved once: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Target {
     Fn(Traced),
     Impl(ImplBlock),
