@@ -556,3 +556,60 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
         #ret
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn every_shape_expands_to_items() {
+        for item in [
+            quote!(
+                fn f(id: u64) {}
+            ),
+            quote!(
+                fn f(id: u64) -> Result<u8, E> {
+                    Ok(1)
+                }
+            ),
+            quote!(
+                #[track_caller]
+                fn f() -> u8 {
+                    1
+                }
+            ),
+            quote!(
+                async fn f(id: u64) -> u8 {
+                    1
+                }
+            ),
+            quote!(
+                async fn f() -> impl Iterator<Item = u8> + Send {
+                    0..1
+                }
+            ),
+            quote!(
+                #[tokio::main]
+                async fn main() {}
+            ),
+            quote!(
+                fn f() -> impl Future<Output = u8> {
+                    async { 1 }
+                }
+            ),
+            quote!(
+                fn f() -> Pin<Box<dyn Future<Output = u8> + Send>> {
+                    Box::pin(async { 1 })
+                }
+            ),
+            quote!(impl S { fn a(&self) -> u8 { 1 } }),
+        ] {
+            let out = super::traced(quote!(kind = server), item.clone());
+            assert!(
+                syn::parse2::<syn::File>(out.clone()).is_ok(),
+                "{item} expanded to {out}"
+            );
+            assert!(!out.to_string().contains("compile_error"), "{out}");
+        }
+    }
+}

@@ -393,3 +393,139 @@ fn item_span(item: &syn::Item) -> Span {
     };
     ident.map_or_else(|| item.to_token_stream().span(), Ident::span)
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::{Shape, Target};
+    use crate::attr::Args;
+    use crate::errors::Errors;
+
+    fn shape(item: proc_macro2::TokenStream) -> Shape {
+        let mut errors = Errors::default();
+        let args = Args::parse(proc_macro2::TokenStream::new(), &mut errors);
+        match Target::from_syn(args, item, &mut errors) {
+            Some(Target::Fn(traced)) => traced.func.shape(),
+            _ => panic!("not a function"),
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(matches!(
+            shape(quote!(
+                fn f() {}
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> () {}
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> ! {
+                    loop {}
+                }
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::Value
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> impl Iterator<Item = u8> {
+                    0..1
+                }
+            )),
+            Shape::Value
+        ));
+        assert!(matches!(
+            shape(quote!(
+                #[track_caller]
+                fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::TrackCaller
+        ));
+        assert!(matches!(
+            shape(quote!(
+                async fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::Async
+        ));
+        assert!(matches!(
+            shape(quote!(
+                #[tokio::main]
+                async fn main() {}
+            )),
+            Shape::AsyncEntryPoint
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> impl Future<Output = u8> {
+                    async { 1 }
+                }
+            )),
+            Shape::ReturnsFuture { boxed: false }
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> Pin<Box<dyn Future<Output = u8> + Send>> {
+                    todo!()
+                }
+            )),
+            Shape::ReturnsFuture { boxed: true }
+        ));
+    }
+
+    #[test]
+    fn impl_blocks_take_each_methods_own_options() {
+        let mut errors = Errors::default();
+        let args = Args::parse(quote!(skip_all), &mut errors);
+        let item = quote! {
+            impl Cache {
+                fn a(&self) {}
+                #[traced(ret)]
+                fn b(&self) -> u8 { 1 }
+                #[untraced]
+                fn c(&self) {}
+                const fn d() {}
+                type T = u8;
+            }
+        };
+        let Some(Target::Impl(block)) = Target::from_syn(args, item, &mut errors) else {
+            panic!("not an impl block");
+        };
+        assert!(errors.finish().is_ok());
+        let methods: Vec<_> = block
+            .methods
+            .iter()
+            .map(|(index, traced)| (*index, traced.func.default_name(), traced.args.ret.is_set()))
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                (0, "Cache::a".to_owned(), false),
+                (1, "Cache::b".to_owned(), true)
+            ]
+        );
+        // The method's own `#[traced(..)]` is applied, not left for rustc.
+        let syn::ImplItem::Fn(b) = &block.block.items[1] else {
+            panic!("not a method");
+        };
+        assert!(b.attrs.is_empty());
+    }
+}
