@@ -123,17 +123,44 @@
 ///
 /// ```text
 /// fn parse(input: &str, strict: bool) -> Result<usize, ParseError> {
-///     let mut started = { static SITE: CallSite = ..; SITE.start() };
-///     if started.is_recording() {
-///         started.attr("input", /* string */);
-///         started.attr("strict", /* bool */);
-///     }
+///     let started = {
+///         static SITE: CallSite = CallSite::new(Meta { name: "parse", kind: Internal, .. });
+///         // The closure runs only when the span is sampled.
+///         SITE.start(|rec| {
+///             rec.attr("input", /* string */);
+///             rec.attr("strict", /* bool */);
+///         })
+///     };
 ///     let guard = started.enter();            // span current until dropped
+///     // The closure sees every way out: the tail, `return` and `?`.
 ///     let out = (move || -> Result<usize, ParseError> { /* body */ })();
 ///     /* if `out` is `Err(e)`: status, `error.type`, `exception` event */
-///     out
+///     out                                     // `guard` drops: the span ends
 /// }
 /// ```
+///
+/// A function returning `()` keeps its body as it is after `enter()`, and a
+/// `#[track_caller]` function binds its body's value without a closure (so
+/// that `Location::caller()` stays the caller's; an `Err` leaving it through
+/// `return` or `?` ends the span without being recorded). An `async fn`
+/// becomes a function returning the instrumented future:
+///
+/// ```text
+/// fn load(id: u64) -> impl Future<Output = Result<User, LoadError>> {
+///     let started = /* as above: the span starts at the call */;
+///     started.instrument(
+///         async move {
+///             let out: Result<User, LoadError> = { /* body */ };
+///             out
+///         },
+///         |span, out| { /* if `out` is `Err(e)`: status, `error.type`, `exception` event */ },
+///     )
+/// }
+/// ```
+///
+/// A function returning `impl Future` or `Pin<Box<dyn Future>>` runs its
+/// body at the call with the span current, and the future it returns is
+/// wrapped the same way.
 pub use traced_macros::traced;
 
 /// Leaves one method of a `#[traced]` `impl` block uninstrumented.

@@ -55,8 +55,54 @@ const PEER_WITHOUT: &[(&str, &str)] = &[
     ),
 ];
 
-/// The five span kinds.
-pub(crate) const KINDS: &[&str] = &["internal", "server", "client", "producer", "consumer"];
+/// `kind = ..`, checked while parsing: expansion only ever sees one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Kind {
+    #[default]
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+impl Kind {
+    /// Every kind, in the order error messages list them.
+    const ALL: [Kind; 5] = [
+        Kind::Internal,
+        Kind::Server,
+        Kind::Client,
+        Kind::Producer,
+        Kind::Consumer,
+    ];
+
+    /// The word users write for it.
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Internal => "internal",
+            Kind::Server => "server",
+            Kind::Client => "client",
+            Kind::Producer => "producer",
+            Kind::Consumer => "consumer",
+        }
+    }
+
+    /// The kind a user's word names, if it names one.
+    fn from_word(word: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.word() == word)
+    }
+
+    /// The variant of OpenTelemetry's `SpanKind` it stands for.
+    pub fn variant(self) -> &'static str {
+        match self {
+            Kind::Internal => "Internal",
+            Kind::Server => "Server",
+            Kind::Client => "Client",
+            Kind::Producer => "Producer",
+            Kind::Consumer => "Consumer",
+        }
+    }
+}
 
 /// One `key = value` of `attributes(...)`.
 pub(crate) struct Field {
@@ -71,7 +117,7 @@ pub(crate) struct Args {
     /// The tokens the options were parsed from.
     pub tokens: TokenStream,
     pub name: Slot<LitStr>,
-    pub kind: Slot<Ident>,
+    pub kind: Slot<Kind>,
     pub skip: Slot<Vec<Ident>>,
     pub skip_all: Slot<()>,
     pub attributes: Slot<Vec<Field>>,
@@ -148,14 +194,15 @@ impl Args {
             "kind" => {
                 input.parse::<Token![=]>()?;
                 let value: Expr = input.parse()?;
-                let ident = match &value {
-                    Expr::Path(path) => path.path.get_ident().cloned(),
+                let kind = match &value {
+                    Expr::Path(path) => path
+                        .path
+                        .get_ident()
+                        .and_then(|ident| Kind::from_word(&ident.to_string())),
                     _ => None,
                 };
-                match ident {
-                    Some(ident) if KINDS.contains(&ident.to_string().as_str()) => {
-                        self.kind.set(errors, span, ident)
-                    }
+                match kind {
+                    Some(kind) => self.kind.set(errors, span, kind),
                     _ if matches!(
                         &value,
                         Expr::Lit(syn::ExprLit {
@@ -171,14 +218,15 @@ impl Args {
                     }
                     _ => {
                         let given = value.to_token_stream().to_string();
-                        let hint = suggest(&given.to_lowercase(), KINDS)
+                        let kinds = Kind::ALL.map(Kind::word);
+                        let hint = suggest(&given.to_lowercase(), &kinds)
                             .map(|k| format!("did you mean `{k}`? "))
                             .unwrap_or_default();
                         errors.push(syn::Error::new_spanned(
                             &value,
                             format!(
                                 "`{given}` is not a span kind; {hint}the kinds are {}",
-                                list(KINDS)
+                                list(&kinds)
                             ),
                         ));
                     }
@@ -241,6 +289,11 @@ impl Args {
             }
         }
         Ok(())
+    }
+
+    /// The span kind: `internal` unless `kind = ..` says otherwise.
+    pub fn kind(&self) -> Kind {
+        self.kind.get().copied().unwrap_or_default()
     }
 
     /// The path generated code reaches the runtime through.

@@ -17,13 +17,6 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    /// How many errors were pushed so far.
-    pub fn count(&self) -> usize {
-        self.0
-            .as_ref()
-            .map_or(0, |all| all.clone().into_iter().count())
-    }
-
     pub fn finish(self) -> syn::Result<()> {
         self.0.map_or(Ok(()), Err)
     }

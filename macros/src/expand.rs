@@ -3,12 +3,12 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{Ident, ImplItem, ItemImpl};
+use syn::{Ident, ImplItem, Signature, Type};
 
 use crate::attr::Args;
 use crate::errors::Errors;
 use crate::fallback;
-use crate::item::{Func, Returns, Target};
+use crate::item::{Func, ImplBlock, Shape, Target, Traced};
 use crate::secret::is_secret;
 use crate::valid;
 
@@ -33,95 +33,49 @@ pub(crate) fn untraced(args: TokenStream, item: TokenStream) -> TokenStream {
 
 fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let parsed = Args::parse(args, &mut errors);
-    match Target::from_syn(item.clone(), &mut errors) {
-        Some(Target::Fn(func)) => {
-            valid::validate(&parsed, &func, &mut errors);
-            errors.finish()?;
-            Ok(expand(&parsed, &func))
-        }
-        Some(Target::Impl(block)) => {
-            let block = expand_impl(&parsed, block, &mut errors);
-            errors.finish()?;
-            Ok(block)
-        }
-        None => {
-            errors.finish()?;
-            Ok(item)
-        }
+    let args = Args::parse(args, &mut errors);
+    let target = Target::from_syn(args, item.clone(), &mut errors);
+    if let Some(target) = &target {
+        valid::validate(target, &mut errors);
+    }
+    errors.finish()?;
+    Ok(match &target {
+        Some(target) => expand(target),
+        // Nothing to instrument, and nothing wrong with it.
+        None => item,
+    })
+}
+
+pub(crate) fn expand(target: &Target) -> TokenStream {
+    match target {
+        Target::Fn(traced) => function(traced),
+        Target::Impl(block) => impl_block(block),
     }
 }
 
-/// Whether an attribute is `#[traced(..)]` (by any path ending in `traced`).
-fn is_named(attr: &syn::Attribute, name: &str) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == name)
-}
-
 // Input:
-//     #[traced(opts)] impl Type { fn a() {} #[traced(other)] fn b() {} #[untraced] fn c() {} }
+//     impl Type { fn a() {} fn b() {} #[untraced] fn c() {} }
+//     with `a` and `b` in `methods`
 // Output:
-//     impl Type { #[traced(opts)] fn a() {} #[traced(other)] fn b() {} #[untraced] fn c() {} }
-// with every method's span named `Type::method`.
-fn expand_impl(args: &Args, mut block: ItemImpl, errors: &mut Errors) -> TokenStream {
-    let self_ty = type_name(&block.self_ty);
-    for item in &mut block.items {
-        let ImplItem::Fn(method) = item else { continue };
-        // `#[untraced]` stays on the method: it is a no-op attribute of its
-        // own, and removing it would leave the user's import of it unused.
-        if method.attrs.iter().any(|a| is_named(a, "untraced")) {
-            continue;
-        }
-        // A `const fn` cannot be instrumented; the block's option does not
-        // make it an error to have one in the block.
-        if method.sig.constness.is_some() {
-            continue;
-        }
-        let own = method
-            .attrs
-            .iter()
-            .position(|a| is_named(a, "traced"))
-            .map(|pos| method.attrs.remove(pos));
-        let method_args = match &own {
-            Some(attr) => {
-                let tokens = match &attr.meta {
-                    syn::Meta::List(list) => list.tokens.clone(),
-                    _ => TokenStream::new(),
-                };
-                Args::parse(tokens, errors)
-            }
-            // Re-parsed, not cloned: each method gets its own copy.
-            None => Args::parse(args.tokens.clone(), &mut Errors::default()),
-        };
-        let mut func = Func::from_syn(
-            method.attrs.clone(),
-            method.vis.clone(),
-            method.sig.clone(),
-            method.block.clone(),
-        );
-        func.self_ty = self_ty.clone();
-        let before = errors.count();
-        valid::validate(&method_args, &func, errors);
-        if errors.count() == before {
-            let tokens = expand(&method_args, &func);
-            match syn::parse2::<syn::ImplItemFn>(tokens) {
-                Ok(expanded) => {
-                    let defaultness = method.defaultness;
-                    *method = expanded;
-                    method.defaultness = defaultness;
-                }
-                Err(err) => errors.push(err),
-            }
-        }
+//     impl Type { <a, instrumented> <b, instrumented> #[untraced] fn c() {} }
+fn impl_block(ImplBlock { block, methods }: &ImplBlock) -> TokenStream {
+    let mut block = block.clone();
+    for (index, traced) in methods {
+        block.items[*index] = ImplItem::Verbatim(function(traced));
     }
     quote!(#block)
 }
 
-fn type_name(ty: &syn::Type) -> Option<String> {
-    match ty {
-        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
-        syn::Type::Reference(r) => type_name(&r.elem),
-        syn::Type::Paren(p) => type_name(&p.elem),
-        _ => None,
+fn function(traced: &Traced) -> TokenStream {
+    let parts = Parts::new(traced);
+    match traced.func.shape() {
+        Shape::Unit => sync_unit(&parts),
+        Shape::Value => sync_value(&parts),
+        Shape::TrackCaller => track_caller(&parts),
+        Shape::Async => async_fn(&parts),
+        Shape::AsyncEntryPoint => async_entry_point(&parts),
+        Shape::ReturnsFuture { boxed: false } => returns_future(&parts),
+        Shape::ReturnsFuture { boxed: true } => returns_boxed_future(&parts),
     }
 }
 
@@ -129,194 +83,345 @@ fn mixed(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
-// Input:
-//     fn load(id: u64) -> Result<User, Error> { body }
-// Output:
-//     fn load(id: u64) -> Result<User, Error> {
-//         let __traced_started = {
-//             static SITE: CallSite = ..;
-//             // The closure runs only when the span records.
-//             SITE.start(|__traced_rec| { __traced_rec.attr("id", ..); })
-//         };
-//         let __traced_guard = __traced_started.enter();
-//         let __traced_out = (move || -> Result<User, Error> { body })();
-//         { /* record `Err` and `ret` on __traced_guard.span() */ }
-//         __traced_out
-//     }
-//
-// Input:
-//     async fn load(id: u64) -> Result<User, Error> { body }
-// Output:
-//     fn load(id: u64) -> impl Future<Output = Result<User, Error>> {
-//         let __traced_started = ..;           // at call time, as above
-//         __traced_started.instrument(
-//             async move { let __traced_ret: Result<User, Error> = { body }; __traced_ret },
-//             move |span, out| { /* record `Err` and `ret` */ },
-//         )
-//     }
-pub(crate) fn expand(args: &Args, func: &Func) -> TokenStream {
-    let krate = args.krate();
-    let started = mixed("__traced_started");
-    let rec = mixed("__traced_rec");
-    let records = record_inputs(args, func, &krate, &rec);
-    let start = start_span(args, func, &krate, &rec, &records);
-    let record_block = quote!(let #started = #start;);
-    let Func {
-        sig,
-        inner_attrs,
-        block,
-        ..
-    } = func;
-    let stmts = &block.stmts;
-    let span_var = mixed("__traced_span");
-    let out_ref = mixed("__traced_out_ref");
-    let outcome = record_outcome(args, &krate, &span_var, &out_ref);
+/// What every shape is built from.
+struct Parts<'a> {
+    func: &'a Func,
+    /// `let __traced_started = { static __TRACED_SITE: CallSite = ..; __TRACED_SITE.start(..) };`
+    start: TokenStream,
+    started: Ident,
+    guard: Ident,
+    out: Ident,
+    /// Records the outcome `__traced_out_ref: &Output` on `__traced_span: &ActiveSpan`.
+    outcome: TokenStream,
+    span: Ident,
+    out_ref: Ident,
+}
 
-    let returns = func.returns();
-    if sig.asyncness.is_some() {
-        let ret = mixed("__traced_ret");
-        let future = match returns {
-            Returns::Typed(ty) => quote_spanned! {block.span()=>
-                async move {
-                    let #ret: #ty = { #(#stmts)* };
+impl<'a> Parts<'a> {
+    fn new(Traced { args, func }: &'a Traced) -> Self {
+        let krate = args.krate();
+        let started = mixed("__traced_started");
+        let rec = mixed("__traced_rec");
+        let records = record_inputs(args, func, &krate, &rec);
+        let site = start_span(args, func, &krate, &rec, &records);
+        let span = mixed("__traced_span");
+        let out_ref = mixed("__traced_out_ref");
+        Parts {
+            func,
+            outcome: record_outcome(args, &krate, &span, &out_ref),
+            start: quote!(let #started = #site;),
+            started,
+            guard: mixed("__traced_guard"),
+            out: mixed("__traced_out"),
+            span,
+            out_ref,
+        }
+    }
+
+    /// The function with `sig` and a body that starts the span, then goes
+    /// on with `rest`. The user's inner attributes stay at the top, and the
+    /// body's braces keep the span of the user's braces: with our call-site
+    /// span the whole item would count as macro-generated, and rustc would
+    /// stop reporting it as dead code.
+    fn item(&self, sig: &Signature, rest: TokenStream) -> TokenStream {
+        let Func {
+            attrs,
+            vis,
+            defaultness,
+            inner_attrs,
+            block,
+            ..
+        } = self.func;
+        let start = &self.start;
+        let body = quote! {
+            #(#inner_attrs)*
+            #start
+            #rest
+        };
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
+        group.set_span(block.brace_token.span.join());
+        quote! {
+            #(#attrs)*
+            #vis #defaultness #sig #group
+        }
+    }
+
+    /// For the shapes whose body runs at the call: the span is current
+    /// while `compute` binds the body's value to `__traced_out`, whose
+    /// outcome is then recorded on the span before it is returned.
+    fn sync_item(&self, compute: TokenStream) -> TokenStream {
+        let Parts {
+            func,
+            started,
+            guard,
+            out,
+            outcome,
+            span,
+            out_ref,
+            ..
+        } = self;
+        self.item(
+            &func.sig,
+            quote! {
+                let #guard = #started.enter();
+                #compute
+                #[allow(unreachable_code)] // the user's body may diverge
+                let #out_ref = &#out;
+                {
+                    let #span = #guard.span();
+                    #outcome
+                }
+                #out
+            },
+        )
+    }
+
+    /// For the shapes that return a future: the closure recording its
+    /// output. Its parameter types come from the runtime's `FnOnce` bound;
+    /// written out, they could not name an `impl Trait` output.
+    fn finish(&self) -> TokenStream {
+        let Parts {
+            outcome,
+            span,
+            out_ref,
+            ..
+        } = self;
+        quote!(move |#span, #out_ref| { #outcome })
+    }
+
+    /// The user's body as an `async` block whose output is the declared
+    /// return type, so that `return`, `?` and the tail are checked against
+    /// the user's signature rather than against our wrapper. The block
+    /// takes the span of the user's braces: errors about the body as a
+    /// whole underline the body, as they would without us.
+    fn async_body(&self) -> TokenStream {
+        let block = &self.func.block;
+        let braces = block.brace_token.span.join();
+        let inner = match self.async_output_type() {
+            Some((at, ty)) => {
+                let ret = mixed("__traced_ret");
+                // Located at the return type: rustc's "return type inferred
+                // to be `T` here" then points at the user's signature.
+                let fixed = Ident::new("__traced_ret", Span::mixed_site().located_at(at));
+                quote! {
+                    // The first `return` fixes an `async` block's output type;
+                    // this one, never taken, fixes it to the declared type
+                    // before a `return` in the body can.
+                    if let ::core::option::Option::Some(#fixed) = ::core::option::Option::None::<#ty> {
+                        return #fixed;
+                    }
+                    let #ret: #ty = #block;
                     #[allow(unreachable_code)] // the user's body may diverge
                     #ret
                 }
-            },
-            _ => quote_spanned! {block.span()=>
-                async move { #(#stmts)* }
-            },
+            }
+            // `impl Trait` cannot be named in a `let`: the block's output is
+            // inferred from the body, and the signature still pins it.
+            None => {
+                let stmts = &block.stmts;
+                quote!(#(#stmts)*)
+            }
         };
-        let output = match &sig.output {
-            syn::ReturnType::Default => quote!(()),
-            syn::ReturnType::Type(_, ty) => quote!(#ty),
-        };
-        let finish = quote! {
-            move |#span_var: &#krate::__private::ActiveSpan, #out_ref: &#output| { #outcome }
-        };
-        if func.is_async_entry_point() {
-            // `#[tokio::main]` and the like need an `async fn`: the span then
-            // starts at the first poll, which for an entry point is at once.
-            return item(
-                func,
-                sig,
-                quote! {
-                    #(#inner_attrs)*
-                    #record_block
-                    #started.instrument(#future, #finish).await
-                },
-            );
-        }
-        let mut sig = sig.clone();
-        sig.asyncness = None;
-        let ret_span = match &func.sig.output {
-            syn::ReturnType::Default => sig.ident.span(),
-            syn::ReturnType::Type(_, ty) => ty.span(),
-        };
-        sig.output = syn::parse_quote_spanned! {ret_span=>
-            -> impl ::core::future::Future<Output = #output>
-        };
-        return item(
-            func,
-            &sig,
-            quote! {
-                #(#inner_attrs)*
-                #record_block
-                #started.instrument(#future, #finish)
-            },
-        );
+        let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, inner);
+        group.set_span(braces);
+        quote_spanned!(braces=> async move #group)
     }
 
-    let guard = mixed("__traced_guard");
-    let out = mixed("__traced_out");
-    let body = match returns {
-        Returns::Future { boxed } => {
-            let finish =
-                quote! { move |#span_var: &#krate::__private::ActiveSpan, #out_ref| { #outcome } };
-            // `impl Future` cannot be written as a closure's return type;
-            // the boxed type can, and pins the body's type to it.
-            let annotation = match (&sig.output, boxed) {
-                (syn::ReturnType::Type(_, ty), true) => quote!(-> #ty),
-                _ => TokenStream::new(),
-            };
-            let instrumented = quote! {
-                #started.instrument_returned(move || #annotation { #(#stmts)* }, #finish)
-            };
-            if boxed {
-                quote!(::std::boxed::Box::pin(#instrumented))
-            } else {
-                instrumented
-            }
+    /// The output of an `async fn` when it can be named (the declared type,
+    /// or `()` when none is declared), with where the signature says it.
+    fn async_output_type(&self) -> Option<(Span, TokenStream)> {
+        let sig = &self.func.sig;
+        match &sig.output {
+            // Where the return type would be written.
+            syn::ReturnType::Default => Some((sig.paren_token.span.close(), quote!(()))),
+            syn::ReturnType::Type(..) => self
+                .func
+                .nameable_output()
+                .map(|ty| (ty.span(), quote!(#ty))),
         }
-        Returns::Unit | Returns::Never => quote! {
+    }
+
+    /// An `async fn`'s signature, made synchronous and returning
+    /// `impl Future` of its output.
+    fn future_sig(&self) -> Signature {
+        let mut sig = self.func.sig.clone();
+        sig.asyncness = None;
+        let (span, output) = match &self.func.sig.output {
+            syn::ReturnType::Default => (sig.ident.span(), quote!(())),
+            // `Output = impl A + B` is ambiguous to the parser; parentheses
+            // say where the bounds belong.
+            syn::ReturnType::Type(_, ty) => match &**ty {
+                Type::ImplTrait(t) if t.bounds.len() > 1 => (ty.span(), quote!((#ty))),
+                _ => (ty.span(), quote!(#ty)),
+            },
+        };
+        sig.output = syn::parse_quote_spanned! {span=>
+            -> impl ::core::future::Future<Output = #output>
+        };
+        sig
+    }
+}
+
+// Input:
+//     fn save(id: u64) { body }               (also `-> ()` and `-> !`)
+// Output:
+//     fn save(id: u64) {
+//         let __traced_started = ..;
+//         let __traced_guard = __traced_started.enter();
+//         body
+//     }
+// Nothing is returned that could be recorded, so the body stays the
+// function's own: `return`, `?` and the tail mean what they meant.
+fn sync_unit(parts: &Parts) -> TokenStream {
+    let Parts {
+        func,
+        started,
+        guard,
+        ..
+    } = parts;
+    let stmts = &func.block.stmts;
+    parts.item(
+        &func.sig,
+        quote! {
             let #guard = #started.enter();
             #(#stmts)*
-        },
-        _ if func.tracks_caller() => {
-            // A closure would report its own location to `Location::caller()`
-            // (`#[track_caller]` on closures is unstable), so the body stays
-            // inline. An `Err` leaving through `return` or `?` then ends the
-            // span without being recorded; the final expression's is.
-            let annotation = match returns {
-                Returns::Typed(ty) => quote!(: #ty),
-                _ => TokenStream::new(),
-            };
-            quote! {
-                let #guard = #started.enter();
-                let #out #annotation = { #(#stmts)* };
-                #[allow(unreachable_code)]
-                let #out_ref = &#out;
-                {
-                    let #span_var = #guard.span();
-                    #outcome
-                }
-                #out
-            }
-        }
-        _ => {
-            let annotation = match returns {
-                Returns::Typed(ty) => quote!(-> #ty),
-                _ => TokenStream::new(),
-            };
-            quote! {
-                let #guard = #started.enter();
-                // The closure gives `return` and `?` in the body their meaning
-                // while the value passes through us.
-                #[allow(clippy::redundant_closure_call)]
-                let #out = (move || #annotation { #(#stmts)* })();
-                {
-                    let #span_var = #guard.span();
-                    let #out_ref = &#out;
-                    #outcome
-                }
-                #out
-            }
-        }
-    };
-    item(
-        func,
-        sig,
-        quote! {
-            #(#inner_attrs)*
-            #record_block
-            #body
         },
     )
 }
 
-/// The function with a new body. The body's braces keep the span of the
-/// user's braces: with our call-site span the whole item would count as
-/// macro-generated, and rustc would stop reporting it as dead code.
-fn item(func: &Func, sig: &syn::Signature, body: TokenStream) -> TokenStream {
-    let Func {
-        attrs, vis, block, ..
-    } = func;
-    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
-    group.set_span(block.brace_token.span.join());
-    quote! {
-        #(#attrs)*
-        #vis #sig #group
-    }
+// Input:
+//     fn load(id: u64) -> Result<User, Error> { body }
+// Output:
+//     fn load(id: u64) -> Result<User, Error> {
+//         let __traced_started = ..;
+//         let __traced_guard = __traced_started.enter();
+//         let __traced_out = (move || -> Result<User, Error> { body })();
+//         /* record `Err` and `ret` on __traced_guard.span() */
+//         __traced_out
+//     }
+// The closure is what lets a value leaving through `return` or `?` pass
+// through us to be recorded. Its return type is the declared one (when it
+// can be named), so type errors in the body point at the user's signature.
+fn sync_value(parts: &Parts) -> TokenStream {
+    let Parts { func, out, .. } = parts;
+    let block = &func.block;
+    let output = func.nameable_output().map(|ty| quote!(-> #ty));
+    // Spanned at the function's name: a `?` the closure cannot return is
+    // then reported with a label on the user's signature.
+    let closure = quote_spanned!(func.sig.ident.span()=> move ||);
+    parts.sync_item(quote! {
+        #[allow(clippy::redundant_closure_call)]
+        let #out = (#closure #output #block)();
+    })
+}
+
+// Input:
+//     #[track_caller] fn check(id: u64) -> Result<(), Error> { body }
+// Output:
+//     #[track_caller] fn check(id: u64) -> Result<(), Error> {
+//         let __traced_started = ..;
+//         let __traced_guard = __traced_started.enter();
+//         let __traced_out: Result<(), Error> = { body };
+//         /* record `Err` and `ret` */
+//         __traced_out
+//     }
+// A closure would report its own location to `Location::caller()`
+// (`#[track_caller]` on closures is unstable), so the body stays inline. An
+// `Err` leaving through `return` or `?` then ends the span without being
+// recorded; the final expression's is.
+fn track_caller(parts: &Parts) -> TokenStream {
+    let Parts { func, out, .. } = parts;
+    let block = &func.block;
+    let annotation = func.nameable_output().map(|ty| quote!(: #ty));
+    parts.sync_item(quote!(let #out #annotation = #block;))
+}
+
+// Input:
+//     async fn load(id: u64) -> Result<User, Error> { body }
+// Output:
+//     fn load(id: u64) -> impl Future<Output = Result<User, Error>> {
+//         let __traced_started = ..;           // at the call, not at the first poll
+//         __traced_started.instrument(
+//             async move {
+//                 if let Some(r) = None::<Result<User, Error>> { return r; }
+//                 let __traced_ret: Result<User, Error> = { body };
+//                 __traced_ret
+//             },
+//             move |__traced_span, __traced_out_ref| { /* record `Err` and `ret` */ },
+//         )
+//     }
+fn async_fn(parts: &Parts) -> TokenStream {
+    let started = &parts.started;
+    let future = parts.async_body();
+    let finish = parts.finish();
+    parts.item(
+        &parts.future_sig(),
+        quote!(#started.instrument(#future, #finish)),
+    )
+}
+
+// Input:
+//     #[tokio::main] async fn main() { body }
+// Output:
+//     #[tokio::main] async fn main() {
+//         let __traced_started = ..;
+//         __traced_started.instrument(async move { body }, move |..| { .. }).await
+//     }
+// `#[tokio::main]` and the like need an `async fn`: the span then starts at
+// the first poll, which for an entry point is at once.
+fn async_entry_point(parts: &Parts) -> TokenStream {
+    let started = &parts.started;
+    let future = parts.async_body();
+    let finish = parts.finish();
+    parts.item(
+        &parts.func.sig,
+        quote!(#started.instrument(#future, #finish).await),
+    )
+}
+
+// Input:
+//     fn fetch(id: u64) -> impl Future<Output = u64> { body }
+// Output:
+//     fn fetch(id: u64) -> impl Future<Output = u64> {
+//         let __traced_started = ..;
+//         __traced_started.instrument_returned(move || { body }, move |..| { .. })
+//     }
+// The body runs at the call with the span current; the future it builds
+// carries the span. `impl Future` cannot be a closure's return type, so the
+// closure's is inferred and the signature pins it.
+fn returns_future(parts: &Parts) -> TokenStream {
+    let Parts { func, started, .. } = parts;
+    let block = &func.block;
+    let finish = parts.finish();
+    parts.item(
+        &func.sig,
+        quote!(#started.instrument_returned(move || #block, #finish)),
+    )
+}
+
+// Input:
+//     fn fetch(id: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> { body }
+// Output:
+//     fn fetch(id: u64) -> Pin<Box<dyn Future<Output = u64> + Send>> {
+//         let __traced_started = ..;
+//         Box::pin(__traced_started.instrument_returned(
+//             move || -> Pin<Box<dyn Future<Output = u64> + Send>> { body },
+//             move |..| { .. },
+//         ))
+//     }
+// The shape `#[async_trait]` gives its methods. The closure's return type is
+// the declared one, so the body is checked against the user's signature.
+fn returns_boxed_future(parts: &Parts) -> TokenStream {
+    let Parts { func, started, .. } = parts;
+    let block = &func.block;
+    let output = func.nameable_output().map(|ty| quote!(-> #ty));
+    let finish = parts.finish();
+    parts.item(
+        &func.sig,
+        quote! {
+            ::std::boxed::Box::pin(#started.instrument_returned(move || #output #block, #finish))
+        },
+    )
 }
 
 /// `records`: the statements that record arguments and `attributes(..)`.
@@ -334,13 +439,7 @@ fn start_span(
         Some(lit) => lit.value(),
         None => func.default_name(),
     };
-    let kind = match args.kind.get().map(ToString::to_string).as_deref() {
-        Some("server") => quote!(Server),
-        Some("client") => quote!(Client),
-        Some("producer") => quote!(Producer),
-        Some("consumer") => quote!(Consumer),
-        _ => quote!(Internal),
-    };
+    let kind = Ident::new(args.kind().variant(), Span::call_site());
     let ident = &func.sig.ident;
     let function = func.default_name();
     let line = quote_spanned!(ident.span()=> ::core::line!());
@@ -434,11 +533,16 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
             }
         }
     });
-    let ret = args.ret.is_set().then(|| {
+    let ret = args.ret.span().map(|at| {
+        // At `ret`: a returned type that cannot be recorded is reported on
+        // the option that asked for it.
+        let value = quote_spanned! {at=>
+            (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok)
+        };
         quote! {
             if #span.is_recording() {
                 if let ::core::option::Option::Some(#ok) = #out.traced_ok() {
-                    #span.attr("return", (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok));
+                    #span.attr("return", #value);
                 }
             }
         }
@@ -450,5 +554,62 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
         use #krate::__private::kind::*;
         #errors
         #ret
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn every_shape_expands_to_items() {
+        for item in [
+            quote!(
+                fn f(id: u64) {}
+            ),
+            quote!(
+                fn f(id: u64) -> Result<u8, E> {
+                    Ok(1)
+                }
+            ),
+            quote!(
+                #[track_caller]
+                fn f() -> u8 {
+                    1
+                }
+            ),
+            quote!(
+                async fn f(id: u64) -> u8 {
+                    1
+                }
+            ),
+            quote!(
+                async fn f() -> impl Iterator<Item = u8> + Send {
+                    0..1
+                }
+            ),
+            quote!(
+                #[tokio::main]
+                async fn main() {}
+            ),
+            quote!(
+                fn f() -> impl Future<Output = u8> {
+                    async { 1 }
+                }
+            ),
+            quote!(
+                fn f() -> Pin<Box<dyn Future<Output = u8> + Send>> {
+                    Box::pin(async { 1 })
+                }
+            ),
+            quote!(impl S { fn a(&self) -> u8 { 1 } }),
+        ] {
+            let out = super::traced(quote!(kind = server), item.clone());
+            assert!(
+                syn::parse2::<syn::File>(out.clone()).is_ok(),
+                "{item} expanded to {out}"
+            );
+            assert!(!out.to_string().contains("compile_error"), "{out}");
+        }
     }
 }

@@ -6,14 +6,30 @@ use syn::spanned::Spanned as _;
 use syn::visit::Visit;
 use syn::{Attribute, Block, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Type, Visibility};
 
+use crate::attr::Args;
 use crate::errors::Errors;
 
 /// What `#[traced]` was put on.
 // Built once per attribute and moved once: the size of a variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Target {
-    Fn(Func),
-    Impl(syn::ItemImpl),
+    Fn(Traced),
+    Impl(ImplBlock),
+}
+
+/// A function and the options it is instrumented with.
+pub(crate) struct Traced {
+    pub args: Args,
+    pub func: Func,
+}
+
+/// A `#[traced]` impl block.
+pub(crate) struct ImplBlock {
+    /// The block as written, minus the `#[traced(..)]` of its methods:
+    /// those options are in `methods`.
+    pub block: syn::ItemImpl,
+    /// The methods to instrument, by their position in `block.items`.
+    pub methods: Vec<(usize, Traced)>,
 }
 
 /// A function with a body.
@@ -28,32 +44,45 @@ pub(crate) struct Func {
     pub bindings: Vec<Ident>,
     /// The type this function is a method of, when `#[traced]` is on its impl block.
     pub self_ty: Option<String>,
+    /// `default fn` in a specializing impl block.
+    pub defaultness: Option<syn::token::Default>,
+}
+
+/// How the function hands back its value, which decides the expansion's shape.
+pub(crate) enum Shape {
+    /// An `async fn` that an attribute below ours runs as an entry point.
+    AsyncEntryPoint,
+    /// Any other `async fn`.
+    Async,
+    /// A function returning `impl Future` or `Pin<Box<dyn Future>>`.
+    ReturnsFuture { boxed: bool },
+    /// Returns `()` or never returns: there is no value to record.
+    Unit,
+    /// Returns a value and carries `#[track_caller]`.
+    TrackCaller,
+    /// Returns any other value.
+    Value,
 }
 
 /// The declared return type, as far as instrumentation cares.
-pub(crate) enum Returns<'a> {
+pub(crate) enum Returns {
     /// No return type, or `()`.
     Unit,
     /// `-> !`.
     Never,
-    /// A type mentioning `impl Trait`: cannot be written in a `let` or a closure.
-    Opaque,
     /// `impl Future<Output = ..>` or `Pin<Box<dyn Future<Output = ..>>>`:
     /// the returned future carries the span.
     Future { boxed: bool },
     /// Any other type.
-    Typed(&'a Type),
+    Value,
 }
 
 impl Target {
-    pub fn from_syn(item: TokenStream, errors: &mut Errors) -> Option<Target> {
+    /// What `item` is, with the options `args` the attribute was given.
+    pub fn from_syn(args: Args, item: TokenStream, errors: &mut Errors) -> Option<Target> {
         if let Ok(func) = syn::parse2::<ItemFn>(item.clone()) {
-            return Some(Target::Fn(Func::from_syn(
-                func.attrs,
-                func.vis,
-                func.sig,
-                *func.block,
-            )));
+            let func = Func::from_syn(func.attrs, func.vis, func.sig, *func.block);
+            return Some(Target::Fn(Traced { args, func }));
         }
         if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
             if method.default.is_none() {
@@ -65,7 +94,9 @@ impl Target {
             }
         }
         match syn::parse2::<syn::Item>(item) {
-            Ok(syn::Item::Impl(block)) => Some(Target::Impl(block)),
+            Ok(syn::Item::Impl(block)) => {
+                Some(Target::Impl(ImplBlock::from_syn(&args, block, errors)))
+            }
             Ok(other) => {
                 let what = describe(&other);
                 errors.push(syn::Error::new(
@@ -78,6 +109,75 @@ impl Target {
             // tokens let rustc report the user's own syntax error.
             Err(_) => None,
         }
+    }
+}
+
+impl ImplBlock {
+    // Input:
+    //     #[traced(opts)] impl Type { fn a() {} #[traced(other)] fn b() {} #[untraced] fn c() {} }
+    // Model:
+    //     `a` with `opts`, `b` with `other` (its attribute taken off the block),
+    //     `c` left alone; every span named `Type::method`.
+    fn from_syn(args: &Args, mut block: syn::ItemImpl, errors: &mut Errors) -> ImplBlock {
+        let self_ty = type_name(&block.self_ty);
+        let mut methods = Vec::new();
+        for (index, item) in block.items.iter_mut().enumerate() {
+            let syn::ImplItem::Fn(method) = item else {
+                continue;
+            };
+            // `#[untraced]` stays on the method: it is a no-op attribute of its
+            // own, and removing it would leave the user's import of it unused.
+            if method.attrs.iter().any(|a| is_named(a, "untraced")) {
+                continue;
+            }
+            // A `const fn` cannot be instrumented; the block's option does not
+            // make it an error to have one in the block.
+            if method.sig.constness.is_some() {
+                continue;
+            }
+            let own = method
+                .attrs
+                .iter()
+                .position(|a| is_named(a, "traced"))
+                .map(|pos| method.attrs.remove(pos));
+            let args = match &own {
+                Some(attr) => {
+                    let tokens = match &attr.meta {
+                        syn::Meta::List(list) => list.tokens.clone(),
+                        _ => TokenStream::new(),
+                    };
+                    Args::parse(tokens, errors)
+                }
+                // Re-parsed, not cloned: each method gets its own copy, and
+                // the block's mistakes were reported once already.
+                None => Args::parse(args.tokens.clone(), &mut Errors::default()),
+            };
+            let mut func = Func::from_syn(
+                method.attrs.clone(),
+                method.vis.clone(),
+                method.sig.clone(),
+                method.block.clone(),
+            );
+            func.self_ty = self_ty.clone();
+            func.defaultness = method.defaultness;
+            methods.push((index, Traced { args, func }));
+        }
+        ImplBlock { block, methods }
+    }
+}
+
+/// Whether an attribute is `#[name(..)]` (by any path ending in `name`).
+fn is_named(attr: &Attribute, name: &str) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == name)
+}
+
+/// The last segment of the type an impl block is for: `Cache` in `impl<T> a::Cache<T>`.
+fn type_name(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Reference(r) => type_name(&r.elem),
+        Type::Paren(p) => type_name(&p.elem),
+        _ => None,
     }
 }
 
@@ -100,10 +200,38 @@ impl Func {
             block,
             bindings,
             self_ty: None,
+            defaultness: None,
         }
     }
 
-    pub fn returns(&self) -> Returns<'_> {
+    /// The shape of the expansion this function needs.
+    pub fn shape(&self) -> Shape {
+        if self.sig.asyncness.is_some() {
+            return if self.is_async_entry_point() {
+                Shape::AsyncEntryPoint
+            } else {
+                Shape::Async
+            };
+        }
+        match self.returns() {
+            Returns::Future { boxed } => Shape::ReturnsFuture { boxed },
+            Returns::Unit | Returns::Never => Shape::Unit,
+            Returns::Value if self.tracks_caller() => Shape::TrackCaller,
+            Returns::Value => Shape::Value,
+        }
+    }
+
+    /// The declared return type, when it can be written in a `let` or as a
+    /// closure's return type (it mentions no `impl Trait`). Pinning the body
+    /// to it makes type errors speak of the user's signature.
+    pub fn nameable_output(&self) -> Option<&Type> {
+        match &self.sig.output {
+            ReturnType::Type(_, ty) if !mentions_impl(ty) => Some(ty),
+            _ => None,
+        }
+    }
+
+    pub fn returns(&self) -> Returns {
         match &self.sig.output {
             ReturnType::Default => Returns::Unit,
             ReturnType::Type(_, ty) => match &**ty {
@@ -111,21 +239,20 @@ impl Func {
                 Type::Never(_) => Returns::Never,
                 ty if is_impl_future(ty) => Returns::Future { boxed: false },
                 ty if is_boxed_future(ty) => Returns::Future { boxed: true },
-                ty if mentions_impl(ty) => Returns::Opaque,
-                ty => Returns::Typed(ty),
+                _ => Returns::Value,
             },
         }
     }
 
     /// Whether the function carries `#[track_caller]`.
-    pub fn tracks_caller(&self) -> bool {
+    fn tracks_caller(&self) -> bool {
         self.attrs.iter().any(|a| a.path().is_ident("track_caller"))
     }
 
     /// Whether an attribute below ours runs the function as an async entry
     /// point (`#[tokio::main]`, `#[tokio::test]`, ...), which needs the
     /// function to stay an `async fn`.
-    pub fn is_async_entry_point(&self) -> bool {
+    fn is_async_entry_point(&self) -> bool {
         self.attrs.iter().any(|a| {
             let path = a.path();
             path.segments.len() > 1
@@ -265,4 +392,140 @@ fn item_span(item: &syn::Item) -> Span {
         _ => None,
     };
     ident.map_or_else(|| item.to_token_stream().span(), Ident::span)
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::{Shape, Target};
+    use crate::attr::Args;
+    use crate::errors::Errors;
+
+    fn shape(item: proc_macro2::TokenStream) -> Shape {
+        let mut errors = Errors::default();
+        let args = Args::parse(proc_macro2::TokenStream::new(), &mut errors);
+        match Target::from_syn(args, item, &mut errors) {
+            Some(Target::Fn(traced)) => traced.func.shape(),
+            _ => panic!("not a function"),
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(matches!(
+            shape(quote!(
+                fn f() {}
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> () {}
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> ! {
+                    loop {}
+                }
+            )),
+            Shape::Unit
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::Value
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> impl Iterator<Item = u8> {
+                    0..1
+                }
+            )),
+            Shape::Value
+        ));
+        assert!(matches!(
+            shape(quote!(
+                #[track_caller]
+                fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::TrackCaller
+        ));
+        assert!(matches!(
+            shape(quote!(
+                async fn f() -> u8 {
+                    1
+                }
+            )),
+            Shape::Async
+        ));
+        assert!(matches!(
+            shape(quote!(
+                #[tokio::main]
+                async fn main() {}
+            )),
+            Shape::AsyncEntryPoint
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> impl Future<Output = u8> {
+                    async { 1 }
+                }
+            )),
+            Shape::ReturnsFuture { boxed: false }
+        ));
+        assert!(matches!(
+            shape(quote!(
+                fn f() -> Pin<Box<dyn Future<Output = u8> + Send>> {
+                    todo!()
+                }
+            )),
+            Shape::ReturnsFuture { boxed: true }
+        ));
+    }
+
+    #[test]
+    fn impl_blocks_take_each_methods_own_options() {
+        let mut errors = Errors::default();
+        let args = Args::parse(quote!(skip_all), &mut errors);
+        let item = quote! {
+            impl Cache {
+                fn a(&self) {}
+                #[traced(ret)]
+                fn b(&self) -> u8 { 1 }
+                #[untraced]
+                fn c(&self) {}
+                const fn d() {}
+                type T = u8;
+            }
+        };
+        let Some(Target::Impl(block)) = Target::from_syn(args, item, &mut errors) else {
+            panic!("not an impl block");
+        };
+        assert!(errors.finish().is_ok());
+        let methods: Vec<_> = block
+            .methods
+            .iter()
+            .map(|(index, traced)| (*index, traced.func.default_name(), traced.args.ret.is_set()))
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                (0, "Cache::a".to_owned(), false),
+                (1, "Cache::b".to_owned(), true)
+            ]
+        );
+        // The method's own `#[traced(..)]` is applied, not left for rustc.
+        let syn::ImplItem::Fn(b) = &block.block.items[1] else {
+            panic!("not a method");
+        };
+        assert!(b.attrs.is_empty());
+    }
 }

@@ -4,11 +4,23 @@ use std::collections::HashSet;
 
 use syn::spanned::Spanned as _;
 
-use crate::attr::{Args, list, suggest};
+use crate::attr::{list, suggest};
 use crate::errors::Errors;
-use crate::item::{Func, Returns};
+use crate::item::{Func, Returns, Target, Traced};
 
-pub(crate) fn validate(args: &Args, func: &Func, errors: &mut Errors) {
+/// Every rule, over everything the attribute instruments.
+pub(crate) fn validate(target: &Target, errors: &mut Errors) {
+    match target {
+        Target::Fn(traced) => validate_fn(traced, errors),
+        Target::Impl(block) => {
+            for (_, traced) in &block.methods {
+                validate_fn(traced, errors);
+            }
+        }
+    }
+}
+
+fn validate_fn(Traced { args, func }: &Traced, errors: &mut Errors) {
     if let (Some(_), Some(span)) = (args.skip.span(), args.skip_all.span()) {
         errors.error(
             span,
@@ -55,7 +67,7 @@ pub(crate) fn validate(args: &Args, func: &Func, errors: &mut Errors) {
                     func.sig.ident
                 ),
             ),
-            Returns::Opaque | Returns::Typed(_) | Returns::Future { .. } => {}
+            Returns::Value | Returns::Future { .. } => {}
         }
     }
     if let Some(constness) = &func.sig.constness {

@@ -1,0 +1,13 @@
+use traced::traced;
+
+struct Store;
+
+#[traced]
+impl Store {
+    async fn get(&self, input: &str) -> u32 {
+        let n: u32 = input.parse()?;
+        n
+    }
+}
+
+fn main() {}

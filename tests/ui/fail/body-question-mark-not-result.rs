@@ -1,0 +1,9 @@
+use traced::traced;
+
+#[traced]
+fn f(input: &str) -> u32 {
+    let n: u32 = input.parse()?;
+    n
+}
+
+fn main() {}
