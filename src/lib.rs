@@ -97,15 +97,25 @@
 /// there is no `Display`). When `e` implements `std::error::Error` (or is an
 /// `anyhow::Error` or `Box<dyn Error + Send + Sync>`), the messages of its
 /// `source()` chain, outermost first, are the event's string-array attribute
-/// `exception.source_chain`.
+/// `traced.error.source_chain` (ours: the conventions have no such key, and
+/// `exception.*` is theirs).
+///
+/// The `exception` event is recorded once, on the span the error first
+/// leaves: when `?` carries the same error up through `a → b → c → d`, `d`
+/// has the event and `c`, `b`, `a` get status Error and `error.type` only,
+/// as the semantic conventions ask. "The same error" is the last exception
+/// recorded on this thread inside the span, with the same type and message.
 ///
 /// # Panics
 ///
 /// A panic inside the span adds an `exception` event (`exception.type` =
 /// `panic`, `exception.message` = the payload when it is a `&str` or a
 /// `String`, and the panic's `code.file.path`, `code.line.number` and
-/// `code.column.number`), sets status Error, ends the span and keeps
-/// unwinding: the panic is never swallowed, and a panic hook installed
+/// `code.column.number`, and `exception.stacktrace` when backtraces are on
+/// through `RUST_BACKTRACE`/`RUST_LIB_BACKTRACE`), sets status Error, ends
+/// the span and keeps
+/// unwinding: the panic is never swallowed; the spans it unwinds through
+/// further out get status Error and `error.type` without a second event, and a panic hook installed
 /// before ours still runs. The hook that reads the message is installed on
 /// the first instrumented call, with or without [`init`]. Under
 /// `panic = "abort"` nothing unwinds: the process ends inside the panic hook,
@@ -116,7 +126,7 @@
 /// For `async fn` the span is created when the function is called, is
 /// current during every poll (on whichever thread polls it), and ends when
 /// the future completes. A future dropped before it completes ends its span
-/// with an event named `cancelled` ([`CANCELLED_EVENT`]). Instrumented
+/// with an event named `traced.cancelled` ([`CANCELLED_EVENT`]). Instrumented
 /// futures are `Send` when the function's body is.
 ///
 /// # Expands roughly to

@@ -271,3 +271,57 @@ fn nothing_is_formatted_when_not_sampled() {
     }
     drop(capture);
 }
+
+// Regression for #11: an `Option` of a `Debug` type was recorded as the
+// strings `Some(..)` and `None`; it follows the rule for `Option` now.
+mod issue11_option_of_debug {
+    use super::*;
+
+    #[traced]
+    fn options(
+        some: Option<Point>,
+        none: Option<Point>,
+        by_ref: &Option<Point>,
+        inner_ref: Option<&Point>,
+    ) {
+    }
+
+    #[traced(attributes(picked = chosen.as_ref()))]
+    fn through_attributes(chosen: Option<Point>) {}
+
+    #[test]
+    fn the_inner_value_or_no_attribute() {
+        let spans = capture(|| {
+            let p = Point { x: 3, y: 4 };
+            options(
+                Some(Point { x: 1, y: 2 }),
+                None,
+                &Some(Point { x: 5, y: 6 }),
+                Some(&p),
+            );
+            through_attributes(None);
+            through_attributes(Some(Point { x: 7, y: 8 }));
+        });
+        let span = spans.one("options");
+        assert_eq!(
+            attr(span, "some"),
+            Some(&Value::String("Point { x: 1, y: 2 }".into()))
+        );
+        assert_eq!(attr(span, "none"), None);
+        assert_eq!(
+            attr(span, "by_ref"),
+            Some(&Value::String("Point { x: 5, y: 6 }".into()))
+        );
+        assert_eq!(
+            attr(span, "inner_ref"),
+            Some(&Value::String("Point { x: 3, y: 4 }".into()))
+        );
+        let calls = spans.named("through_attributes");
+        assert_eq!(calls.len(), 2);
+        assert_eq!(attr(calls[0], "picked"), None);
+        assert_eq!(
+            attr(calls[1], "picked"),
+            Some(&Value::String("Point { x: 7, y: 8 }".into()))
+        );
+    }
+}

@@ -68,25 +68,32 @@ fn panic_is_recorded_and_keeps_unwinding() {
     for span in [inner_span, outer_span] {
         assert!(is_error(span), "{} must be Error", span.name);
         assert_eq!(description(span), "division by zero in inner");
-        let events = exceptions(span);
-        assert_eq!(events.len(), 1);
         assert_eq!(
-            get(&events[0], "exception.type"),
+            attr(span, "error.type"),
             Some(&Value::String("panic".into()))
         );
-        assert_eq!(
-            get(&events[0], "exception.message"),
-            Some(&Value::String("division by zero in inner".into()))
-        );
-        assert_eq!(
-            get(&events[0], "code.file.path"),
-            Some(&Value::String("tests/panics.rs".into()))
-        );
-        assert_eq!(
-            get(&events[0], "code.line.number"),
-            Some(&Value::I64(panic_line))
-        );
     }
+    // Recorded once (#11): the event is on the span the panic started in;
+    // the span it unwinds through has the status and `error.type` only.
+    assert!(exceptions(outer_span).is_empty(), "{outer_span:?}");
+    let events = exceptions(inner_span);
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        get(&events[0], "exception.type"),
+        Some(&Value::String("panic".into()))
+    );
+    assert_eq!(
+        get(&events[0], "exception.message"),
+        Some(&Value::String("division by zero in inner".into()))
+    );
+    assert_eq!(
+        get(&events[0], "code.file.path"),
+        Some(&Value::String("tests/panics.rs".into()))
+    );
+    assert_eq!(
+        get(&events[0], "code.line.number"),
+        Some(&Value::I64(panic_line))
+    );
 
     let spans = capture(|| {
         let caught = catch_unwind(string_payload);
@@ -126,4 +133,49 @@ fn panic_is_recorded_and_keeps_unwinding() {
     let during = spans.one("inner");
     assert!(!is_error(during));
     assert!(exceptions(during).is_empty());
+}
+
+/// Set in the child processes of `stacktrace_follows_rust_backtrace`.
+const CHILD: &str = "TRACED_PANICS_CHILD";
+
+// Regression for #11: `exception.stacktrace` comes from
+// `std::backtrace::Backtrace`, so it is there exactly when the user turned
+// backtraces on. The standard library reads the variables once per process,
+// so each setting runs in a child process of this test binary.
+#[test]
+fn stacktrace_follows_rust_backtrace() {
+    if std::env::var_os(CHILD).is_some() {
+        let spans = capture(|| {
+            let _ = catch_unwind(|| outer(0));
+        });
+        let events = exceptions(spans.one("inner"));
+        match get(&events[0], "exception.stacktrace") {
+            Some(Value::String(trace)) => {
+                assert!(trace.as_str().contains("panics::inner"), "{trace}");
+                println!("stacktrace: yes");
+            }
+            None => println!("stacktrace: no"),
+            Some(other) => panic!("not a string: {other:?}"),
+        }
+        return;
+    }
+    for (setting, expected) in [("1", "stacktrace: yes"), ("0", "stacktrace: no")] {
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "stacktrace_follows_rust_backtrace",
+                "--nocapture",
+            ])
+            .env(CHILD, "1")
+            .env("RUST_BACKTRACE", setting)
+            .env_remove("RUST_LIB_BACKTRACE")
+            .output()
+            .expect("run the child test");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains(expected),
+            "RUST_BACKTRACE={setting}: expected {expected:?}\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -89,7 +89,7 @@ fn errors_become_exception_events() {
         Some(&Value::String("user 0 not found".into()))
     );
     assert_eq!(
-        get(&events[0], "exception.source_chain"),
+        get(&events[0], "traced.error.source_chain"),
         Some(&Value::Array(Array::String(vec!["disk on fire".into()])))
     );
 }
@@ -127,7 +127,7 @@ fn any_result_type_counts() {
     assert_eq!(description(any), "outer context");
     let events = exceptions(any);
     assert_eq!(
-        get(&events[0], "exception.source_chain"),
+        get(&events[0], "traced.error.source_chain"),
         Some(&Value::Array(Array::String(vec!["inner cause".into()])))
     );
 
@@ -178,4 +178,138 @@ fn ret_records_the_returned_value() {
         Some(&Value::String("5".into()))
     );
     assert_eq!(attr(spans.one("returns_none"), "return"), None);
+}
+
+// Regression for #11: the same error passing up through `a → b → c → d`
+// was recorded as four identical `exception` events; the conventions say
+// once, on the span it first leaves.
+mod issue11_recorded_once {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("division by zero")]
+    struct DivByZero;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("could not compute: {0}")]
+    struct Wrapped(#[source] DivByZero);
+
+    #[traced]
+    fn a() -> Result<u32, DivByZero> {
+        b()
+    }
+    #[traced]
+    fn b() -> Result<u32, DivByZero> {
+        Ok(c()? + 1)
+    }
+    #[traced]
+    fn c() -> Result<u32, DivByZero> {
+        d(0)
+    }
+    #[traced]
+    fn d(divisor: u32) -> Result<u32, DivByZero> {
+        1_u32.checked_div(divisor).ok_or(DivByZero)
+    }
+
+    /// Turns the error into a new one: its own event, and the child's stays.
+    #[traced]
+    fn wraps() -> Result<u32, Wrapped> {
+        d(0).map_err(Wrapped)
+    }
+
+    /// Handles the child's error and fails later with a new one of the
+    /// same type and message: taken for the same error (documented).
+    #[traced]
+    fn retries() -> Result<u32, DivByZero> {
+        let _ = d(0);
+        d(0)
+    }
+
+    #[traced]
+    async fn async_outer() -> Result<u32, DivByZero> {
+        tokio::task::yield_now().await;
+        async_inner().await
+    }
+    #[traced]
+    async fn async_inner() -> Result<u32, DivByZero> {
+        tokio::task::yield_now().await;
+        Err(DivByZero)
+    }
+
+    fn error_type(span: &opentelemetry_sdk::trace::SpanData) -> Option<&Value> {
+        attr(span, "error.type")
+    }
+
+    #[test]
+    fn once_on_the_span_the_error_first_leaves() {
+        let spans = capture(|| {
+            assert!(a().is_err());
+        });
+        assert_eq!(exceptions(spans.one("d")).len(), 1);
+        for name in ["a", "b", "c", "d"] {
+            let span = spans.one(name);
+            assert!(is_error(span), "{name} must be Error");
+            assert_eq!(description(span), "division by zero", "{name}");
+            assert!(
+                matches!(error_type(span), Some(Value::String(t)) if t.as_str().ends_with("DivByZero")),
+                "{name}: {:?}",
+                error_type(span)
+            );
+            if name != "d" {
+                assert!(exceptions(span).is_empty(), "{name} repeats the event");
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_error_is_recorded_where_it_is_made() {
+        let spans = capture(|| {
+            assert!(wraps().is_err());
+        });
+        assert_eq!(exceptions(spans.one("d")).len(), 1);
+        let outer = exceptions(spans.one("wraps"));
+        assert_eq!(outer.len(), 1);
+        assert_eq!(
+            get(&outer[0], "exception.message"),
+            Some(&Value::String("could not compute: division by zero".into()))
+        );
+        assert_eq!(
+            get(&outer[0], "traced.error.source_chain"),
+            Some(&Value::Array(Array::String(vec![
+                "division by zero".into()
+            ])))
+        );
+    }
+
+    #[test]
+    fn the_same_type_and_message_from_inside_counts_as_passing_through() {
+        let spans = capture(|| {
+            assert!(retries().is_err());
+        });
+        let ds = spans.named("d");
+        assert_eq!(ds.len(), 2);
+        assert!(ds.iter().all(|d| exceptions(d).len() == 1));
+        let outer = spans.one("retries");
+        assert!(is_error(outer));
+        assert!(exceptions(outer).is_empty());
+    }
+
+    #[test]
+    fn once_across_awaits_and_threads() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let (_, spans) = traced::testing::capture_future(|f| rt.block_on(f), async {
+            tokio::spawn(async_outer())
+                .await
+                .expect("task")
+                .expect_err("fails")
+        });
+        assert_eq!(exceptions(spans.one("async_inner")).len(), 1);
+        let outer = spans.one("async_outer");
+        assert!(is_error(outer));
+        assert!(exceptions(outer).is_empty(), "{outer:?}");
+    }
 }

@@ -496,13 +496,12 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
         }
         out.push(quote_spanned! {binding.span()=>
             #rec.attr(#key, {
-                use #krate::__private::kind::*;
                 // Named after the parameter, for the error when its type
                 // cannot be recorded; a braced struct has no value, so the
                 // parameter itself is not shadowed.
                 #[allow(non_camel_case_types, dead_code)]
                 struct #binding {}
-                (&#krate::__private::Tag(&#binding)).traced_kind().to_value::<#binding, _>(&#binding)
+                #krate::__private::to_value!(#binding, &#binding)
             });
         });
     }
@@ -512,9 +511,8 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
         let expr = &field.value;
         out.push(quote_spanned! {expr.span()=>
             #rec.attr(#key, {
-                use #krate::__private::kind::*;
                 let #value = &(#expr);
-                (&#krate::__private::Tag(#value)).traced_kind().to_value::<#krate::__private::value, _>(#value)
+                #krate::__private::to_value!(#krate::__private::value, #value)
             });
         });
     }
@@ -529,7 +527,7 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
     let errors = record_errors.then(|| {
         quote! {
             if let ::core::option::Option::Some(#err) = #out.traced_err() {
-                (&&&&#krate::__private::Tag(#err)).traced_err_kind().record(#span, #err);
+                #krate::__private::record_err!(#span, #err);
             }
         }
     });
@@ -537,7 +535,7 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
         // At `ret`: a returned type that cannot be recorded is reported on
         // the option that asked for it.
         let value = quote_spanned! {at=>
-            (&#krate::__private::Tag(#ok)).traced_kind().to_value::<#krate::__private::value, _>(#ok)
+            #krate::__private::to_value!(#krate::__private::value, #ok)
         };
         quote! {
             if #span.is_recording() {

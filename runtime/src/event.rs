@@ -53,10 +53,8 @@ macro_rules! __traced_attr {
         $crate::__traced_attr!(@push $attrs, ::core::stringify!($($key).+), $value)
     };
     (@push $attrs:ident, $key:expr, $value:expr) => {{
-        #[allow(unused_imports)]
-        use $crate::__private::kind::*;
         let __traced_value = &($value);
-        $attrs.push($key, (&$crate::__private::Tag(__traced_value)).traced_kind().to_value::<$crate::__private::value, _>(__traced_value));
+        $attrs.push($key, $crate::__private::to_value!($crate::__private::value, __traced_value));
     }};
 }
 

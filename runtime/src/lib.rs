@@ -58,4 +58,5 @@ pub mod __private {
 
     pub use crate::kind::Tag;
     pub use crate::kind::value::value;
+    pub use crate::kind::{record_err, to_value};
 }

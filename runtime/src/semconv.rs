@@ -28,10 +28,19 @@ pub(crate) const EXCEPTION_EVENT: &str = "exception";
 pub(crate) const EXCEPTION_TYPE: Key = Key::from_static_str("exception.type");
 /// `exception.message`.
 pub(crate) const EXCEPTION_MESSAGE: Key = Key::from_static_str("exception.message");
-/// `exception.source_chain`: the messages of an error's `source()` chain.
-pub(crate) const EXCEPTION_SOURCE_CHAIN: Key = Key::from_static_str("exception.source_chain");
+/// `exception.stacktrace`: a panic's backtrace, when backtraces are on.
+pub(crate) const EXCEPTION_STACKTRACE: Key = Key::from_static_str("exception.stacktrace");
 /// `error.type`.
 pub(crate) const ERROR_TYPE: Key = Key::from_static_str("error.type");
+
+// ---- ours, outside the conventions' namespaces ----
+
+/// `traced.error.source_chain`: the messages of an error's `source()`
+/// chain, outermost first, on its `exception` event. Not in the conventions
+/// (and so not in their reserved `exception.*` namespace).
+pub(crate) const TRACED_ERROR_SOURCE_CHAIN: Key = Key::from_static_str("traced.error.source_chain");
+/// The event on a span whose future was dropped before it completed.
+pub(crate) const TRACED_CANCELLED_EVENT: &str = "traced.cancelled";
 
 // ---- http.*, url.*, server.*, user_agent.* ----
 

@@ -8,9 +8,11 @@
 //! lets method resolution pick the impl:
 //!
 //! ```text
-//! (&Tag(&value)).traced_kind()          // value conversion, depth 1
-//!     Tag<T>: NativeKind   when T: IntoAttr   -> AsNative (native attribute)
-//!     &Tag<T>: DebugKind   for every T        -> AsDebug  (its `Debug` string)
+//! (&&Tag(&value)).traced_kind()         // value conversion, depth 2
+//!     &&Tag<T>: NativeKind  T: IntoAttr        -> AsNative      (native attribute)
+//!     &Tag<O>:  OptionKind  O: Option<T> of a non-IntoAttr T
+//!                                              -> AsOptionDebug (inner `Debug`, or none)
+//!     Tag<T>:   DebugKind   every T            -> AsDebug       (its `Debug` string)
 //!
 //! (&&&&Tag(err)).traced_err_kind()      // error description, depth 4
 //!     &&&&Tag<E>: StdErrKind      E: std::error::Error   message + source() chain
@@ -24,16 +26,18 @@
 //!     &T: PlainKind               never an error, the value itself
 //! ```
 //!
-//! Method resolution tries the receiver as written, then with one more
-//! auto-reference, and so on, taking the first trait whose impl applies: the
-//! impl on the most references is the most specific, so it must be listed
-//! on the deepest receiver. `Tag` is ours, which keeps the blanket impls
+//! Method resolution tries the receiver as written, then dereferences it
+//! one `&` at a time, taking the first trait whose impl applies: the impl on
+//! the most references is the most specific, so it must be listed on the
+//! deepest receiver. `Tag` is ours, which keeps the blanket impls
 //! that `std` has for `&T` out of the candidates. Each trait returns a zero
 //! sized marker whose own method then does the work with exactly the bound
 //! it needs, so only one set of bounds is ever checked against the type.
 //!
-//! The depth written in the call is part of the contract between this
-//! module and the code `#[traced]`, `event!` and `attributes!` generate.
+//! The depth written in the call must match the impls here, so the calls
+//! are written once, in this module's two macros, [`to_value!`] and
+//! [`record_err!`], and both the attribute's expansion and
+//! `event!`/`attributes!` invoke them (through `__private`).
 
 pub(crate) mod outcome;
 pub(crate) mod value;
@@ -56,5 +60,41 @@ pub mod traits {
     pub use super::outcome::{
         DebugErrKind, DisplayErrKind, DynErrKind, OpaqueErrKind, PlainKind, ResultKind, StdErrKind,
     };
-    pub use super::value::{DebugKind, NativeKind};
+    pub use super::value::{DebugKind, NativeKind, OptionKind};
 }
+
+/// `Option<Value>` for `$value` (a reference to the value), converted by
+/// its type. `$name` is the marker type the error names when the type
+/// cannot be recorded: the parameter's, or [`value`](super::__private::value).
+///
+/// `$value` is evaluated twice: pass a plain reference or a binding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __traced_to_value {
+    ($name:ty, $value:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::kind::*;
+        (&&$crate::__private::Tag($value))
+            .traced_kind()
+            .to_value::<$name, _>($value)
+    }};
+}
+
+/// Records the error `$err` (a reference) on the `ActiveSpan` `$span`,
+/// described by what its type implements.
+///
+/// `$err` is evaluated twice: pass a plain reference or a binding.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __traced_record_err {
+    ($span:expr, $err:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::kind::*;
+        (&&&&$crate::__private::Tag($err))
+            .traced_err_kind()
+            .record($span, $err)
+    }};
+}
+
+pub use crate::__traced_record_err as record_err;
+pub use crate::__traced_to_value as to_value;

@@ -1,7 +1,7 @@
 //! Turning Rust values into OpenTelemetry attribute values.
 //!
 //! The conversion is chosen by the value's type, never by how the type is
-//! spelled: generated code calls `(&Tag(&value)).traced_kind()`, and autoref
+//! spelled: generated code calls `(&&Tag(&value)).traced_kind()`, and autoref
 //! dispatch picks [`AsNative`] for types that implement [`IntoAttr`] and
 //! [`AsDebug`] for every other type. `AsDebug` asks for [`Recordable`], whose
 //! diagnostic is what a user sees for a parameter that cannot be recorded.
@@ -221,38 +221,105 @@ pub struct value {}
 /// Chosen for values that implement [`IntoAttr`].
 #[derive(Clone, Copy)]
 pub struct AsNative;
+/// Chosen for an `Option` of a value that is not [`IntoAttr`]: the inner
+/// value's `Debug` string, or no attribute for `None`.
+#[derive(Clone, Copy)]
+pub struct AsOptionDebug;
 /// Chosen for every other value; requires [`Recordable`].
 #[derive(Clone, Copy)]
 pub struct AsDebug;
 
-/// Highest-priority dispatch: the value converts natively.
+/// Dispatch level 1, the highest priority: the value converts natively.
 pub trait NativeKind {
     /// Picks the native conversion.
+    fn traced_kind(self) -> AsNative;
+}
+impl<T: IntoAttr + ?Sized> NativeKind for &&Tag<'_, T> {
     #[inline]
-    fn traced_kind(&self) -> AsNative {
+    fn traced_kind(self) -> AsNative {
         AsNative
     }
 }
-impl<T: IntoAttr + ?Sized> NativeKind for Tag<'_, T> {}
 
-/// Fallback dispatch: the value is recorded as its `Debug` string.
+/// Dispatch level 2: an `Option` (or a reference to one) whose inner value
+/// is recorded through `Debug`.
+pub trait OptionKind {
+    /// Picks the inner value's `Debug` conversion.
+    fn traced_kind(self) -> AsOptionDebug;
+}
+impl<O: DebugOption + ?Sized> OptionKind for &Tag<'_, O> {
+    #[inline]
+    fn traced_kind(self) -> AsOptionDebug {
+        AsOptionDebug
+    }
+}
+
+/// Dispatch level 3, the fallback: the value is recorded as its `Debug`
+/// string.
 pub trait DebugKind {
     /// Picks the `Debug` conversion.
+    fn traced_kind(self) -> AsDebug;
+}
+impl<T: ?Sized> DebugKind for Tag<'_, T> {
     #[inline]
-    fn traced_kind(&self) -> AsDebug {
+    fn traced_kind(self) -> AsDebug {
         AsDebug
     }
 }
-impl<T: ?Sized> DebugKind for &Tag<'_, T> {}
 
+/// An `Option`, seen through references: what [`AsOptionDebug`] records is
+/// the inner value, so that `Some(x)` and `x` record alike.
+pub trait DebugOption {
+    /// The type inside the `Option`.
+    type Inner: ?Sized;
+    /// The inner value; `None` for no attribute.
+    fn inner(&self) -> Option<&Self::Inner>;
+}
+impl<T> DebugOption for Option<T> {
+    type Inner = T;
+    #[inline]
+    fn inner(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+impl<O: DebugOption + ?Sized> DebugOption for &O {
+    type Inner = O::Inner;
+    #[inline]
+    fn inner(&self) -> Option<&O::Inner> {
+        (**self).inner()
+    }
+}
+impl<O: DebugOption + ?Sized> DebugOption for &mut O {
+    type Inner = O::Inner;
+    #[inline]
+    fn inner(&self) -> Option<&O::Inner> {
+        (**self).inner()
+    }
+}
+
+// `Name` is unused by the native conversion, but generated code names it
+// for every kind: the call is the same whichever one autoref dispatch picks.
 impl AsNative {
     /// Converts a natively representable value.
     #[inline]
-    // `Name` is unused here, but generated code names it for both kinds:
-    // the call is the same whichever one autoref dispatch picks.
     #[allow(clippy::extra_unused_type_parameters)]
     pub fn to_value<Name, T: IntoAttr + ?Sized>(self, value: &T) -> Option<Value> {
         value.to_attr()
+    }
+}
+
+impl AsOptionDebug {
+    /// Converts the inner value through its `Debug` string; `None` records
+    /// nothing.
+    #[inline]
+    pub fn to_value<Name, O>(self, value: &O) -> Option<Value>
+    where
+        O: DebugOption + ?Sized,
+        O::Inner: Recordable<Name>,
+    {
+        value
+            .inner()
+            .map(|inner| Value::String(Recordable::<Name>::debug_string(inner).into()))
     }
 }
 

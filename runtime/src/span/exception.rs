@@ -1,39 +1,114 @@
 //! The exception writer: what an error, a panic or a cancellation leaves on
 //! a span. One writer for `#[traced]` and the integrations alike.
+//!
+//! # Recorded once
+//!
+//! The semantic conventions ask that an exception be recorded once. An
+//! error that `?` carries up through `a → b → c → d` leaves four spans, so
+//! the `exception` event goes on the span it first leaves (the innermost,
+//! `d`), and the spans it then passes through get status Error and
+//! `error.type` only.
+//!
+//! "The same error" is recognised without looking inside it: the last
+//! exception recorded on this thread has the same type and message, and was
+//! recorded after the span now ending started — by a span that ran inside
+//! it. Each recorded exception takes a number from a process-wide counter,
+//! and a recording span remembers the counter's value when it started, so
+//! the comparison also holds for an `async fn` that started on one thread
+//! and ends on another (the child's error is recorded in the same poll that
+//! ends the parent, on the same thread). A span that handles a child's error
+//! and then fails with a new error of the same type and message is taken
+//! for a pass-through: its child carries the event.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry::trace::{SpanRef, Status};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 
 use crate::semconv::{
-    ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_SOURCE_CHAIN, EXCEPTION_TYPE,
+    ERROR_TYPE, EXCEPTION_EVENT, EXCEPTION_MESSAGE, EXCEPTION_TYPE, TRACED_CANCELLED_EVENT,
+    TRACED_ERROR_SOURCE_CHAIN,
 };
 
-/// Records an error on `span`: `error.type`, an `exception` event with the
-/// type, the message and the `source()` chain, and status Error.
-#[cold]
-pub(crate) fn record_error(
-    span: &SpanRef<'_>,
-    type_name: &str,
+/// How many exceptions were recorded in this process: the number of the
+/// last one.
+static RECORDED: AtomicU64 = AtomicU64::new(0);
+
+/// The last exception recorded on this thread.
+struct Last {
+    number: u64,
+    type_name: String,
     message: String,
-    sources: Vec<StringValue>,
-) {
-    let mut attributes = vec![
-        KeyValue::new(EXCEPTION_TYPE, type_name.to_owned()),
-        KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-    ];
-    if !sources.is_empty() {
-        attributes.push(KeyValue::new(
-            EXCEPTION_SOURCE_CHAIN,
-            Value::Array(Array::String(sources)),
-        ));
-    }
+}
+
+thread_local! {
+    static LAST: RefCell<Option<Last>> = const { RefCell::new(None) };
+}
+
+/// The number of the last exception recorded in this process, for a span
+/// that starts now: exceptions with a higher number were recorded inside it.
+#[inline]
+pub(crate) fn mark() -> u64 {
+    RECORDED.load(Ordering::Relaxed)
+}
+
+/// An exception about to be recorded on a span that started at `since`
+/// (its [`mark`]).
+pub(crate) struct Exception<'a> {
+    pub(crate) type_name: &'a str,
+    pub(crate) message: String,
+    /// The `source()` chain, outermost first.
+    pub(crate) sources: Vec<StringValue>,
+    /// More attributes of the event (a panic's location and stack trace).
+    pub(crate) extra: Vec<KeyValue>,
+}
+
+/// Records `exception` on `span`: `error.type` and status Error always; the
+/// `exception` event only when the same exception was not already recorded
+/// inside the span (see the module docs).
+#[cold]
+pub(crate) fn record(span: &SpanRef<'_>, since: u64, exception: Exception<'_>) {
+    let Exception {
+        type_name,
+        message,
+        sources,
+        extra,
+    } = exception;
+    let passing_through = LAST
+        .try_with(|last| {
+            last.borrow().as_ref().is_some_and(|last| {
+                last.number > since && last.type_name == type_name && last.message == message
+            })
+        })
+        .unwrap_or(false);
     span.set_attribute(KeyValue::new(ERROR_TYPE, type_name.to_owned()));
-    span.add_event(EXCEPTION_EVENT, attributes);
+    if !passing_through {
+        let mut attributes = Vec::with_capacity(3 + extra.len());
+        attributes.push(KeyValue::new(EXCEPTION_TYPE, type_name.to_owned()));
+        attributes.push(KeyValue::new(EXCEPTION_MESSAGE, message.clone()));
+        if !sources.is_empty() {
+            attributes.push(KeyValue::new(
+                TRACED_ERROR_SOURCE_CHAIN,
+                Value::Array(Array::String(sources)),
+            ));
+        }
+        attributes.extend(extra);
+        span.add_event(EXCEPTION_EVENT, attributes);
+        let number = RECORDED.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = LAST.try_with(|last| {
+            *last.borrow_mut() = Some(Last {
+                number,
+                type_name: type_name.to_owned(),
+                message: message.clone(),
+            });
+        });
+    }
     span.set_status(Status::error(message));
 }
 
 /// Name of the event that marks a future dropped before it completed.
-pub const CANCELLED_EVENT: &str = "cancelled";
+pub const CANCELLED_EVENT: &str = TRACED_CANCELLED_EVENT;
 
 #[cold]
 pub(crate) fn record_cancelled(span: &SpanRef<'_>) {

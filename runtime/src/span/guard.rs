@@ -108,6 +108,9 @@ pub struct ActiveSpan {
     /// Whether a panic was already unwinding when the span became current:
     /// such a panic is not this span's.
     panicking_at_start: bool,
+    /// The exception counter when the span started (see
+    /// `exception::mark`); read only for a span that records.
+    errors_at_start: u64,
 }
 
 impl ActiveSpan {
@@ -117,6 +120,7 @@ impl ActiveSpan {
             cx,
             recording,
             panicking_at_start: std::thread::panicking(),
+            errors_at_start: if recording { exception::mark() } else { 0 },
         }
     }
 
@@ -152,7 +156,16 @@ impl ActiveSpan {
         message: String,
         sources: Vec<StringValue>,
     ) {
-        exception::record_error(&self.cx.span(), type_name, message, sources);
+        exception::record(
+            &self.cx.span(),
+            self.errors_at_start,
+            exception::Exception {
+                type_name,
+                message,
+                sources,
+                extra: Vec::new(),
+            },
+        );
     }
 
     /// Ends the span, recording the panic that is unwinding through it, if any.
@@ -163,7 +176,7 @@ impl ActiveSpan {
             return;
         }
         if std::thread::panicking() && !self.panicking_at_start {
-            super::panic::record_panic(&self.cx.span());
+            super::panic::record_panic(&self.cx.span(), self.errors_at_start);
         }
         self.cx.span().end();
     }

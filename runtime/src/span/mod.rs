@@ -20,7 +20,5 @@ pub(crate) use site::start_dynamic;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 
 pub use exception::CANCELLED_EVENT;
-#[cfg_attr(not(feature = "reqwest"), allow(unused_imports))]
-pub(crate) use exception::record_error;
 #[cfg(feature = "init")]
 pub(crate) use panic::ensure_panic_hook;

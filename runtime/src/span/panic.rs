@@ -4,13 +4,13 @@
 use std::cell::RefCell;
 use std::sync::Once;
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanRef, Status};
+use std::backtrace::{Backtrace, BacktraceStatus};
+use std::sync::Arc;
 
-use crate::semconv::{
-    CODE_COLUMN_NUMBER, CODE_FILE_PATH, CODE_LINE_NUMBER, ERROR_TYPE, EXCEPTION_EVENT,
-    EXCEPTION_MESSAGE, EXCEPTION_TYPE,
-};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanRef;
+
+use crate::semconv::{CODE_COLUMN_NUMBER, CODE_FILE_PATH, CODE_LINE_NUMBER, EXCEPTION_STACKTRACE};
 
 /// `exception.type` of a panic.
 const PANIC_TYPE: &str = "panic";
@@ -22,6 +22,10 @@ struct PanicSeen {
     file: String,
     line: u32,
     column: u32,
+    /// `exception.stacktrace`: captured only when the user enabled
+    /// backtraces (`RUST_BACKTRACE`/`RUST_LIB_BACKTRACE`), as the standard
+    /// library decides; shared by every span the panic unwinds through.
+    backtrace: Option<Arc<str>>,
 }
 
 thread_local! {
@@ -58,6 +62,7 @@ fn install_panic_hook() {
                     .unwrap_or_default(),
                 line: info.location().map_or(0, |l| l.line()),
                 column: info.location().map_or(0, |l| l.column()),
+                backtrace: captured_backtrace(),
             };
             // `try_with`: the hook may run while thread locals are torn down.
             let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(seen));
@@ -66,8 +71,14 @@ fn install_panic_hook() {
     });
 }
 
+/// The stack trace of the panic now being raised, when backtraces are on.
+fn captured_backtrace() -> Option<Arc<str>> {
+    let trace = Backtrace::capture();
+    (trace.status() == BacktraceStatus::Captured).then(|| Arc::from(trace.to_string()))
+}
+
 #[cold]
-pub(crate) fn record_panic(span: &SpanRef<'_>) {
+pub(crate) fn record_panic(span: &SpanRef<'_>, since: u64) {
     if !span.is_recording() {
         return;
     }
@@ -79,16 +90,26 @@ pub(crate) fn record_panic(span: &SpanRef<'_>) {
         .as_ref()
         .and_then(|s| s.message.clone())
         .unwrap_or_else(|| "panic with a non-string payload".to_owned());
-    let mut attributes = vec![
-        KeyValue::new(EXCEPTION_TYPE, PANIC_TYPE),
-        KeyValue::new(EXCEPTION_MESSAGE, message.clone()),
-    ];
+    let mut extra = Vec::new();
     if let Some(seen) = seen {
-        attributes.push(KeyValue::new(CODE_FILE_PATH, seen.file));
-        attributes.push(KeyValue::new(CODE_LINE_NUMBER, i64::from(seen.line)));
-        attributes.push(KeyValue::new(CODE_COLUMN_NUMBER, i64::from(seen.column)));
+        extra.push(KeyValue::new(CODE_FILE_PATH, seen.file));
+        extra.push(KeyValue::new(CODE_LINE_NUMBER, i64::from(seen.line)));
+        extra.push(KeyValue::new(CODE_COLUMN_NUMBER, i64::from(seen.column)));
+        if let Some(trace) = seen.backtrace {
+            extra.push(KeyValue::new(
+                EXCEPTION_STACKTRACE,
+                opentelemetry::Value::String(trace.into()),
+            ));
+        }
     }
-    span.set_attribute(KeyValue::new(ERROR_TYPE, PANIC_TYPE));
-    span.add_event(EXCEPTION_EVENT, attributes);
-    span.set_status(Status::error(message));
+    super::exception::record(
+        span,
+        since,
+        super::exception::Exception {
+            type_name: PANIC_TYPE,
+            message,
+            sources: Vec::new(),
+            extra,
+        },
+    );
 }

@@ -84,12 +84,12 @@ fn record_outcome(span: &ActiveSpan, out: &reqwest::Result<reqwest::Response>) {
             } else {
                 "reqwest::Error"
             };
-            let cx = span.context();
-            let span = cx.span();
-            span::record_error(&span, "reqwest::Error", err.to_string(), Vec::new());
+            span.record_error("reqwest::Error", err.to_string(), Vec::new());
             // `error.type` says what kind of failure it was, more precisely
             // than the exception's type.
-            span.set_attribute(KeyValue::new(crate::semconv::ERROR_TYPE, kind));
+            span.context()
+                .span()
+                .set_attribute(KeyValue::new(crate::semconv::ERROR_TYPE, kind));
         }
     }
 }
