@@ -83,6 +83,30 @@ fn mixed(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// `tokens` with every token (inside groups too) at `span`.
+///
+/// A macro invocation is reported where its path starts: the dispatch
+/// macros invoked at a parameter get the parameter's span down to the
+/// `::traced` of their path, so that an error inside them points at the
+/// parameter rather than at the attribute.
+fn respan(tokens: &TokenStream, span: Span) -> TokenStream {
+    tokens
+        .clone()
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut inner =
+                    proc_macro2::Group::new(group.delimiter(), respan(&group.stream(), span));
+                inner.set_span(span);
+                tree = proc_macro2::TokenTree::Group(inner);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
 /// What every shape is built from.
 struct Parts<'a> {
     func: &'a Func,
@@ -494,6 +518,7 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
             out.push(quote!(#rec.redacted(#key);));
             continue;
         }
+        let at_binding = respan(krate, binding.span());
         out.push(quote_spanned! {binding.span()=>
             #rec.attr(#key, {
                 // Named after the parameter, for the error when its type
@@ -501,7 +526,7 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
                 // parameter itself is not shadowed.
                 #[allow(non_camel_case_types, dead_code)]
                 struct #binding {}
-                #krate::__private::to_value!(#binding, &#binding)
+                #at_binding::__private::to_value!(#binding, &#binding)
             });
         });
     }
@@ -509,10 +534,11 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
     for field in fields {
         let key = &field.key;
         let expr = &field.value;
+        let at_expr = respan(krate, expr.span());
         out.push(quote_spanned! {expr.span()=>
             #rec.attr(#key, {
                 let #value = &(#expr);
-                #krate::__private::to_value!(#krate::__private::value, #value)
+                #at_expr::__private::to_value!(#krate::__private::value, #value)
             });
         });
     }
@@ -532,10 +558,11 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
         }
     });
     let ret = args.ret.span().map(|at| {
+        let at_ret = respan(krate, at);
         // At `ret`: a returned type that cannot be recorded is reported on
         // the option that asked for it.
         let value = quote_spanned! {at=>
-            #krate::__private::to_value!(#krate::__private::value, #ok)
+            #at_ret::__private::to_value!(#krate::__private::value, #ok)
         };
         quote! {
             if #span.is_recording() {
