@@ -61,7 +61,7 @@ fn router() -> Result<Router, rusqlite::Error> {
     conn.execute_batch("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")?;
     Ok(Router::new()
         .route("/tasks", post(create_task))
-        .route_layer(traced::http::server::TracedLayer::new())
+        .layer(traced::http::server::TracedLayer::new())
         .with_state(Arc::new(Mutex::new(conn))))
 }
 

@@ -47,7 +47,16 @@ async fn serve() -> Server {
             post(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
         )
         .route("/bad", post(|| async { StatusCode::UNPROCESSABLE_ENTITY }))
-        .route_layer(TracedLayer::new());
+        .route(
+            "/inject",
+            get(|| async {
+                // The context the layer made current, as it would go out.
+                let mut headers = std::collections::HashMap::new();
+                traced::inject(&mut headers);
+                headers.remove("traceparent").unwrap_or_default()
+            }),
+        )
+        .layer(TracedLayer::new());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -187,7 +196,229 @@ fn one_trace_from_client_to_server() {
         .expect("client span of /bad");
     assert!(is_error(bad_client));
 
+    // The code says it: no status description (#11).
+    assert_eq!(failed.status, Status::error(""));
+    assert_eq!(bad_client.status, Status::error(""));
+
     let everything = format!("{:?}", spans.all());
     assert!(!everything.contains("secret-token"), "authorization leaked");
     assert!(!everything.contains("secret-cookie"), "cookie leaked");
+}
+
+// Regression for #11: with the layer on the router (not `route_layer`), a
+// request to an unknown path still gets a server span that continues the
+// caller's trace; and the server records what the request says about
+// itself.
+#[test]
+fn unmatched_requests_and_request_attributes() {
+    traced::testing::install_propagators();
+    let rt = runtime();
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        let server = serve().await;
+        let base = server.base.clone();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
+        let missing = client
+            .get(format!("{base}/no/such/path"))
+            .send_traced()
+            .await
+            .expect("request");
+        assert_eq!(missing.status(), 404);
+        let signed = client
+            .get(format!("{base}/users/7?X-Amz-Signature=s3cr3t&page=2"))
+            .header("x-forwarded-for", "203.0.113.9, 10.0.0.1")
+            .header("x-forwarded-proto", "https")
+            .send_traced()
+            .await
+            .expect("request");
+        assert_eq!(signed.status(), 200);
+        let forwarded = client
+            .get(format!("{base}/users/8"))
+            .header("forwarded", "for=\"[2001:db8::7]:4711\";proto=http")
+            .send_traced()
+            .await
+            .expect("request");
+        assert_eq!(forwarded.status(), 200);
+        drop(client);
+        server.shut_down().await;
+    });
+
+    let missing = spans
+        .all()
+        .iter()
+        .find(|s| s.span_kind == SpanKind::Server && s.name == "GET")
+        .expect("a server span for the unmatched request");
+    assert_eq!(attr(missing, "http.route"), None);
+    assert_eq!(
+        attr(missing, "http.response.status_code"),
+        Some(&Value::I64(404))
+    );
+    assert_eq!(missing.status, Status::Unset, "a 404 is not a server error");
+    let caller = spans
+        .all()
+        .iter()
+        .find(|s| {
+            s.span_kind == SpanKind::Client && s.span_context.span_id() == missing.parent_span_id
+        })
+        .expect("the unmatched request continues the caller's trace");
+    assert_eq!(
+        caller.span_context.trace_id(),
+        missing.span_context.trace_id()
+    );
+
+    let users = spans.named("GET /users/{id}");
+    assert_eq!(users.len(), 2);
+    let signed = users
+        .iter()
+        .find(|s| attr(s, "url.path") == Some(&Value::String("/users/7".into())))
+        .expect("/users/7");
+    assert_eq!(
+        attr(signed, "url.query"),
+        Some(&Value::String("X-Amz-Signature=REDACTED&page=2".into()))
+    );
+    assert_eq!(
+        attr(signed, "client.address"),
+        Some(&Value::String("203.0.113.9".into()))
+    );
+    assert_eq!(
+        attr(signed, "url.scheme"),
+        Some(&Value::String("https".into()))
+    );
+    assert_eq!(
+        attr(signed, "network.protocol.version"),
+        Some(&Value::String("1.1".into()))
+    );
+    let forwarded = users
+        .iter()
+        .find(|s| attr(s, "url.path") == Some(&Value::String("/users/8".into())))
+        .expect("/users/8");
+    assert_eq!(
+        attr(forwarded, "client.address"),
+        Some(&Value::String("2001:db8::7".into()))
+    );
+    assert_eq!(
+        attr(forwarded, "url.scheme"),
+        Some(&Value::String("http".into()))
+    );
+    let signed_client = spans
+        .all()
+        .iter()
+        .find(|s| {
+            s.span_kind == SpanKind::Client && s.span_context.span_id() == signed.parent_span_id
+        })
+        .expect("client span of /users/7");
+    assert!(
+        matches!(attr(signed_client, "url.full"), Some(Value::String(u)) if u.as_str().ends_with("/users/7?X-Amz-Signature=REDACTED&page=2")),
+        "{:?}",
+        attr(signed_client, "url.full")
+    );
+    assert!(
+        !format!("{:?}", spans.all()).contains("s3cr3t"),
+        "a signature leaked"
+    );
+}
+
+// Regression for #11: the caller's W3C `random` flag survives a server span
+// that is not sampled, and a client span sent from such a context.
+#[test]
+fn the_random_flag_survives_unsampled_requests() {
+    traced::testing::install_propagators();
+    let rt = runtime();
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        let server = serve().await;
+        let base = server.base.clone();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
+        for (flags, expected) in [("02", "02"), ("00", "00")] {
+            let echoed = client
+                .get(format!("{base}/inject"))
+                .header(
+                    "traceparent",
+                    format!("00-{trace}-00f067aa0ba902b7-{flags}"),
+                )
+                .send()
+                .await
+                .expect("request")
+                .text()
+                .await
+                .expect("body");
+            assert!(echoed.starts_with(&format!("00-{trace}-")), "{echoed}");
+            assert!(
+                echoed.ends_with(&format!("-{expected}")),
+                "flags {flags}: {echoed}"
+            );
+        }
+        // The client side: an unsampled caller context with `random`.
+        let mut incoming = std::collections::HashMap::new();
+        incoming.insert(
+            "traceparent".to_owned(),
+            format!("00-{trace}-00f067aa0ba902b7-02"),
+        );
+        let parent = traced::extract(&incoming);
+        // `send_traced` takes the current context when it is called.
+        let request = {
+            let _current = parent.attach();
+            client.get(format!("{base}/inject")).send_traced()
+        };
+        let response = request.await.expect("request");
+        let echoed = response.text().await.expect("body");
+        assert!(echoed.ends_with("-02"), "through send_traced: {echoed}");
+        drop(client);
+        server.shut_down().await;
+    });
+    assert!(
+        spans.is_empty(),
+        "nothing here was sampled: {:?}",
+        spans.all()
+    );
+}
+
+// Regression for #11: a failed request's exception and status say what
+// failed without the URL, which may carry credentials and signatures.
+#[test]
+fn transport_errors_do_not_leak_the_url() {
+    traced::testing::install_propagators();
+    let rt = runtime();
+    // A port nobody listens on: bound, then closed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let (_, spans) = capture_future(|f| rt.block_on(f), async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
+        let failed = client
+            .get(format!(
+                "http://alice:hunter2@127.0.0.1:{closed}/x?sig=s1gn4ture"
+            ))
+            .send_traced()
+            .await;
+        assert!(failed.is_err());
+    });
+    let span = spans.one("GET");
+    assert!(is_error(span));
+    let description = description(span);
+    assert!(
+        description.starts_with("the connection failed"),
+        "{description}"
+    );
+    let everything = format!("{:?}", spans.all());
+    for secret in ["hunter2", "s1gn4ture"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+    assert_eq!(
+        attr(span, "error.type"),
+        Some(&Value::String("connect".into()))
+    );
 }

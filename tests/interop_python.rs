@@ -39,7 +39,7 @@ fn python_client_trace_is_continued_by_our_server() {
         let (printed, spans) = capture_future(|f| rt.block_on(f), async {
             let app = Router::new()
                 .route("/login", post(|| async { "ok" }))
-                .route_layer(TracedLayer::new());
+                .layer(TracedLayer::new());
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");

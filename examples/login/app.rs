@@ -130,6 +130,6 @@ async fn login(State(db): State<Db>, body: axum::body::Bytes) -> Result<String, 
 pub fn router(db: Db) -> Router {
     Router::new()
         .route("/login", post(login))
-        .route_layer(traced::http::server::TracedLayer::new())
+        .layer(traced::http::server::TracedLayer::new())
         .with_state(db)
 }

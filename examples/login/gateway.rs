@@ -40,6 +40,6 @@ async fn forward(
 pub fn router(app_url: String) -> Router {
     Router::new()
         .route("/login", post(forward))
-        .route_layer(traced::http::server::TracedLayer::new())
+        .layer(traced::http::server::TracedLayer::new())
         .with_state(app_url)
 }

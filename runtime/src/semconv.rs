@@ -53,6 +53,16 @@ pub(crate) const HTTP_REQUEST_METHOD_ORIGINAL: Key =
 pub(crate) const HTTP_RESPONSE_STATUS_CODE: Key = Key::from_static_str("http.response.status_code");
 /// `http.route`.
 pub(crate) const HTTP_ROUTE: Key = Key::from_static_str("http.route");
+/// `url.query`.
+pub(crate) const URL_QUERY: Key = Key::from_static_str("url.query");
+/// `client.address`.
+pub(crate) const CLIENT_ADDRESS: Key = Key::from_static_str("client.address");
+/// `network.peer.address`.
+pub(crate) const NETWORK_PEER_ADDRESS: Key = Key::from_static_str("network.peer.address");
+/// `network.peer.port`.
+pub(crate) const NETWORK_PEER_PORT: Key = Key::from_static_str("network.peer.port");
+/// `network.protocol.version`.
+pub(crate) const NETWORK_PROTOCOL_VERSION: Key = Key::from_static_str("network.protocol.version");
 /// `url.full`.
 pub(crate) const URL_FULL: Key = Key::from_static_str("url.full");
 /// `url.path`.

@@ -56,7 +56,11 @@ pub(crate) fn mark() -> u64 {
 /// An exception about to be recorded on a span that started at `since`
 /// (its [`mark`]).
 pub(crate) struct Exception<'a> {
+    /// `exception.type`.
     pub(crate) type_name: &'a str,
+    /// `error.type` of the span, when it says more than the type (a
+    /// transport failure's kind).
+    pub(crate) error_type: Option<&'a str>,
     pub(crate) message: String,
     /// The `source()` chain, outermost first.
     pub(crate) sources: Vec<StringValue>,
@@ -71,6 +75,7 @@ pub(crate) struct Exception<'a> {
 pub(crate) fn record(span: &SpanRef<'_>, since: u64, exception: Exception<'_>) {
     let Exception {
         type_name,
+        error_type,
         message,
         sources,
         extra,
@@ -82,7 +87,10 @@ pub(crate) fn record(span: &SpanRef<'_>, since: u64, exception: Exception<'_>) {
             })
         })
         .unwrap_or(false);
-    span.set_attribute(KeyValue::new(ERROR_TYPE, type_name.to_owned()));
+    span.set_attribute(KeyValue::new(
+        ERROR_TYPE,
+        error_type.unwrap_or(type_name).to_owned(),
+    ));
     if !passing_through {
         let mut attributes = Vec::with_capacity(3 + extra.len());
         attributes.push(KeyValue::new(EXCEPTION_TYPE, type_name.to_owned()));

@@ -156,11 +156,23 @@ impl ActiveSpan {
         message: String,
         sources: Vec<StringValue>,
     ) {
+        self.record_error_as(type_name, None, message, sources);
+    }
+
+    /// Like `record_error`, with an `error.type` of its own.
+    pub(crate) fn record_error_as(
+        &self,
+        type_name: &str,
+        error_type: Option<&str>,
+        message: String,
+        sources: Vec<StringValue>,
+    ) {
         exception::record(
             &self.cx.span(),
             self.errors_at_start,
             exception::Exception {
                 type_name,
+                error_type,
                 message,
                 sources,
                 extra: Vec::new(),

@@ -107,6 +107,7 @@ pub(crate) fn record_panic(span: &SpanRef<'_>, since: u64) {
         since,
         super::exception::Exception {
             type_name: PANIC_TYPE,
+            error_type: None,
             message,
             sources: Vec::new(),
             extra,

@@ -2,10 +2,10 @@
 
 use std::future::Future;
 
-use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _};
+use opentelemetry::trace::{SpanBuilder, SpanKind};
 use opentelemetry::{Context, KeyValue};
 
-use super::{method_attributes, record_status, tracer};
+use super::{method_attributes, record_status, redact_query, tracer};
 use crate::semconv::{SERVER_ADDRESS, SERVER_PORT, URL_FULL};
 use crate::span::{self, ActiveSpan};
 
@@ -13,10 +13,12 @@ use crate::span::{self, ActiveSpan};
 pub trait SendTraced {
     /// Sends the request in a `client` span named `{METHOD}`, with
     /// `traceparent` (and `tracestate`, `baggage`) injected. Records
-    /// `http.request.method`, `url.full` (without credentials),
-    /// `server.address`, `server.port`, `http.response.status_code`; a
-    /// 4xx or 5xx response or a failed request sets `error.type` and
-    /// status Error, as the conventions ask of clients.
+    /// `http.request.method`, `url.full` (credentials and signature query
+    /// values redacted), `server.address`, `server.port`,
+    /// `http.response.status_code`; a 4xx or 5xx response or a failed
+    /// request sets `error.type` and status Error, as the conventions ask
+    /// of clients. A failed request's exception message and status say
+    /// what failed and why, without the URL.
     fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send;
 }
 
@@ -44,7 +46,7 @@ fn span_builder(request: &reqwest::Request) -> SpanBuilder {
     let mut attributes = Vec::with_capacity(6);
     let method = method_attributes(request.method(), &mut attributes);
     let url = request.url();
-    attributes.push(KeyValue::new(URL_FULL, without_credentials(url)));
+    attributes.push(KeyValue::new(URL_FULL, redacted_url(url)));
     if let Some(host) = url.host_str() {
         attributes.push(KeyValue::new(SERVER_ADDRESS, host.to_owned()));
     }
@@ -56,14 +58,53 @@ fn span_builder(request: &reqwest::Request) -> SpanBuilder {
         .with_attributes(attributes)
 }
 
-fn without_credentials(url: &reqwest::Url) -> String {
+/// `url.full` as the conventions want it: credentials replaced by
+/// `REDACTED:REDACTED`, and the values of signature query keys by
+/// `REDACTED`.
+fn redacted_url(url: &reqwest::Url) -> String {
     let mut url = url.clone();
     if !url.username().is_empty() || url.password().is_some() {
         // Both only fail for URLs that cannot have credentials at all.
         let _ = url.set_username("REDACTED");
         let _ = url.set_password(Some("REDACTED"));
     }
+    if let Some(query) = url.query() {
+        if let std::borrow::Cow::Owned(redacted) = redact_query(query) {
+            url.set_query(Some(&redacted));
+        }
+    }
     url.to_string()
+}
+
+/// What went wrong, without the URL: `reqwest`'s own message names the
+/// full URL, credentials and signed query included, which must not reach
+/// the exception or the status.
+fn describe(err: &reqwest::Error) -> String {
+    let what = if err.is_timeout() {
+        "the request timed out"
+    } else if err.is_connect() {
+        "the connection failed"
+    } else if err.is_redirect() {
+        "too many redirects"
+    } else if err.is_body() || err.is_decode() {
+        "reading the response failed"
+    } else if err.is_builder() {
+        "the request could not be built"
+    } else {
+        "the request failed"
+    };
+    let mut message = what.to_owned();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    // Belt and braces: a cause that quotes the URL gets the redacted one.
+    if let Some(url) = err.url() {
+        message = message.replace(url.as_str(), &redacted_url(url));
+    }
+    message
 }
 
 fn record_outcome(span: &ActiveSpan, out: &reqwest::Result<reqwest::Response>) {
@@ -84,12 +125,28 @@ fn record_outcome(span: &ActiveSpan, out: &reqwest::Result<reqwest::Response>) {
             } else {
                 "reqwest::Error"
             };
-            span.record_error("reqwest::Error", err.to_string(), Vec::new());
             // `error.type` says what kind of failure it was, more precisely
             // than the exception's type.
-            span.context()
-                .span()
-                .set_attribute(KeyValue::new(crate::semconv::ERROR_TYPE, kind));
+            span.record_error_as("reqwest::Error", Some(kind), describe(err), Vec::new());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_full_hides_credentials_and_signatures() {
+        let url = reqwest::Url::parse(
+            "https://user:pass@bucket.example/obj?X-Amz-Signature=abc&part=1&sig=zz",
+        )
+        .unwrap();
+        assert_eq!(
+            redacted_url(&url),
+            "https://REDACTED:REDACTED@bucket.example/obj?X-Amz-Signature=REDACTED&part=1&sig=REDACTED"
+        );
+        let plain = reqwest::Url::parse("http://127.0.0.1:8080/users/42?x=1").unwrap();
+        assert_eq!(redacted_url(&plain), "http://127.0.0.1:8080/users/42?x=1");
     }
 }

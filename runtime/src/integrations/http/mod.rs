@@ -22,6 +22,7 @@ pub mod client;
 pub mod server;
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::trace::{Status, TraceContextExt as _};
@@ -40,30 +41,106 @@ fn tracer() -> global::BoxedTracer {
     global::tracer_provider().tracer_with_scope(scope)
 }
 
-/// The method as the conventions want it: known methods as they are, any
-/// other as `_OTHER` (with the original kept in `http.request.method_original`).
-fn method_attributes(method: &http::Method, out: &mut Vec<KeyValue>) -> Cow<'static, str> {
-    const KNOWN: [&str; 9] = [
-        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE",
-    ];
-    match KNOWN.iter().find(|m| **m == method.as_str()) {
-        Some(known) => {
-            out.push(KeyValue::new(HTTP_REQUEST_METHOD, *known));
-            Cow::Borrowed(known)
-        }
-        None => {
-            out.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
-            out.push(KeyValue::new(
-                HTTP_REQUEST_METHOD_ORIGINAL,
-                method.as_str().to_owned(),
-            ));
-            Cow::Borrowed("HTTP")
-        }
+/// Overrides the methods the instrumentation knows (comma-separated,
+/// case-sensitive), replacing the default list, as the HTTP semantic
+/// conventions specify.
+pub(crate) const OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS: &str =
+    "OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS";
+/// The methods known without `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS`:
+/// RFC 9110's, `PATCH` (RFC 5789) and `QUERY`.
+const KNOWN_METHODS_DEFAULT: [&str; 10] = [
+    "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY", "TRACE",
+];
+
+/// The known methods, read once from the environment.
+fn known_methods() -> &'static [String] {
+    static KNOWN: OnceLock<Vec<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        known_methods_from(
+            std::env::var(OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS)
+                .ok()
+                .as_deref(),
+        )
+    })
+}
+
+fn known_methods_from(value: Option<&str>) -> Vec<String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => KNOWN_METHODS_DEFAULT
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect(),
     }
 }
 
+/// The method as the conventions want it: known methods as they are, any
+/// other as `_OTHER` (with the original kept in `http.request.method_original`).
+/// Returns the span name's method part: the method, or `HTTP` for `_OTHER`.
+fn method_attributes(method: &http::Method, out: &mut Vec<KeyValue>) -> Cow<'static, str> {
+    method_attributes_in(method, known_methods(), out)
+}
+
+fn method_attributes_in(
+    method: &http::Method,
+    known: &[String],
+    out: &mut Vec<KeyValue>,
+) -> Cow<'static, str> {
+    if known.iter().any(|m| m == method.as_str()) {
+        out.push(KeyValue::new(
+            HTTP_REQUEST_METHOD,
+            method.as_str().to_owned(),
+        ));
+        Cow::Owned(method.as_str().to_owned())
+    } else {
+        out.push(KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"));
+        out.push(KeyValue::new(
+            HTTP_REQUEST_METHOD_ORIGINAL,
+            method.as_str().to_owned(),
+        ));
+        Cow::Borrowed("HTTP")
+    }
+}
+
+/// Query keys whose values the conventions ask to redact by default in
+/// `url.query` and `url.full` (matched case-sensitively): signatures and
+/// credentials of pre-signed URLs.
+const SENSITIVE_QUERY_KEYS: [&str; 5] = [
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Security-Token",
+    "sig",
+    "X-Goog-Signature",
+];
+
+/// `query` with the values of [`SENSITIVE_QUERY_KEYS`] replaced by
+/// `REDACTED`; everything else as it was.
+fn redact_query(query: &str) -> Cow<'_, str> {
+    let sensitive = |pair: &str| {
+        let key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        SENSITIVE_QUERY_KEYS.contains(&key) && pair.contains('=')
+    };
+    if !query.split('&').any(sensitive) {
+        return Cow::Borrowed(query);
+    }
+    let pairs: Vec<Cow<'_, str>> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if sensitive(pair) => Cow::Owned(format!("{key}=REDACTED")),
+            _ => Cow::Borrowed(pair),
+        })
+        .collect();
+    Cow::Owned(pairs.join("&"))
+}
+
 /// Records the response status; `failed` says whether it is an error for
-/// this side (5xx for servers; 4xx and 5xx for clients).
+/// this side (5xx for servers; 4xx and 5xx for clients). The status
+/// description stays empty: the status code says it all.
 fn record_status(span: &ActiveSpan, status: http::StatusCode, failed: bool) {
     let cx = span.context();
     let span = cx.span();
@@ -73,7 +150,7 @@ fn record_status(span: &ActiveSpan, status: http::StatusCode, failed: bool) {
     ));
     if failed {
         span.set_attribute(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
-        span.set_status(Status::error(status.to_string()));
+        span.set_status(Status::error(""));
     }
 }
 
@@ -127,6 +204,55 @@ mod tests {
             split_authority("[::1]", Some(443)),
             ("::1".into(), Some(443))
         );
+    }
+
+    #[test]
+    fn query_keeps_all_but_signatures() {
+        assert_eq!(redact_query("q=rust&page=2"), "q=rust&page=2");
+        assert_eq!(
+            redact_query(
+                "X-Amz-Signature=abc&X-Amz-Credential=me%2F1&x=1&sig=s&X-Goog-Signature=g&X-Amz-Security-Token=t"
+            ),
+            "X-Amz-Signature=REDACTED&X-Amz-Credential=REDACTED&x=1&sig=REDACTED&X-Goog-Signature=REDACTED&X-Amz-Security-Token=REDACTED"
+        );
+        // Case-sensitive, as the conventions ask; a key without a value
+        // has nothing to redact.
+        assert_eq!(
+            redact_query("SIG=1&signature=2&sig"),
+            "SIG=1&signature=2&sig"
+        );
+        assert_eq!(redact_query(""), "");
+    }
+
+    #[test]
+    fn known_methods_default_and_override() {
+        let default = known_methods_from(None);
+        assert!(default.iter().any(|m| m == "QUERY"), "{default:?}");
+        let query = http::Method::from_bytes(b"QUERY").unwrap();
+        let mut attrs = Vec::new();
+        assert_eq!(method_attributes_in(&query, &default, &mut attrs), "QUERY");
+        assert_eq!(attrs, vec![KeyValue::new(HTTP_REQUEST_METHOD, "QUERY")]);
+
+        // The variable replaces the list rather than adding to it.
+        let custom = known_methods_from(Some(" GET, PURGE ,"));
+        assert_eq!(custom, vec!["GET".to_owned(), "PURGE".to_owned()]);
+        let purge = http::Method::from_bytes(b"PURGE").unwrap();
+        let mut attrs = Vec::new();
+        assert_eq!(method_attributes_in(&purge, &custom, &mut attrs), "PURGE");
+        let mut attrs = Vec::new();
+        assert_eq!(
+            method_attributes_in(&http::Method::POST, &custom, &mut attrs),
+            "HTTP"
+        );
+        assert_eq!(
+            attrs,
+            vec![
+                KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"),
+                KeyValue::new(HTTP_REQUEST_METHOD_ORIGINAL, "POST")
+            ]
+        );
+        // An empty value is unset.
+        assert_eq!(known_methods_from(Some("  ")), default);
     }
 
     #[test]

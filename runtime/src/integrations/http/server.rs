@@ -1,14 +1,18 @@
 //! The server side: a `tower` layer for axum.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanBuilder, SpanKind};
 
-use super::{default_port, method_attributes, record_status, split_authority, tracer};
+use super::{
+    default_port, method_attributes, record_status, redact_query, split_authority, tracer,
+};
 use crate::semconv::{
-    HTTP_ROUTE, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
+    CLIENT_ADDRESS, HTTP_ROUTE, NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION,
+    SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
 use crate::span::{self, ActiveSpan, Instrumented};
 
@@ -16,21 +20,32 @@ use crate::span::{self, ActiveSpan, Instrumented};
 /// matched route template (never the raw path), continuing the caller's
 /// trace from `traceparent`/`tracestate`.
 ///
-/// Add it with `Router::route_layer`, so that it runs after routing and
-/// sees the matched route:
+/// Add it with `Router::layer`, after the routes and the fallback: every
+/// request gets a span — a matched one named `{METHOD} {route}`, a 404 or
+/// any other unmatched request `{METHOD}` — so a caller's trace never breaks
+/// at an unknown path. (`Router::route_layer` works too, but leaves
+/// unmatched requests without a span.)
 ///
 /// ```no_run
 /// # use traced_runtime as traced;
 /// use axum::{Router, routing::post};
 /// let app: Router = Router::new()
 ///     .route("/login", post(|| async { "ok" }))
-///     .route_layer(traced::http::server::TracedLayer::new());
+///     .layer(traced::http::server::TracedLayer::new());
 /// ```
 ///
-/// Records `http.request.method`, `url.path`, `url.scheme`, `http.route`,
-/// `http.response.status_code`, `server.address`, `server.port`,
-/// `user_agent.original`, and for a 5xx response (not a 4xx, per the
-/// conventions) `error.type` and status Error.
+/// Records `http.request.method` (`_OTHER` and
+/// `http.request.method_original` for a method outside the known ones,
+/// which `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` can replace), `url.path`,
+/// `url.query` (signature keys such as `X-Amz-Signature` redacted),
+/// `url.scheme` (the request's, or `Forwarded: proto=` /
+/// `X-Forwarded-Proto`), `http.route`, `http.response.status_code`,
+/// `server.address` and `server.port` (from `Host`, the port defaulting by
+/// scheme), `client.address` (from `Forwarded: for=`, `X-Forwarded-For` or
+/// the peer), `network.peer.address`/`port` when the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`,
+/// `network.protocol.version` and `user_agent.original`. A 5xx response
+/// (not a 4xx, per the conventions) sets `error.type` and status Error.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TracedLayer;
 
@@ -81,10 +96,10 @@ where
     }
 }
 
-/// The span of `request`: its name and the attributes known before routing
-/// runs the handler.
+/// The span of `request`: its name and the attributes known before the
+/// handler runs.
 fn span_builder<B>(request: &http::Request<B>) -> SpanBuilder {
-    let mut attributes = Vec::with_capacity(9);
+    let mut attributes = Vec::with_capacity(14);
     let method = method_attributes(request.method(), &mut attributes);
     let route = request
         .extensions()
@@ -95,18 +110,27 @@ fn span_builder<B>(request: &http::Request<B>) -> SpanBuilder {
         None => method.into_owned(),
     };
     let uri = request.uri();
-    let scheme = uri.scheme_str().unwrap_or("http").to_owned();
+    let headers = request.headers();
+    let forwarded = forwarded(headers);
+    let scheme = uri
+        .scheme_str()
+        .map(str::to_owned)
+        .or_else(|| forwarded.as_ref().and_then(|f| f.proto.clone()))
+        .or_else(|| {
+            header(headers, "x-forwarded-proto").map(|p| first_entry(p).to_ascii_lowercase())
+        })
+        .unwrap_or_else(|| "http".to_owned());
     attributes.push(KeyValue::new(URL_PATH, uri.path().to_owned()));
+    if let Some(query) = uri.query() {
+        attributes.push(KeyValue::new(URL_QUERY, redact_query(query).into_owned()));
+    }
     if let Some(route) = route {
         attributes.push(KeyValue::new(HTTP_ROUTE, route));
     }
-    let authority = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-    });
+    let authority = uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| header(headers, "host").map(str::to_owned));
     if let Some(authority) = authority {
         let (host, port) = split_authority(&authority, default_port(&scheme));
         attributes.push(KeyValue::new(SERVER_ADDRESS, host));
@@ -115,16 +139,104 @@ fn span_builder<B>(request: &http::Request<B>) -> SpanBuilder {
         }
     }
     attributes.push(KeyValue::new(URL_SCHEME, scheme));
-    if let Some(agent) = request
-        .headers()
-        .get(http::header::USER_AGENT)
-        .and_then(|h| h.to_str().ok())
-    {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let client = forwarded
+        .and_then(|f| f.client)
+        .or_else(|| {
+            header(headers, "x-forwarded-for").map(|f| host_only(first_entry(f)).to_owned())
+        })
+        .filter(|c| !c.is_empty())
+        .or_else(|| peer.map(|p| p.ip().to_string()));
+    if let Some(client) = client {
+        attributes.push(KeyValue::new(CLIENT_ADDRESS, client));
+    }
+    if let Some(peer) = peer {
+        attributes.push(KeyValue::new(NETWORK_PEER_ADDRESS, peer.ip().to_string()));
+        attributes.push(KeyValue::new(NETWORK_PEER_PORT, i64::from(peer.port())));
+    }
+    if let Some(version) = protocol_version(request.version()) {
+        attributes.push(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
+    }
+    if let Some(agent) = header(headers, "user-agent") {
         attributes.push(KeyValue::new(USER_AGENT_ORIGINAL, agent.to_owned()));
     }
     SpanBuilder::from_name(name)
         .with_kind(SpanKind::Server)
         .with_attributes(attributes)
+}
+
+/// The first value of header `name`, when it is text.
+fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// The first entry of a comma-separated list (the one the first proxy
+/// added: the original client's).
+fn first_entry(list: &str) -> &str {
+    list.split(',').next().unwrap_or("").trim()
+}
+
+/// An address without its port: `[2001:db8::1]:4711` → `2001:db8::1`,
+/// `192.0.2.60:8080` → `192.0.2.60`, `2001:db8::1` as it is.
+fn host_only(address: &str) -> &str {
+    let address = address.trim().trim_matches('"');
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match address.rsplit_once(':') {
+        // One colon: IPv4 or a name with a port. More: a bare IPv6 address.
+        Some((host, port)) if !host.contains(':') && port.parse::<u16>().is_ok() => host,
+        _ => address,
+    }
+}
+
+/// What the first element of a `Forwarded` header (RFC 7239) says about
+/// the original request.
+#[derive(Debug, Default, PartialEq)]
+struct Forwarded {
+    client: Option<String>,
+    proto: Option<String>,
+}
+
+fn forwarded(headers: &http::HeaderMap) -> Option<Forwarded> {
+    header(headers, "forwarded").map(parse_forwarded)
+}
+
+fn parse_forwarded(value: &str) -> Forwarded {
+    let mut out = Forwarded::default();
+    for pair in first_entry(value).split(';') {
+        let Some((key, val)) = pair.split_once('=') else {
+            continue;
+        };
+        let val = val.trim().trim_matches('"');
+        match key.trim().to_ascii_lowercase().as_str() {
+            // `unknown` and obfuscated `_names` are not addresses.
+            "for" if val != "unknown" && !val.starts_with('_') => {
+                out.client = Some(host_only(val).to_owned());
+            }
+            "proto" if !val.is_empty() => out.proto = Some(val.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `network.protocol.version` of an HTTP version.
+fn protocol_version(version: http::Version) -> Option<&'static str> {
+    Some(match version {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_11 => "1.1",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => return None,
+    })
 }
 
 fn record_response(span: &ActiveSpan, out: &Result<Response, Infallible>) {
@@ -134,4 +246,39 @@ fn record_response(span: &ActiveSpan, out: &Result<Response, Infallible>) {
     };
     let status = response.status();
     record_status(span, status, status.is_server_error());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_without_ports() {
+        assert_eq!(host_only("192.0.2.60:8080"), "192.0.2.60");
+        assert_eq!(host_only("\"[2001:db8::1]:4711\""), "2001:db8::1");
+        assert_eq!(host_only("[2001:db8::1]"), "2001:db8::1");
+        assert_eq!(host_only("2001:db8::1"), "2001:db8::1");
+        assert_eq!(host_only("client.example"), "client.example");
+    }
+
+    #[test]
+    fn forwarded_first_element() {
+        assert_eq!(
+            parse_forwarded("for=192.0.2.60;proto=HTTPS;by=203.0.113.43, for=198.51.100.17"),
+            Forwarded {
+                client: Some("192.0.2.60".into()),
+                proto: Some("https".into())
+            }
+        );
+        assert_eq!(
+            parse_forwarded("For=\"[2001:db8:cafe::17]:4711\""),
+            Forwarded {
+                client: Some("2001:db8:cafe::17".into()),
+                proto: None
+            }
+        );
+        assert_eq!(parse_forwarded("for=unknown;proto=http").client, None);
+        assert_eq!(parse_forwarded("for=_hidden").client, None);
+        assert_eq!(parse_forwarded("garbage;;=;"), Forwarded::default());
+    }
 }
