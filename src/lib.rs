@@ -26,6 +26,25 @@
 //! ```
 //!
 //! See [`traced`](macro@traced) for every option.
+//!
+//! # Cargo features
+//!
+//! A library that only instruments its functions depends on `traced` with
+//! `default-features = false`: the attribute, [`event!`]/[`attributes!`],
+//! propagation ([`inject`], [`extract`], [`Headers`]) and
+//! [`set_tracer_provider`], on `opentelemetry` and `opentelemetry_sdk` and
+//! a few small crates — no tokio, tonic, reqwest or hyper. An application
+//! keeps the defaults and calls `traced::init()`.
+//!
+//! | feature | default | adds |
+//! | --- | :-: | --- |
+//! | `otlp-grpc` | yes | OTLP over gRPC; implies `init` |
+//! | `otlp-http` | yes | OTLP over HTTP (protobuf, JSON); implies `init` |
+//! | `console` | yes | `ConsoleExporter`, a tree per finished trace |
+//! | `init` | | `init()`, `builder()`, `Telemetry`, `InitError` |
+//! | `axum` | | [`http::server::TracedLayer`](http) |
+//! | `reqwest` | | [`http::client::SendTraced`](http) |
+//! | `testing` | | `testing`: capture finished spans in memory |
 
 #![warn(missing_docs)]
 
