@@ -180,27 +180,11 @@ fn render(
             let _ = write!(out, " status=Error({description:?})");
         }
     }
-    let mut attributes: Vec<_> = span
-        .attributes
-        .iter()
-        .filter(|kv| !kv.key.as_str().starts_with("code."))
-        .collect();
-    attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
-    for kv in attributes {
-        let _ = write!(out, " {}={}", kv.key, show(&kv.value));
-    }
+    write_attributes(out, &span.attributes);
     out.push('\n');
     for event in span.events.iter() {
         let _ = write!(out, "{pad}  ! {}", event.name);
-        let mut attributes: Vec<_> = event
-            .attributes
-            .iter()
-            .filter(|kv| !kv.key.as_str().starts_with("code."))
-            .collect();
-        attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
-        for kv in attributes {
-            let _ = write!(out, " {}={}", kv.key, show(&kv.value));
-        }
+        write_attributes(out, &event.attributes);
         out.push('\n');
     }
     if let Some(kids) = children.get(&span.span_context.span_id()) {
@@ -226,4 +210,16 @@ pub fn install_propagators() {
         Box::new(opentelemetry_sdk::propagation::BaggagePropagator::new()),
     ];
     opentelemetry::global::set_text_map_propagator(TextMapCompositePropagator::new(list));
+}
+
+/// ` key=value` for each attribute but the `code.*` ones, sorted by key.
+fn write_attributes(out: &mut String, attributes: &[opentelemetry::KeyValue]) {
+    let mut attributes: Vec<_> = attributes
+        .iter()
+        .filter(|kv| !kv.key.as_str().starts_with("code."))
+        .collect();
+    attributes.sort_by(|a, b| a.key.as_str().cmp(b.key.as_str()));
+    for kv in attributes {
+        let _ = write!(out, " {}={}", kv.key, show(&kv.value));
+    }
 }
