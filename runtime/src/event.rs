@@ -1,7 +1,7 @@
 //! Adding events and attributes to the current span from inside a function.
 
 use opentelemetry::trace::TraceContextExt as _;
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::{Context, KeyValue, StringValue};
 
 /// Adds an event to the current span, with typed attributes converted like
 /// `#[traced]` parameters. Nothing is evaluated when the current span does
@@ -59,21 +59,40 @@ macro_rules! __traced_attr {
 }
 
 /// Attributes collected by `event!` and `attributes!`.
+///
+/// A key whose name marks a secret (`user.password`, `session.id`; see
+/// `redact`) gets `[REDACTED]` whatever its value, and the paths of
+/// scrubbed values are listed in `traced.scrubbed`.
 #[doc(hidden)]
 #[derive(Default)]
-pub struct Attributes(Vec<KeyValue>);
+pub struct Attributes {
+    list: Vec<KeyValue>,
+    scrubbed: Vec<StringValue>,
+}
 
 impl Attributes {
     /// No attributes yet.
     pub fn new() -> Self {
-        Attributes(Vec::new())
+        Attributes::default()
     }
 
     /// Adds one; `None` adds nothing.
     pub fn push(&mut self, key: &'static str, value: Option<opentelemetry::Value>) {
-        if let Some(value) = value {
-            self.0.push(KeyValue::new(key, value));
-        }
+        let Some(value) = value else { return };
+        crate::redact::claim(key, &mut self.scrubbed);
+        let value = if crate::redact::is_secret(key) {
+            self.scrubbed.push(StringValue::from(key));
+            opentelemetry::Value::String(StringValue::from(crate::redact::REDACTED))
+        } else {
+            value
+        };
+        self.list.push(KeyValue::new(key, value));
+    }
+
+    fn into_list(mut self) -> Vec<KeyValue> {
+        self.list
+            .extend(crate::redact::scrubbed_attribute(self.scrubbed));
+        self.list
     }
 }
 
@@ -86,11 +105,11 @@ pub fn recording_context() -> Option<Context> {
 /// Adds the event. Not public API.
 #[doc(hidden)]
 pub fn add_event(cx: &Context, name: &'static str, attributes: Attributes) {
-    cx.span().add_event(name, attributes.0);
+    cx.span().add_event(name, attributes.into_list());
 }
 
 /// Sets the attributes. Not public API.
 #[doc(hidden)]
 pub fn set_attributes(cx: &Context, attributes: Attributes) {
-    cx.span().set_attributes(attributes.0);
+    cx.span().set_attributes(attributes.into_list());
 }

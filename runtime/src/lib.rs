@@ -24,6 +24,7 @@ mod init;
 mod integrations;
 mod kind;
 mod propagation;
+mod redact;
 mod semconv;
 mod span;
 

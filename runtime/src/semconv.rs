@@ -39,6 +39,9 @@ pub(crate) const ERROR_TYPE: Key = Key::from_static_str("error.type");
 /// chain, outermost first, on its `exception` event. Not in the conventions
 /// (and so not in their reserved `exception.*` namespace).
 pub(crate) const TRACED_ERROR_SOURCE_CHAIN: Key = Key::from_static_str("traced.error.source_chain");
+/// `traced.scrubbed`: the paths of the values replaced by `[REDACTED]`
+/// because their names mark secrets (`form.password`, `exception.message.token`).
+pub(crate) const TRACED_SCRUBBED: Key = Key::from_static_str("traced.scrubbed");
 /// The event on a span whose future was dropped before it completed.
 pub(crate) const TRACED_CANCELLED_EVENT: &str = "traced.cancelled";
 

@@ -317,9 +317,11 @@ impl AsOptionDebug {
         O: DebugOption + ?Sized,
         O::Inner: Recordable<Name>,
     {
-        value
-            .inner()
-            .map(|inner| Value::String(Recordable::<Name>::debug_string(inner).into()))
+        value.inner().map(|inner| {
+            Value::String(
+                crate::redact::debug_value(Recordable::<Name>::debug_string(inner)).into(),
+            )
+        })
     }
 }
 
@@ -328,7 +330,7 @@ impl AsDebug {
     #[inline]
     pub fn to_value<Name, T: Recordable<Name> + ?Sized>(self, value: &T) -> Option<Value> {
         Some(Value::String(
-            Recordable::<Name>::debug_string(value).into(),
+            crate::redact::debug_value(Recordable::<Name>::debug_string(value)).into(),
         ))
     }
 }

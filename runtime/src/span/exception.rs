@@ -77,9 +77,33 @@ pub(crate) fn record(span: &SpanRef<'_>, since: u64, exception: Exception<'_>) {
         type_name,
         error_type,
         message,
-        sources,
-        extra,
+        mut sources,
+        mut extra,
     } = exception;
+    // Messages may quote what failed: `password=..` in them is scrubbed.
+    let mut scrubbed = Vec::new();
+    let message = match crate::redact::scrub_text(&message) {
+        None => message,
+        Some((clean, paths)) => {
+            scrubbed.extend(
+                paths
+                    .into_iter()
+                    .map(|p| StringValue::from(format!("exception.message.{p}"))),
+            );
+            clean
+        }
+    };
+    for (index, source) in sources.iter_mut().enumerate() {
+        if let Some((clean, paths)) = crate::redact::scrub_text(source.as_str()) {
+            scrubbed.extend(
+                paths
+                    .into_iter()
+                    .map(|p| StringValue::from(format!("traced.error.source_chain.[{index}].{p}"))),
+            );
+            *source = clean.into();
+        }
+    }
+    extra.extend(crate::redact::scrubbed_attribute(scrubbed));
     let passing_through = LAST
         .try_with(|last| {
             last.borrow().as_ref().is_some_and(|last| {

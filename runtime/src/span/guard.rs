@@ -134,9 +134,13 @@ impl ActiveSpan {
     #[inline]
     pub fn attr(&self, key: &'static str, value: Option<Value>) {
         if let Some(value) = value {
-            self.cx
-                .span()
-                .set_attribute(KeyValue::new(Key::from_static_str(key), value));
+            let span = self.cx.span();
+            let mut scrubbed = Vec::new();
+            crate::redact::claim(key, &mut scrubbed);
+            span.set_attribute(KeyValue::new(Key::from_static_str(key), value));
+            if let Some(attribute) = crate::redact::scrubbed_attribute(scrubbed) {
+                span.set_attribute(attribute);
+            }
         }
     }
 

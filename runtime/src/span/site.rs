@@ -217,7 +217,9 @@ impl CallSite {
                     if !predicted {
                         span.set_attributes(self.code_attributes());
                     }
-                    record(&mut Recorder(RecorderSpan::Sdk(&mut span)));
+                    let mut recorder = Recorder::new(RecorderSpan::Sdk(&mut span));
+                    record(&mut recorder);
+                    recorder.finish();
                     (cx.with_span(span), true)
                 })
             }
@@ -230,7 +232,9 @@ impl CallSite {
                         return (unsampled(cx, span.span_context()), false);
                     }
                     span.set_attributes(self.code_attributes());
-                    record(&mut Recorder(RecorderSpan::Global(&mut span)));
+                    let mut recorder = Recorder::new(RecorderSpan::Global(&mut span));
+                    record(&mut recorder);
+                    recorder.finish();
                     (cx.with_span(span), true)
                 })
             }
@@ -353,22 +357,48 @@ fn in_parent<T>(parent: Option<&Context>, build: impl FnOnce(&Context) -> T) -> 
 }
 
 /// Sets the attributes of a span that records, before it becomes current.
-pub struct Recorder<'a>(RecorderSpan<'a>);
+pub struct Recorder<'a> {
+    span: RecorderSpan<'a>,
+    /// Paths scrubbed from the values recorded so far.
+    scrubbed: Vec<StringValue>,
+}
 
 enum RecorderSpan<'a> {
     Sdk(&'a mut SdkSpan),
     Global(&'a mut BoxedSpan),
 }
 
-impl Recorder<'_> {
+impl<'a> Recorder<'a> {
+    fn new(span: RecorderSpan<'a>) -> Self {
+        Recorder {
+            span,
+            scrubbed: Vec::new(),
+        }
+    }
+
     /// Records one attribute; `None` records nothing.
     #[inline]
     pub fn attr(&mut self, key: &'static str, value: Option<Value>) {
         if let Some(value) = value {
-            let attribute = KeyValue::new(Key::from_static_str(key), value);
-            match &mut self.0 {
-                RecorderSpan::Sdk(span) => span.set_attribute(attribute),
-                RecorderSpan::Global(span) => span.set_attribute(attribute),
+            crate::redact::claim(key, &mut self.scrubbed);
+            self.set(KeyValue::new(Key::from_static_str(key), value));
+        }
+    }
+
+    fn set(&mut self, attribute: KeyValue) {
+        match &mut self.span {
+            RecorderSpan::Sdk(span) => span.set_attribute(attribute),
+            RecorderSpan::Global(span) => span.set_attribute(attribute),
+        }
+    }
+
+    /// Says which paths were scrubbed, once every attribute is set.
+    #[inline]
+    fn finish(mut self) {
+        if !self.scrubbed.is_empty() {
+            let paths = std::mem::take(&mut self.scrubbed);
+            if let Some(attribute) = crate::redact::scrubbed_attribute(paths) {
+                self.set(attribute);
             }
         }
     }

@@ -118,12 +118,13 @@ const SENSITIVE_QUERY_KEYS: [&str; 5] = [
     "X-Goog-Signature",
 ];
 
-/// `query` with the values of [`SENSITIVE_QUERY_KEYS`] replaced by
+/// `query` with the values of [`SENSITIVE_QUERY_KEYS`], and of parameters
+/// whose names mark secrets (`token`, `api_key`, ...), replaced by
 /// `REDACTED`; everything else as it was.
 fn redact_query(query: &str) -> Cow<'_, str> {
     let sensitive = |pair: &str| {
         let key = pair.split_once('=').map_or(pair, |(k, _)| k);
-        SENSITIVE_QUERY_KEYS.contains(&key) && pair.contains('=')
+        (SENSITIVE_QUERY_KEYS.contains(&key) || crate::redact::is_secret(key)) && pair.contains('=')
     };
     if !query.split('&').any(sensitive) {
         return Cow::Borrowed(query);
@@ -222,6 +223,11 @@ mod tests {
             "SIG=1&signature=2&sig"
         );
         assert_eq!(redact_query(""), "");
+        // Parameters whose names mark secrets, by whole segment.
+        assert_eq!(
+            redact_query("access_token=abc&page=1&author=me"),
+            "access_token=REDACTED&page=1&author=me"
+        );
     }
 
     #[test]
