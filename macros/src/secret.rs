@@ -2,23 +2,38 @@
 
 /// Name segments (split on `_`, compared case-insensitively, a plural `s`
 /// ignored) that mark a parameter as a secret.
+///
+/// The same list as the runtime's scrubber (`runtime/src/redact.rs`), which
+/// a test there keeps in step: a parameter name and a field name inside a
+/// `Debug` value are secrets alike.
 const SECRET_SEGMENTS: &[&str] = &[
     "password",
     "passwd",
     "pwd",
+    "passphrase",
     "secret",
     "token",
     "apikey",
-    "authorization",
     "auth",
-    "cookie",
+    "authorization",
     "credential",
     "session",
-    "passphrase",
+    "cookie",
+    "jwt",
+    "csrf",
+    "xsrf",
+    "ssn",
 ];
 
 /// Pairs of adjacent segments that mark a secret together.
-const SECRET_PAIRS: &[(&str, &str)] = &[("api", "key"), ("private", "key"), ("secret", "key")];
+const SECRET_PAIRS: &[(&str, &str)] = &[
+    ("api", "key"),
+    ("private", "key"),
+    ("secret", "key"),
+    ("access", "key"),
+    ("credit", "card"),
+    ("card", "number"),
+];
 
 /// Whether a parameter named `name` holds a secret and is recorded redacted.
 pub(crate) fn is_secret(name: &str) -> bool {

@@ -412,6 +412,37 @@ mod tests {
         }
     }
 
+    /// The macro redacts parameters by name with its own copy of the list
+    /// (a proc-macro crate cannot share code with this one): both must say
+    /// the same.
+    #[test]
+    fn the_macro_redacts_parameters_by_the_same_list() {
+        let macro_list = include_str!("../../macros/src/secret.rs");
+        let quoted = |s: &str| format!("\"{s}\"");
+        for segment in SECRET_SEGMENTS {
+            assert!(
+                macro_list.contains(&quoted(segment)),
+                "macros/src/secret.rs lacks {segment}"
+            );
+        }
+        for (a, b) in SECRET_PAIRS {
+            assert!(
+                macro_list.contains(&format!("({}, {})", quoted(a), quoted(b))),
+                "macros/src/secret.rs lacks ({a}, {b})"
+            );
+        }
+        let count = |list: &str| list.matches("\",").count();
+        let start = macro_list
+            .find("SECRET_SEGMENTS: &[&str] = &[")
+            .expect("list");
+        let end = macro_list[start..].find("];").expect("end") + start;
+        assert_eq!(
+            count(&macro_list[start..end]),
+            SECRET_SEGMENTS.len(),
+            "the macro has segments this list lacks"
+        );
+    }
+
     #[test]
     fn extra_and_allow_lists() {
         let extra = vec!["pin".to_owned()];
