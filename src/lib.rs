@@ -217,6 +217,9 @@ pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, 
 #[cfg(feature = "console")]
 pub use traced_runtime::ConsoleExporter;
 
+#[cfg(feature = "signal")]
+pub use traced_runtime::shutdown_signal;
+
 pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 
 pub use traced_runtime::{

@@ -34,6 +34,8 @@ pub mod testing;
 #[cfg(feature = "console")]
 pub use export::ConsoleExporter;
 pub use export::dropped_spans;
+#[cfg(feature = "signal")]
+pub use init::shutdown_signal;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::http;

@@ -13,6 +13,8 @@ mod env;
 mod error;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
+#[cfg(feature = "signal")]
+mod signal;
 #[cfg(test)]
 mod tests;
 
@@ -29,6 +31,8 @@ use opentelemetry_sdk::trace::{
 
 pub use config::{Exporter, OtlpProtocol};
 pub use error::InitError;
+#[cfg(feature = "signal")]
+pub use signal::shutdown_signal;
 
 use crate::export::console::ConsoleExporter;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
