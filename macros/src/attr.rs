@@ -111,6 +111,21 @@ pub(crate) struct Field {
     /// The key's tokens, for errors that underline the whole key.
     pub tokens: TokenStream,
     pub value: Expr,
+    /// `#[allow(deprecated)]` before the key: keep emitting a key the
+    /// semantic conventions deprecated.
+    pub allow_deprecated: bool,
+}
+
+impl Field {
+    /// The field as the semantic-conventions check sees it.
+    pub fn as_use(&self) -> crate::semconv::Use<'_> {
+        crate::semconv::Use {
+            key: &self.key,
+            tokens: &self.tokens,
+            value: &self.value,
+            allow_deprecated: self.allow_deprecated,
+        }
+    }
 }
 
 pub(crate) struct Args {
@@ -305,7 +320,23 @@ impl Args {
     }
 }
 
-fn parse_field(input: ParseStream) -> syn::Result<Field> {
+/// `key = value`, optionally after `#[allow(deprecated)]`; shared with
+/// `event!` and `attributes!`.
+pub(crate) fn parse_field(input: ParseStream) -> syn::Result<Field> {
+    let mut allow_deprecated = false;
+    for attr in input.call(syn::Attribute::parse_outer)? {
+        let is_allow_deprecated = attr.path().is_ident("allow")
+            && attr
+                .parse_args::<Ident>()
+                .is_ok_and(|lint| lint == "deprecated");
+        if !is_allow_deprecated {
+            return Err(syn::Error::new_spanned(
+                &attr,
+                "only `#[allow(deprecated)]` can stand before an attribute key; it keeps a key the semantic conventions deprecated",
+            ));
+        }
+        allow_deprecated = true;
+    }
     let mut tokens = TokenStream::new();
     let key = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
@@ -334,7 +365,12 @@ fn parse_field(input: ParseStream) -> syn::Result<Field> {
     };
     input.parse::<Token![=]>()?;
     let value: Expr = input.parse()?;
-    Ok(Field { key, tokens, value })
+    Ok(Field {
+        key,
+        tokens,
+        value,
+        allow_deprecated,
+    })
 }
 
 fn skip_to_comma(input: ParseStream) {

@@ -6,6 +6,7 @@ mod expand;
 mod fallback;
 mod item;
 mod secret;
+mod semconv;
 mod valid;
 
 use proc_macro::TokenStream;
