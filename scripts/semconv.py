@@ -51,16 +51,24 @@ def load(model: pathlib.Path) -> tuple[str, dict[str, dict]]:
         doc = yaml.safe_load(path.read_text())
         if not isinstance(doc, dict):
             continue
+        # `file_format: definition/2` files list attributes at the top level,
+        # named by `key` instead of `id`.
+        for attr in doc.get("attributes") or [] if doc.get("file_format") else []:
+            define(attributes, path, {**attr, "id": attr["key"]})
         for group in doc.get("groups") or []:
             if group.get("type") != "attribute_group" or not group["id"].startswith("registry."):
                 continue
             for attr in group.get("attributes") or []:
                 if "id" not in attr:
                     continue  # a `ref`, defined elsewhere
-                if attr["id"] in attributes:
-                    sys.exit(f"{path}: `{attr['id']}` is defined twice")
-                attributes[attr["id"]] = attr
+                define(attributes, path, attr)
     return release, dict(sorted(attributes.items()))
+
+
+def define(attributes: dict[str, dict], path: pathlib.Path, attr: dict) -> None:
+    if attr["id"] in attributes:
+        sys.exit(f"{path}: `{attr['id']}` is defined twice")
+    attributes[attr["id"]] = attr
 
 
 def rust_str(text: str) -> str:
@@ -193,7 +201,7 @@ def main() -> int:
             print(f"wrote {path.relative_to(ROOT)}")
     if stale:
         names = ", ".join(str(p) for p in stale)
-        print(f"{names} differ from what {args.model} generates; run `python3 scripts/semconv.py`", file=sys.stderr)
+        print(f"out of date with {args.model}: {names}; run `python3 scripts/semconv.py`", file=sys.stderr)
         return 1
     return 0
 

@@ -200,6 +200,8 @@ pub use traced_runtime::testing;
 
 pub use traced_runtime::http;
 
+pub use traced_runtime::semconv;
+
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]
 pub use traced_runtime::__private;

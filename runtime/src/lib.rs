@@ -24,7 +24,7 @@ mod init;
 mod integrations;
 mod kind;
 mod propagation;
-mod semconv;
+pub mod semconv;
 mod span;
 
 #[cfg(feature = "testing")]

@@ -217,8 +217,9 @@ fn literal(value: &Expr) -> Option<(Found, Option<&Lit>)> {
             };
             Some((found, Some(lit)))
         }
-        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => literal(&unary.expr)
-            .filter(|(found, _)| matches!(found, Found::Int | Found::Float)),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => {
+            literal(&unary.expr).filter(|(found, _)| matches!(found, Found::Int | Found::Float))
+        }
         Expr::Paren(paren) => literal(&paren.expr),
         Expr::Group(group) => literal(&group.expr),
         Expr::Reference(reference) => literal(&reference.expr),
@@ -288,12 +289,17 @@ fn fits(ty: Ty, found: Found) -> bool {
             | (Ty::Int | Ty::IntEnum, Found::Int)
             | (Ty::Double, Found::Float)
             | (Ty::Boolean, Found::Bool)
-            | (Ty::Strings | Ty::Ints | Ty::Doubles | Ty::Booleans, Found::Array)
+            | (
+                Ty::Strings | Ty::Ints | Ty::Doubles | Ty::Booleans,
+                Found::Array
+            )
     )
 }
 
 fn mismatch(key: &str, ty: Ty, found: Found, at: &Expr, fix: Option<String>) -> syn::Error {
-    let fix = fix.map(|fix| format!("; write `{fix}`")).unwrap_or_default();
+    let fix = fix
+        .map(|fix| format!("; write `{fix}`"))
+        .unwrap_or_default();
     syn::Error::new(
         at.span(),
         format!(
@@ -337,7 +343,10 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert!(matches!(lookup("http.response.status_code").map(|a| a.ty), Some(Ty::Int)));
+        assert!(matches!(
+            lookup("http.response.status_code").map(|a| a.ty),
+            Some(Ty::Int)
+        ));
         assert!(lookup("http.request.header.content-type").is_some_and(|a| a.template));
         assert!(lookup("http.request.header").is_some());
         assert!(lookup("task.id").is_none());
@@ -349,7 +358,10 @@ mod tests {
 
     #[test]
     fn typos() {
-        assert_eq!(nearest_key("http.request.methd"), Some("http.request.method"));
+        assert_eq!(
+            nearest_key("http.request.methd"),
+            Some("http.request.method")
+        );
         assert_eq!(nearest_key("task.idd"), None);
         assert_eq!(nearest_key("user.tier"), None);
         assert_eq!(nearest_key("db.table"), None);
