@@ -111,19 +111,35 @@ pub(crate) struct Field {
     /// The key's tokens, for errors that underline the whole key.
     pub tokens: TokenStream,
     pub value: Expr,
-    /// `#[allow(deprecated)]` before the key: keep emitting a key the
-    /// semantic conventions deprecated.
-    pub allow_deprecated: bool,
+    /// Attributes before the key; `#[allow(deprecated)]` keeps emitting a
+    /// key the semantic conventions deprecated, and is the only one allowed.
+    pub attrs: Vec<syn::Attribute>,
 }
 
 impl Field {
-    /// The field as the semantic-conventions check sees it.
-    pub fn as_use(&self) -> crate::semconv::Use<'_> {
+    /// The field as the semantic-conventions check sees it; reports
+    /// attributes before the key other than `#[allow(deprecated)]`.
+    pub fn as_use(&self, errors: &mut Errors) -> crate::semconv::Use<'_> {
+        let mut allow_deprecated = false;
+        for attr in &self.attrs {
+            if attr.path().is_ident("allow")
+                && attr
+                    .parse_args::<Ident>()
+                    .is_ok_and(|lint| lint == "deprecated")
+            {
+                allow_deprecated = true;
+            } else {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "only `#[allow(deprecated)]` can stand before an attribute key, to keep a key the semantic conventions deprecated; remove this attribute",
+                ));
+            }
+        }
         crate::semconv::Use {
             key: &self.key,
             tokens: &self.tokens,
             value: &self.value,
-            allow_deprecated: self.allow_deprecated,
+            allow_deprecated,
         }
     }
 }
@@ -323,20 +339,7 @@ impl Args {
 /// `key = value`, optionally after `#[allow(deprecated)]`; shared with
 /// `event!` and `attributes!`.
 pub(crate) fn parse_field(input: ParseStream) -> syn::Result<Field> {
-    let mut allow_deprecated = false;
-    for attr in input.call(syn::Attribute::parse_outer)? {
-        let is_allow_deprecated = attr.path().is_ident("allow")
-            && attr
-                .parse_args::<Ident>()
-                .is_ok_and(|lint| lint == "deprecated");
-        if !is_allow_deprecated {
-            return Err(syn::Error::new_spanned(
-                &attr,
-                "only `#[allow(deprecated)]` can stand before an attribute key; it keeps a key the semantic conventions deprecated",
-            ));
-        }
-        allow_deprecated = true;
-    }
+    let attrs = input.call(syn::Attribute::parse_outer)?;
     let mut tokens = TokenStream::new();
     let key = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
@@ -369,7 +372,7 @@ pub(crate) fn parse_field(input: ParseStream) -> syn::Result<Field> {
         key,
         tokens,
         value,
-        allow_deprecated,
+        attrs,
     })
 }
 

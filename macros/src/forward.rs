@@ -64,7 +64,8 @@ fn fields(input: ParseStream) -> syn::Result<Vec<Field>> {
 fn check(fields: &[Field]) -> (TokenStream, Vec<TokenStream>) {
     let mut errors = Errors::default();
     for field in fields {
-        semconv::check(&field.as_use(), &mut errors);
+        let at = field.as_use(&mut errors);
+        semconv::check(&at, &mut errors);
     }
     let errors = match errors.finish() {
         Ok(()) => TokenStream::new(),

@@ -50,7 +50,8 @@ fn validate_fn(Traced { args, func }: &Traced, errors: &mut Errors) {
                     "attribute `return` is what `ret` records; remove one of them",
                 ));
             } else {
-                semconv::check(&field.as_use(), errors);
+                let at = field.as_use(errors);
+                semconv::check(&at, errors);
             }
         }
     }

@@ -236,9 +236,9 @@ fn check_value(key: &str, ty: Ty, value: &Expr, errors: &mut Errors) {
         match value {
             Expr::Array(array) => {
                 for elem in &array.elems {
-                    if let Some((found, _)) = literal(elem) {
+                    if let Some((found, lit)) = literal(elem) {
                         if !fits(element, found) {
-                            errors.push(mismatch(key, ty, found, elem, None));
+                            errors.push(mismatch(key, ty, found, elem, fix(element, lit)));
                         }
                     }
                 }
@@ -257,7 +257,12 @@ fn check_value(key: &str, ty: Ty, value: &Expr, errors: &mut Errors) {
         }
         return;
     }
-    let fix = match (ty, lit) {
+    errors.push(mismatch(key, ty, found, value, fix(ty, lit)));
+}
+
+/// The literal the user most likely meant, for a literal of the wrong type.
+fn fix(ty: Ty, lit: Option<&Lit>) -> Option<String> {
+    match (ty, lit) {
         (Ty::Int | Ty::IntEnum, Some(Lit::Str(s))) => {
             s.value().trim().parse::<i64>().ok().map(|n| n.to_string())
         }
@@ -277,8 +282,7 @@ fn check_value(key: &str, ty: Ty, value: &Expr, errors: &mut Errors) {
             Some(format!("\"{}\"", quote::ToTokens::to_token_stream(lit)))
         }
         _ => None,
-    };
-    errors.push(mismatch(key, ty, found, value, fix));
+    }
 }
 
 fn fits(ty: Ty, found: Found) -> bool {
