@@ -107,6 +107,31 @@
 /// - `links(expr, ..)`: links to other spans (`SpanContext`s or `Context`s).
 /// - `crate = path`: where `traced` is, for crates that re-export it.
 ///
+/// # Semantic conventions
+///
+/// Keys in `attributes(..)`, [`event!`] and [`attributes!`] are checked at
+/// compile time against the OpenTelemetry semantic conventions registry
+/// (release [`semconv::attribute::RELEASE`]):
+///
+/// - a deprecated key is an error naming its replacement (`http.method` →
+///   `http.request.method`); `#[allow(deprecated)] http.method = m` keeps
+///   emitting it, e.g. for an old dashboard;
+/// - a literal of the wrong type is an error at the literal
+///   (`http.response.status_code = "200"`: the key expects an int);
+/// - a string literal close to, but not equal to, a member of an enum key is
+///   a "did you mean" (`db.system.name = "postgres"` → `"postgresql"`);
+///   values far from every member are your own, as the registry's enums
+///   are open;
+/// - a key in a registry namespace (`http.`, `db.`, `messaging.`, …) that is
+///   not in the registry but close to a key that is, is a "did you mean"
+///   (`http.request.methd`); template keys such as
+///   `"http.request.header.content-type"` are understood.
+///
+/// Keys outside the registry's namespaces, and keys not close to any
+/// registry key, are your own and pass. Experimental (development) keys
+/// pass too. Values that are not literals are converted by their type, as
+/// for parameters.
+///
 /// # Errors
 ///
 /// When the returned value is `Err(e)` — of any `Result` type, aliases
@@ -209,7 +234,35 @@ pub use traced_macros::traced;
 /// ```
 pub use traced_macros::untraced;
 
-pub use traced_runtime::{attributes, event};
+/// Adds an event to the current span, with typed attributes converted like
+/// `#[traced]` parameters. Nothing is evaluated when the current span does
+/// not record.
+///
+/// ```
+/// # let id = 7_u64;
+/// traced::event!("record inserted", task.id = id, db.collection.name = "tasks");
+/// ```
+///
+/// Keys are checked against the semantic conventions at compile time, like
+/// those of `#[traced(attributes(..))]`: see [`traced`](macro@traced#semantic-conventions).
+pub use traced_macros::event;
+
+/// Sets attributes on the current span, converted like `#[traced]`
+/// parameters. Nothing is evaluated when the current span does not record.
+///
+/// ```
+/// # let rows = 3_usize;
+/// traced::attributes!(db.response.returned_rows = rows, db.system.name = "sqlite");
+/// ```
+///
+/// Keys are checked against the semantic conventions at compile time, like
+/// those of `#[traced(attributes(..))]`: see [`traced`](macro@traced#semantic-conventions).
+pub use traced_macros::attributes;
+
+// What `event!` and `attributes!` expand to once their keys are checked.
+// Not public API.
+#[doc(hidden)]
+pub use traced_runtime::{attributes as __runtime_attributes, event as __runtime_event};
 
 #[cfg(feature = "init")]
 pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
@@ -231,6 +284,8 @@ pub use traced_runtime::{
 pub use traced_runtime::testing;
 
 pub use traced_runtime::http;
+
+pub use traced_runtime::semconv;
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]

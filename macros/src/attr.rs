@@ -111,6 +111,37 @@ pub(crate) struct Field {
     /// The key's tokens, for errors that underline the whole key.
     pub tokens: TokenStream,
     pub value: Expr,
+    /// Attributes before the key; `#[allow(deprecated)]` keeps emitting a
+    /// key the semantic conventions deprecated, and is the only one allowed.
+    pub attrs: Vec<syn::Attribute>,
+}
+
+impl Field {
+    /// The field as the semantic-conventions check sees it; reports
+    /// attributes before the key other than `#[allow(deprecated)]`.
+    pub fn as_use(&self, errors: &mut Errors) -> crate::semconv::Use<'_> {
+        let mut allow_deprecated = false;
+        for attr in &self.attrs {
+            if attr.path().is_ident("allow")
+                && attr
+                    .parse_args::<Ident>()
+                    .is_ok_and(|lint| lint == "deprecated")
+            {
+                allow_deprecated = true;
+            } else {
+                errors.push(syn::Error::new_spanned(
+                    attr,
+                    "only `#[allow(deprecated)]` can stand before an attribute key, to keep a key the semantic conventions deprecated; remove this attribute",
+                ));
+            }
+        }
+        crate::semconv::Use {
+            key: &self.key,
+            tokens: &self.tokens,
+            value: &self.value,
+            allow_deprecated,
+        }
+    }
 }
 
 pub(crate) struct Args {
@@ -305,7 +336,10 @@ impl Args {
     }
 }
 
-fn parse_field(input: ParseStream) -> syn::Result<Field> {
+/// `key = value`, optionally after `#[allow(deprecated)]`; shared with
+/// `event!` and `attributes!`.
+pub(crate) fn parse_field(input: ParseStream) -> syn::Result<Field> {
+    let attrs = input.call(syn::Attribute::parse_outer)?;
     let mut tokens = TokenStream::new();
     let key = if input.peek(LitStr) {
         let lit: LitStr = input.parse()?;
@@ -334,7 +368,12 @@ fn parse_field(input: ParseStream) -> syn::Result<Field> {
     };
     input.parse::<Token![=]>()?;
     let value: Expr = input.parse()?;
-    Ok(Field { key, tokens, value })
+    Ok(Field {
+        key,
+        tokens,
+        value,
+        attrs,
+    })
 }
 
 fn skip_to_comma(input: ParseStream) {

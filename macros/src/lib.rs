@@ -4,8 +4,10 @@ mod attr;
 mod errors;
 mod expand;
 mod fallback;
+mod forward;
 mod item;
 mod secret;
+mod semconv;
 mod valid;
 
 use proc_macro::TokenStream;
@@ -20,4 +22,16 @@ pub fn traced(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn untraced(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::untraced(args.into(), item.into()).into()
+}
+
+/// See the documentation of `traced::event`.
+#[proc_macro]
+pub fn event(input: TokenStream) -> TokenStream {
+    forward::event(input.into()).into()
+}
+
+/// See the documentation of `traced::attributes`.
+#[proc_macro]
+pub fn attributes(input: TokenStream) -> TokenStream {
+    forward::attributes(input.into()).into()
 }

@@ -7,6 +7,7 @@ use syn::spanned::Spanned as _;
 use crate::attr::{list, suggest};
 use crate::errors::Errors;
 use crate::item::{Func, Returns, Target, Traced};
+use crate::semconv;
 
 /// Every rule, over everything the attribute instruments.
 pub(crate) fn validate(target: &Target, errors: &mut Errors) {
@@ -48,6 +49,9 @@ fn validate_fn(Traced { args, func }: &Traced, errors: &mut Errors) {
                     &field.tokens,
                     "attribute `return` is what `ret` records; remove one of them",
                 ));
+            } else {
+                let at = field.as_use(errors);
+                semconv::check(&at, errors);
             }
         }
     }
@@ -136,10 +140,12 @@ pub(crate) fn check_key(key: &str) -> Result<(), String> {
             "attribute key `{key}` has an empty segment (`..`); {RULE}"
         ));
     }
-    if let Some(bad) = key
-        .chars()
-        .find(|c| !matches!(c, 'a'..='z' | '0'..='9' | '_' | '.'))
-    {
+    // A template key's last segment is the user's, e.g. an HTTP header name
+    // (`http.request.header.content-type`), and may contain `-`.
+    let fixed = semconv::template_of(key).map_or(key.len(), |template| template.key.len());
+    if let Some((_, bad)) = key.char_indices().find(|&(i, c)| {
+        !(matches!(c, 'a'..='z' | '0'..='9' | '_' | '.') || (c == '-' && i > fixed))
+    }) {
         let hint = if bad.is_ascii_uppercase() {
             format!("; write `{}`", key.to_ascii_lowercase())
         } else {
@@ -169,6 +175,7 @@ mod tests {
             "a",
             "db.query.text",
             "v2.count_1",
+            "http.request.header.content-type",
         ] {
             assert_eq!(check_key(good), Ok(()), "{good}");
         }

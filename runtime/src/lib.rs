@@ -25,7 +25,7 @@ mod integrations;
 mod kind;
 mod propagation;
 mod redact;
-mod semconv;
+pub mod semconv;
 mod span;
 
 #[cfg(feature = "testing")]

@@ -1,6 +1,6 @@
 use traced::traced;
 
-#[traced(attributes(user.id = 1, user.id = 2))]
+#[traced(attributes(user.id = "a", user.id = "b"))]
 fn f() {}
 
 fn main() {}

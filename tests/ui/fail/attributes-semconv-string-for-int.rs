@@ -1,0 +1,7 @@
+fn handle() {
+    traced::attributes!(http.response.status_code = "200");
+}
+
+fn main() {
+    handle();
+}

@@ -1,0 +1,7 @@
+fn send() {
+    traced::attributes!(messaging.destinaton.name = "orders");
+}
+
+fn main() {
+    send();
+}

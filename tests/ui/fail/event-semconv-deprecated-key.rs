@@ -1,0 +1,7 @@
+fn handle() {
+    traced::event!("request", http.status_code = 200);
+}
+
+fn main() {
+    handle();
+}

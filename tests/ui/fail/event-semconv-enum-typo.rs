@@ -1,0 +1,7 @@
+fn query() {
+    traced::event!("query", db.system.name = "mysq");
+}
+
+fn main() {
+    query();
+}

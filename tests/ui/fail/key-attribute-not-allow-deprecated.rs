@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(#[allow(semconv)] http.request.method = "GET"))]
+fn handle() {}
+
+fn main() {}

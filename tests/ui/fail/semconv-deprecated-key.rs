@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(http.method = "GET"))]
+fn handle() {}
+
+fn main() {}

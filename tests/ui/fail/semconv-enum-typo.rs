@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(db.system.name = "postgres"))]
+fn query() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(user.id = 42))]
+fn login() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes("http.request.header.accept" = "application/json"))]
+fn handle() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(faas.coldstart = "true"))]
+fn invoke() {}
+
+fn main() {}
