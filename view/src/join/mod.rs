@@ -116,6 +116,12 @@ pub(crate) struct Ready {
     pub(crate) printed_before: usize,
 }
 
+/// In the order the traces started, so that requests print in the order
+/// they were made.
+fn by_start(ready: &mut [Ready]) {
+    ready.sort_by_key(|r| r.all.iter().map(|s| s.data.start_time).min());
+}
+
 /// Counters since the viewer started.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Stats {
@@ -251,6 +257,7 @@ impl Joiner {
         for (id, why) in due {
             ready.extend(self.take(id, why));
         }
+        by_start(&mut ready);
         ready
     }
 
@@ -261,6 +268,7 @@ impl Joiner {
         for id in ids {
             ready.extend(self.take(id, Why::Flushed));
         }
+        by_start(&mut ready);
         ready
     }
 
