@@ -6,11 +6,12 @@
 //! another process is marked `⇢`:
 //!
 //! ```text
-//! trace 4bf92f3577b34da6a3ce929d0e0e4736  service gateway → app  7 spans  2.31ms  ✗ 1 error
-//! POST /login (gateway) [server]        2.31ms  ██████████████████████████████
-//! └─ forward                            2.20ms  ▐████████████████████████████
-//!    └─ POST [client]                   2.01ms   ▐██████████████████████████
-//!       └─ ⇢ POST /login (app) [server] 1.52ms      ▐█████████████████████
+//! trace 776a17a1208996d2df26e9b46e5dd531  service gateway → app  8 spans  26.4ms
+//! POST /login (gateway) [server]        26.4ms  ██████████████████████████████
+//! └─ forward                            26.1ms  ██████████████████████████████
+//!    └─ POST [client]                   8.95ms  ▐█████████▌
+//!       └─ ⇢ POST /login (app) [server]   4.69ms    █████▌
+//!          └─ login                     4.51ms    █████▌
 //! ```
 
 use std::borrow::Cow;
