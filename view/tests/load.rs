@@ -80,7 +80,11 @@ fn batch(exporter: u64, n: u64) -> ExportTraceServiceRequest {
             spans.push(Span {
                 trace_id: trace.clone(),
                 span_id: (s + 1).to_be_bytes().to_vec(),
-                parent_span_id: if s == 0 { Vec::new() } else { 1u64.to_be_bytes().to_vec() },
+                parent_span_id: if s == 0 {
+                    Vec::new()
+                } else {
+                    1u64.to_be_bytes().to_vec()
+                },
                 name: format!("span {s}"),
                 kind: 1,
                 start_time_unix_nano: t0 + s * 1_000,
@@ -124,7 +128,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 #[test]
 fn twenty_thousand_spans_a_second_for_ten_seconds() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_traced-view"))
-        .args(["--grpc", "127.0.0.1:0", "--http", "off", "--ui", "127.0.0.1:0"])
+        .args([
+            "--grpc",
+            "127.0.0.1:0",
+            "--http",
+            "off",
+            "--ui",
+            "127.0.0.1:0",
+        ])
         .args(["--quiet", "200ms", "--no-color"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
