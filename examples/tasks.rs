@@ -5,6 +5,10 @@
 //! cargo run --example tasks                    # serves, creates two tasks, prints the traces
 //! cargo run --example tasks -- --serve 8080   # just serves
 //! ```
+//!
+//! The demo runs the service as a child process exporting to `traced-view`,
+//! started in-process, which prints the traces; when `OTEL_TRACES_EXPORTER`
+//! or an OTLP endpoint is set, it runs in one process and exports there.
 
 use std::sync::{Arc, Mutex};
 
@@ -65,25 +69,61 @@ fn router() -> Result<Router, rusqlite::Error> {
         .with_state(Arc::new(Mutex::new(conn))))
 }
 
+/// Whether the environment says where traces go; the demo then leaves
+/// them there instead of starting `traced-view`.
+fn exporter_configured() -> bool {
+    [
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|key| std::env::var_os(key).is_some())
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let _telemetry = traced::builder()
+async fn main() -> Result<(), BoxError> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.iter().position(|a| a == "--serve") {
+        Some(i) => serve(args.get(i + 1).map_or(Ok(8080), |p| p.parse())?).await,
+        None if exporter_configured() => {
+            let _telemetry = telemetry()?;
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let addr = listener.local_addr()?;
+            println!("listening on {addr}");
+            let app = router()?;
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            create_tasks(&addr.to_string()).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Ok(())
+        }
+        None => demo().await,
+    }
+}
+
+fn telemetry() -> Result<traced::Telemetry, traced::InitError> {
+    traced::builder()
         .service_name("tasks")
         .fallback_exporter(traced::Exporter::Console)
-        .init()?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let port: u16 = match args.iter().position(|a| a == "--serve") {
-        Some(i) => args.get(i + 1).map_or(Ok(8080), |p| p.parse())?,
-        None => 0,
-    };
+        .init()
+}
+
+/// Serves on `port` until Ctrl-C (or SIGINT), then flushes its spans.
+async fn serve(port: u16) -> Result<(), BoxError> {
+    let _telemetry = telemetry()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let addr = listener.local_addr()?;
-    println!("listening on {addr}");
-    let app = router()?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    if port != 0 {
-        return Ok(server.await??);
-    }
+    println!("listening on {}", listener.local_addr()?);
+    axum::serve(listener, router()?)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn create_tasks(addr: &str) -> Result<(), BoxError> {
     let client = reqwest::Client::new();
     for title in ["write the talk", "record the live"] {
         let response = client
@@ -97,6 +137,60 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             response.text().await?
         );
     }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    Ok(())
+}
+
+/// Starts `traced-view` in-process and the service as a child process
+/// exporting to it over gRPC, creates two tasks, stops the service (it
+/// flushes on SIGINT) and prints the traces the viewer received.
+async fn demo() -> Result<(), BoxError> {
+    use std::io::IsTerminal as _;
+    use tokio::io::AsyncBufReadExt as _;
+    let loopback = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    let config = traced_view::Config {
+        grpc: loopback,
+        http: None,
+        quiet: std::time::Duration::from_millis(500),
+        color: std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ..traced_view::Config::default()
+    };
+    let viewer = traced_view::Viewer::start(config, std::io::stdout()).await?;
+    println!("{}", viewer.banner());
+    let grpc = format!("http://{}", viewer.grpc_addr().ok_or("no gRPC endpoint")?);
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--serve", "0"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &grpc)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let addr = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await? {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                return Ok::<_, std::io::Error>(Some(addr.to_owned()));
+            }
+        }
+        Ok(None)
+    })
+    .await??
+    .ok_or("the service exited before listening")?;
+    create_tasks(&addr).await?;
+    if let Some(pid) = child.id() {
+        // SIGINT through the `kill` command: no `unsafe` libc call needed.
+        let _ = tokio::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .await;
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.kill().await;
+    }
+    viewer.shutdown().await;
     Ok(())
 }

@@ -5,12 +5,16 @@
 //!
 //! ```text
 //! cargo run --example login                 # both services + three sample requests
+//! cargo run --example login -- --ui         # the same, then the web waterfall until Ctrl-C
 //! cargo run --example login -- app --port 8081
 //! cargo run --example login -- gateway --port 8080 --app http://127.0.0.1:8081
 //! ```
 //!
-//! Traces go to the console unless `OTEL_TRACES_EXPORTER` or an OTLP
-//! endpoint is set. The password never appears in a span.
+//! The demo starts `traced-view` in-process and points both services at
+//! it (the gateway over gRPC, the app over HTTP), so each request prints as
+//! one tree: gateway → app → validation → database. Run on their own, the
+//! services print their traces to the console unless `OTEL_TRACES_EXPORTER`
+//! or an OTLP endpoint is set. The password never appears in a span.
 
 mod app;
 mod gateway;
@@ -57,7 +61,8 @@ fn main() -> Result<(), BoxError> {
             let app_url = arg(&args, "--app").ok_or("gateway needs --app <url>")?;
             runtime.block_on(serve(gateway::router(app_url), port(&args)?))
         }
-        None => runtime.block_on(demo()),
+        None => runtime.block_on(demo(false)),
+        Some("--ui") => runtime.block_on(demo(true)),
         Some(other) => {
             Err(format!("unknown command {other:?}; use `app`, `gateway` or nothing").into())
         }
@@ -71,13 +76,62 @@ fn telemetry(service: &str) -> Result<traced::Telemetry, traced::InitError> {
         .init()
 }
 
-/// Starts both services as child processes, sends a valid login, a bad
-/// body and wrong credentials through the gateway, and stops them.
-async fn demo() -> Result<(), BoxError> {
+/// Whether the environment says where traces go; the demo then leaves
+/// them there instead of starting `traced-view`.
+fn exporter_configured() -> bool {
+    [
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|key| std::env::var_os(key).is_some())
+}
+
+/// Starts `traced-view` in-process and both services as child processes
+/// exporting to it (the gateway over gRPC, the app over HTTP), sends a
+/// valid login, a bad body and wrong credentials through the gateway,
+/// stops the services (they flush on SIGINT) and prints the joined traces;
+/// with `ui`, keeps the page up until Ctrl-C. When the environment
+/// configures an exporter, the services use it and no viewer is started.
+async fn demo(ui: bool) -> Result<(), BoxError> {
+    use std::io::IsTerminal as _;
+    let viewer = if exporter_configured() {
+        None
+    } else {
+        let loopback = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let config = traced_view::Config {
+            grpc: loopback,
+            http: loopback,
+            ui: if ui { loopback } else { None },
+            // The services export every 100 ms (below): a request is
+            // quiet well within this.
+            quiet: Duration::from_millis(500),
+            color: std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            ..traced_view::Config::default()
+        };
+        let viewer = traced_view::Viewer::start(config, std::io::stdout()).await?;
+        println!("{}", viewer.banner());
+        Some(viewer)
+    };
+    let endpoint = |addr: Option<SocketAddr>| addr.map(|a| format!("http://{a}"));
+    let grpc = endpoint(viewer.as_ref().and_then(|v| v.grpc_addr()));
+    let http = endpoint(viewer.as_ref().and_then(|v| v.http_addr()));
+    let env = |endpoint: &Option<String>, protocol: &'static str| match endpoint {
+        Some(url) => vec![
+            ("OTEL_TRACES_EXPORTER", "otlp".to_owned()),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", url.clone()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ],
+        None => Vec::new(),
+    };
     let exe = std::env::current_exe()?;
-    let (mut app, app_addr) = spawn(&exe, &["app"]).await?;
+    let (mut app, app_addr) = spawn(&exe, &["app"], &env(&http, "http/protobuf")).await?;
     let app_url = format!("http://{app_addr}");
-    let (mut gateway, gateway_addr) = spawn(&exe, &["gateway", "--app", &app_url]).await?;
+    let (mut gateway, gateway_addr) =
+        spawn(&exe, &["gateway", "--app", &app_url], &env(&grpc, "grpc")).await?;
     let client = reqwest::Client::new();
     let url = format!("http://{gateway_addr}/login");
     for (what, body) in [
@@ -93,10 +147,17 @@ async fn demo() -> Result<(), BoxError> {
             .await?;
         println!("{what}: {} {}", response.status(), response.text().await?);
     }
-    // Let the services print their traces, then stop them.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Stopping flushes: once both have exited, the viewer has every span.
     for child in [&mut gateway, &mut app] {
         stop(child).await;
+    }
+    if let Some(viewer) = viewer {
+        viewer.flush();
+        if ui {
+            println!("the traces are on {}; Ctrl-C to stop", viewer.banner());
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        viewer.shutdown().await;
     }
     Ok(())
 }
@@ -104,10 +165,12 @@ async fn demo() -> Result<(), BoxError> {
 async fn spawn(
     exe: &std::path::Path,
     args: &[&str],
+    env: &[(&str, String)],
 ) -> Result<(tokio::process::Child, String), BoxError> {
     use tokio::io::AsyncBufReadExt as _;
     let mut child = tokio::process::Command::new(exe)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;

@@ -45,6 +45,12 @@ pub use propagation::{
 };
 pub use span::{CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_tracer_provider};
 
+/// The console tree of one trace, for `traced-view`, which draws joined
+/// traces the way the console exporter does. Not public API.
+#[cfg(feature = "console")]
+#[doc(hidden)]
+pub use export::console::render_trace as __render_trace;
+
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]
 pub mod __private {

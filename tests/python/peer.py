@@ -2,7 +2,9 @@
 OpenTelemetry Python SDK and its W3C propagator.
 
     peer.py client URL [--unsampled]   send a POST in a client span, print its ids as JSON
-    peer.py server                      serve on a free port; answer with what was extracted
+    peer.py server [--export URL]       serve on a free port; answer with what was extracted;
+                                        with --export, send the spans (service "python") over
+                                        OTLP/HTTP to URL/v1/traces as each one ends
 """
 import json
 import sys
@@ -68,7 +70,16 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-def server():
+def server(export):
+    if export:
+        # Imported here: only this mode needs the OTLP exporter.
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+        provider = TracerProvider(resource=Resource.create({"service.name": "python"}))
+        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=export.rstrip("/") + "/v1/traces")))
+        Handler.tracer = provider.get_tracer("python-peer")
     httpd = HTTPServer(("127.0.0.1", 0), Handler)
     print(f"listening on 127.0.0.1:{httpd.server_address[1]}", flush=True)
     httpd.serve_forever()
@@ -78,6 +89,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["client"]:
         client(sys.argv[2], "--unsampled" in sys.argv)
     elif sys.argv[1:2] == ["server"]:
-        server()
+        flag = sys.argv.index("--export") if "--export" in sys.argv else None
+        server(sys.argv[flag + 1] if flag is not None else None)
     else:
         sys.exit(__doc__)

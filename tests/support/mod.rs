@@ -11,14 +11,19 @@
 //! - [`examples`]: the example programs, as the end-to-end tests run them.
 //! - [`python`]: the OpenTelemetry Python SDK peer
 //!   (`scripts/install-python-peer.sh` installs it on first use).
+//! - [`view`]: `traced-view` in the test process, its output in memory.
+//! - [`chromium`]: headless Chromium for the viewer's page
+//!   (`scripts/install-chromium.sh` installs it on first use).
 //!
 //! Not every test file uses every helper.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod collector;
 pub mod examples;
 pub mod python;
 pub mod spans;
+pub mod view;
 pub mod wait;
 
 /// The 1-based number of the one line of `file` (a path as `file!()` gives

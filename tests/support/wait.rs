@@ -119,3 +119,21 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// Polls `ready` until it returns `Some`, and returns that.
+///
+/// # Panics
+///
+/// When it still returns `None` after `timeout`, naming `what`.
+pub fn until<T>(timeout: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            panic!("{what}: not within {timeout:?}");
+        }
+        std::thread::sleep(POLL);
+    }
+}

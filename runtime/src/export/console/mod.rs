@@ -35,7 +35,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
 use self::buffer::Buffer;
-use self::render::render_trace;
+pub use self::render::render_trace;
 use self::style::use_color;
 use crate::semconv::SERVICE_NAME;
 

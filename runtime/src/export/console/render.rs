@@ -159,7 +159,7 @@ pub(super) fn in_hint(key: &str) -> bool {
 /// events and links. Spans whose parent is absent are drawn as roots, marked
 /// `…` when the parent is in this process. Any input is drawn, never a
 /// panic: cycles of ids, repeated ids, and ends before starts included.
-pub(crate) fn render_trace(spans: &[SpanData], service: Option<&str>, color: bool) -> String {
+pub fn render_trace(spans: &[SpanData], service: Option<&str>, color: bool) -> String {
     let mut out = String::new();
     let mut by_start: Vec<usize> = (0..spans.len()).collect();
     by_start.sort_by_key(|&i| spans[i].start_time);

@@ -1,0 +1,187 @@
+//! The web page: the list of recent traces, searchable, and a waterfall per
+//! trace. One self-contained HTML file (`page.html`: no library, no CDN,
+//! works offline) reading two JSON routes:
+//!
+//! - `GET /api/traces?q=WORDS&limit=N`: the newest traces matching `q`
+//!   (see `join::matches`), and the viewer's counters;
+//! - `GET /api/traces/{trace id}`: every span of one trace.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use serde::{Deserialize, Serialize};
+
+use crate::join::{Stats, Summary, matches, summary};
+use crate::print::decorate;
+use crate::receive::{ExportStats, Receiver};
+
+const PAGE: &str = include_str!("page.html");
+/// Traces listed when the page does not say.
+const LIST_DEFAULT: usize = 200;
+/// Most traces listed at once.
+const LIST_MAX: usize = 2_000;
+
+#[derive(Deserialize)]
+struct ListQuery {
+    q: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct List {
+    traces: Vec<Summary>,
+    stats: Stats,
+    exports: ExportStats,
+}
+
+#[derive(Serialize)]
+struct TraceView {
+    trace_id: String,
+    summary: Summary,
+    dropped: u64,
+    spans: Vec<SpanView>,
+}
+
+#[derive(Serialize)]
+struct SpanView {
+    span_id: String,
+    parent_id: Option<String>,
+    name: String,
+    service: String,
+    kind: &'static str,
+    /// The parent is in another process.
+    cross_process: bool,
+    start_unix_ns: u128,
+    duration_ns: u128,
+    error: Option<String>,
+    attributes: Vec<(String, String)>,
+    events: Vec<EventView>,
+    links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct EventView {
+    name: String,
+    offset_ns: u128,
+    attributes: Vec<(String, String)>,
+}
+
+async fn list(State(receiver): State<Arc<Receiver>>, Query(query): Query<ListQuery>) -> Json<List> {
+    let limit = query.limit.unwrap_or(LIST_DEFAULT).min(LIST_MAX);
+    let words = query.q.unwrap_or_default();
+    let joiner = receiver.joiner();
+    let traces = joiner
+        .newest()
+        .filter(|t| matches(t, &words))
+        .take(limit)
+        .map(summary)
+        .collect();
+    let stats = joiner.stats();
+    drop(joiner);
+    Json(List {
+        traces,
+        stats,
+        exports: receiver.stats(),
+    })
+}
+
+fn kind(kind: &SpanKind) -> &'static str {
+    match kind {
+        SpanKind::Internal => "internal",
+        SpanKind::Server => "server",
+        SpanKind::Client => "client",
+        SpanKind::Producer => "producer",
+        SpanKind::Consumer => "consumer",
+    }
+}
+
+async fn trace(State(receiver): State<Arc<Receiver>>, Path(id): Path<String>) -> Response {
+    let Ok(id) = TraceId::from_hex(&id) else {
+        return (StatusCode::BAD_REQUEST, "not a trace id: 32 hex digits").into_response();
+    };
+    let joiner = receiver.joiner();
+    let Some(trace) = joiner.trace(id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            "no such trace (it may have been let go)",
+        )
+            .into_response();
+    };
+    // `decorate` says which spans cross a process boundary; its names are
+    // for the terminal, the page shows the service on its own.
+    let marked = decorate(&trace.spans, 0);
+    let spans = trace
+        .spans
+        .iter()
+        .zip(marked)
+        .map(|(span, marked)| {
+            let data = &span.data;
+            let unix = crate::join::unix_ns;
+            SpanView {
+                span_id: data.span_context.span_id().to_string(),
+                parent_id: (data.parent_span_id != SpanId::INVALID)
+                    .then(|| data.parent_span_id.to_string()),
+                name: data.name.to_string(),
+                service: span.service.to_string(),
+                kind: kind(&data.span_kind),
+                cross_process: marked.name.starts_with(crate::print::CROSS_PROCESS),
+                start_unix_ns: unix(data.start_time),
+                duration_ns: unix(data.end_time).saturating_sub(unix(data.start_time)),
+                error: match &data.status {
+                    Status::Error { description } => Some(description.to_string()),
+                    _ => None,
+                },
+                attributes: data
+                    .attributes
+                    .iter()
+                    .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                    .collect(),
+                events: data
+                    .events
+                    .iter()
+                    .map(|e| EventView {
+                        name: e.name.to_string(),
+                        offset_ns: unix(e.timestamp).saturating_sub(unix(data.start_time)),
+                        attributes: e
+                            .attributes
+                            .iter()
+                            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                            .collect(),
+                    })
+                    .collect(),
+                links: data
+                    .links
+                    .iter()
+                    .map(|l| format!("{}-{}", l.span_context.trace_id(), l.span_context.span_id()))
+                    .collect(),
+            }
+        })
+        .collect();
+    let view = TraceView {
+        trace_id: trace.id.to_string(),
+        summary: summary(trace),
+        dropped: trace.dropped,
+        spans,
+    };
+    drop(joiner);
+    Json(view).into_response()
+}
+
+async fn page() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Html(PAGE)).into_response()
+}
+
+/// The page and its JSON.
+pub(crate) fn router(receiver: Arc<Receiver>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/api/traces", get(list))
+        .route("/api/traces/{id}", get(trace))
+        .with_state(receiver)
+}
