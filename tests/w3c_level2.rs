@@ -57,7 +57,11 @@ impl Drop for Service {
             .args(["-INT", &child.id().to_string()])
             .status();
         // Killed if it has not exited within 10 s.
-        wait::exit(&mut child, Duration::from_secs(10), "the w3c_service example");
+        wait::exit(
+            &mut child,
+            Duration::from_secs(10),
+            "the w3c_service example",
+        );
     }
 }
 

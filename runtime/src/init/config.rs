@@ -2,6 +2,7 @@
 //! anything is installed: one reader per section.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -56,6 +57,21 @@ pub(crate) struct OtlpConfig {
     pub headers: HashMap<String, String>,
     pub timeout: Duration,
     pub gzip: bool,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub tls: TlsFiles,
+}
+
+/// The PEM files for TLS to the collector, each with the variable (or
+/// builder call) it came from, so that a file that cannot be used is an
+/// error naming both.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct TlsFiles {
+    /// CA certificates to trust besides the bundled and the OS roots.
+    pub certificate: Option<(&'static str, PathBuf)>,
+    /// The client certificate chain (mTLS).
+    pub client_certificate: Option<(&'static str, PathBuf)>,
+    /// The client certificate's private key (mTLS).
+    pub client_key: Option<(&'static str, PathBuf)>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -110,6 +126,19 @@ impl Config {
         };
 
         let mut otlp = otlp_config(lookup)?;
+        let code_tls = [
+            (&code.tls.certificate, &mut otlp.tls.certificate),
+            (
+                &code.tls.client_certificate,
+                &mut otlp.tls.client_certificate,
+            ),
+            (&code.tls.client_key, &mut otlp.tls.client_key),
+        ];
+        for (from_code, slot) in code_tls {
+            if from_code.is_some() {
+                slot.clone_from(from_code);
+            }
+        }
         let sampler = match &code.sampler {
             Some(sampler) => sampler.clone(),
             None => sampler(lookup)?,
@@ -316,12 +345,31 @@ fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
         Some("gzip") => true,
         Some(other) => return Err(InitError::new(compression_var, other, "`gzip` or `none`")),
     };
+    let file = |specific: &'static str, general: &'static str| {
+        let (value, name) = pick(specific, general);
+        value.map(|v| (name, PathBuf::from(v)))
+    };
+    let tls = TlsFiles {
+        certificate: file(
+            OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+            OTEL_EXPORTER_OTLP_CERTIFICATE,
+        ),
+        client_certificate: file(
+            OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+            OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+        ),
+        client_key: file(
+            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+            OTEL_EXPORTER_OTLP_CLIENT_KEY,
+        ),
+    };
     Ok(OtlpConfig {
         protocol,
         endpoint,
         headers,
         timeout,
         gzip,
+        tls,
     })
 }
 
@@ -332,6 +380,10 @@ fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitErro
         value.to_owned()
     } else if insecure {
         format!("http://{value}")
+    } else if cfg!(feature = "tls") {
+        // The specification: without a scheme, `INSECURE=false` (the
+        // default) means transport security.
+        format!("https://{value}")
     } else {
         return Err(InitError::new(
             name,
@@ -343,14 +395,15 @@ fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitErro
     };
     let (scheme, rest) = url.split_once("://").unwrap_or(("", ""));
     let host = rest.split('/').next().unwrap_or("");
-    if scheme == "https" {
+    if scheme == "https" && !cfg!(feature = "tls") {
         return Err(InitError::new(
             name,
             value,
-            "an `http://` URL: this build of `traced` has no TLS; reach the collector through a local agent or a sidecar",
+            "an `http://` URL: this build of `traced` has no TLS (turn on its feature `tls`, or reach the collector through a local agent or a sidecar)",
         ));
     }
-    if scheme != "http" || host.is_empty() || host.contains(char::is_whitespace) {
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains(char::is_whitespace)
+    {
         return Err(InitError::new(name, value, expected));
     }
     if let Some((_, port)) = host.rsplit_once(':') {
@@ -451,4 +504,5 @@ pub(crate) struct Overrides {
     pub(crate) fallback_exporters: Option<Vec<Exporter>>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) resource: Vec<KeyValue>,
+    pub(crate) tls: TlsFiles,
 }

@@ -44,6 +44,23 @@ pub(crate) const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str =
 pub(crate) const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
 /// Like `OTEL_EXPORTER_OTLP_INSECURE`, for traces; wins over it.
 pub(crate) const OTEL_EXPORTER_OTLP_TRACES_INSECURE: &str = "OTEL_EXPORTER_OTLP_TRACES_INSECURE";
+/// A PEM file of CA certificates to trust for the collector, besides the
+/// bundled webpki roots and the OS store.
+pub(crate) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CERTIFICATE`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE";
+/// A PEM file with the client certificate chain, for mTLS.
+pub(crate) const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// A PEM file with the client certificate's private key, for mTLS.
+pub(crate) const OTEL_EXPORTER_OTLP_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_KEY`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY";
 /// The sampler; `parentbased_always_on` by default.
 pub(crate) const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 /// The sampler's argument: the ratio of the `traceidratio` samplers.

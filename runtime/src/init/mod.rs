@@ -15,6 +15,8 @@ mod error;
 mod otlp;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "tls")]
+mod tls;
 
 use std::fmt;
 
@@ -101,6 +103,30 @@ impl Builder {
         value: impl Into<Value>,
     ) -> Self {
         self.code.resource.push(KeyValue::new(key, value));
+        self
+    }
+
+    /// A PEM file of CA certificates to trust for an `https://` collector,
+    /// besides the bundled webpki roots and the OS store; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`. Read when [`Builder::init`]
+    /// runs (feature `tls`).
+    pub fn certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.certificate = Some(("Builder::certificate", path.into()));
+        self
+    }
+
+    /// A PEM file with the client certificate chain for mTLS; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`. Needs
+    /// [`Builder::client_key`] too (feature `tls`).
+    pub fn client_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.client_certificate = Some(("Builder::client_certificate", path.into()));
+        self
+    }
+
+    /// A PEM file with the client certificate's private key for mTLS; wins
+    /// over `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` (feature `tls`).
+    pub fn client_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.client_key = Some(("Builder::client_key", path.into()));
         self
     }
 

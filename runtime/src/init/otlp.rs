@@ -28,6 +28,12 @@ pub(super) fn build_otlp(
             format!("an exporter that can be built ({err})"),
         )
     };
+    #[cfg(feature = "tls")]
+    let tls = if config.endpoint.starts_with("https://") {
+        Some(super::tls::Loaded::read(&config.tls)?)
+    } else {
+        None
+    };
     match config.protocol {
         #[cfg(not(feature = "otlp-grpc"))]
         OtlpProtocol::Grpc => Err(InitError::new(
@@ -67,6 +73,10 @@ pub(super) fn build_otlp(
                 if config.gzip {
                     builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
                 }
+                #[cfg(feature = "tls")]
+                if let Some(tls) = &tls {
+                    builder = builder.with_tls_config(tls.tonic_config());
+                }
                 builder.build().map_err(|e| failed(&e))?
             };
             Ok((exporter, Some(runtime)))
@@ -84,12 +94,18 @@ pub(super) fn build_otlp(
                 // feature, the exporter would otherwise pick the async
                 // client, which the batch processor's plain thread cannot
                 // drive.
-                let client = reqwest::blocking::Client::builder()
-                    .timeout(config.timeout)
-                    .build()
-                    .map_err(|e| {
-                        opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string())
-                    })?;
+                let client = reqwest::blocking::Client::builder().timeout(config.timeout);
+                #[cfg(feature = "tls")]
+                let client = match &tls {
+                    Some(tls) => client.tls_backend_preconfigured(
+                        tls.rustls_config()
+                            .map_err(opentelemetry_otlp::ExporterBuildError::InternalFailure)?,
+                    ),
+                    None => client,
+                };
+                let client = client.build().map_err(|e| {
+                    opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string())
+                })?;
                 let mut builder = opentelemetry_otlp::SpanExporter::builder()
                     .with_http()
                     .with_http_client(client)
