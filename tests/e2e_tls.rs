@@ -96,6 +96,12 @@ fn without_the_ca_the_export_fails_and_is_reported() {
             ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
         ]);
         assert_export_failed(&out, &collector);
+        // The cause, not just "network error".
+        assert!(
+            stderr(&out).contains("UnknownIssuer"),
+            "{protocol}: {}",
+            stderr(&out)
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! reported on stderr.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use opentelemetry_sdk::Resource;
@@ -27,15 +28,44 @@ pub fn dropped_spans() -> u64 {
 pub(crate) struct Reported<E> {
     inner: E,
     target: String,
+    detail: Option<Detail>,
 }
+
+/// Why the last export failed, in more words than the exporter's error:
+/// the OTLP/HTTP exporter replaces every transport error with "network
+/// error", so its client records the cause here (e.g. `UnknownIssuer`).
+pub(crate) type Detail = Arc<Mutex<Option<String>>>;
 
 impl<E> Reported<E> {
     pub(crate) fn new(inner: E, target: impl Into<String>) -> Self {
         Reported {
             inner,
             target: target.into(),
+            detail: None,
         }
     }
+
+    /// Appends what `detail` holds to the report of a failure.
+    pub(crate) fn with_detail(mut self, detail: Option<Detail>) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// An error and its sources, joined with `: `.
+#[cfg(feature = "otlp-http")]
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 impl<E: SpanExporter> SpanExporter for Reported<E> {
@@ -43,6 +73,11 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
         let count = batch.len() as u64;
         let result = self.inner.export(batch).await;
         if let Err(err) = &result {
+            let detail = self
+                .detail
+                .as_ref()
+                .and_then(|d| d.lock().ok().and_then(|mut d| d.take()))
+                .map_or_else(String::new, |d| format!(" ({d})"));
             let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -54,7 +89,7 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
                     .is_ok()
             {
                 eprintln!(
-                    "traced: exporting {count} spans to {} failed, so they are dropped ({total} dropped so far): {err}",
+                    "traced: exporting {count} spans to {} failed, so they are dropped ({total} dropped so far): {err}{detail}",
                     self.target
                 );
             }

@@ -57,7 +57,10 @@ pub(crate) struct OtlpConfig {
     pub headers: HashMap<String, String>,
     pub timeout: Duration,
     pub gzip: bool,
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    #[cfg_attr(
+        not(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http"))),
+        allow(dead_code)
+    )]
     pub tls: TlsFiles,
 }
 

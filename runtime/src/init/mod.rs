@@ -15,7 +15,8 @@ mod error;
 mod otlp;
 #[cfg(test)]
 mod tests;
-#[cfg(feature = "tls")]
+// Only an OTLP exporter has a use for TLS.
+#[cfg(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http")))]
 mod tls;
 
 use std::fmt;
@@ -239,9 +240,10 @@ impl Telemetry {
                 }
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
-                    let (exporter, rt) = build_otlp(&config.otlp)?;
+                    let (exporter, rt, detail) = build_otlp(&config.otlp)?;
                     runtime = runtime.or(rt);
-                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone());
+                    let exporter =
+                        Reported::new(exporter, config.otlp.endpoint.clone()).with_detail(detail);
                     builder = add_processor(builder, &config, exporter);
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]

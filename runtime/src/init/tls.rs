@@ -25,10 +25,16 @@ pub(crate) struct Loaded {
     identity: Option<Identity>,
 }
 
+/// Both forms are kept: tonic takes PEM, rustls the parsed items; parsing
+/// happens either way, so that a bad file fails `init`.
 struct Identity {
+    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
     chain_pem: Vec<u8>,
+    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
     key_pem: Vec<u8>,
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
     chain: Vec<CertificateDer<'static>>,
+    #[cfg_attr(not(feature = "otlp-http"), allow(dead_code))]
     key: PrivateKeyDer<'static>,
 }
 
