@@ -1,13 +1,14 @@
 //! The example programs configured from `OTEL_*` variables, without a
-//! collector: a bad value is an error naming the variable, and the console
-//! exporter prints the tasks example's trace.
+//! collector: a bad value is a warning naming the variable and the program
+//! runs on the default (strict, it is the error), and the console exporter
+//! prints the tasks example's trace.
 
 mod support;
 
 use support::examples::run;
 
 #[test]
-fn bad_environment_values_are_errors_that_name_the_variable() {
+fn bad_environment_values_are_warnings_or_strict_errors_that_name_the_variable() {
     for (variable, value, expected) in [
         (
             "OTEL_TRACES_EXPORTER",
@@ -25,22 +26,39 @@ fn bad_environment_values_are_errors_that_name_the_variable() {
         ("OTEL_SDK_DISABLED", "yes", "`true` or `false`"),
         ("OTEL_BSP_MAX_QUEUE_SIZE", "-1", "greater than 0"),
         ("OTEL_RESOURCE_ATTRIBUTES", "novalue", "key=value"),
-        ("OTEL_PROPAGATORS", "b3", "not supported"),
+        ("OTEL_PROPAGATORS", "xray", "not supported"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big", "whole number"),
     ] {
         let mut env = vec![(variable, value)];
+        if variable != "OTEL_TRACES_EXPORTER" {
+            env.push(("OTEL_TRACES_EXPORTER", "console"));
+        }
         if variable == "OTEL_TRACES_SAMPLER_ARG" {
             env.push(("OTEL_TRACES_SAMPLER", "traceidratio"));
         }
-        let out = run("quickstart", &[], &env);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{variable}={value} must fail");
-        assert!(
+        let names = |stderr: &str| {
             stderr.contains(variable)
                 && stderr.contains(&format!("{value:?}"))
-                && stderr.contains(expected),
-            "{variable}={value}: {stderr}"
+                && stderr.contains(expected)
+        };
+        let out = run("quickstart", &[], &env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{variable}={value} must start: {stderr}"
         );
+        assert!(names(&stderr), "{variable}={value}: {stderr}");
+        assert!(stderr.contains("instead"), "{variable}={value}: {stderr}");
+        assert_eq!(stderr.matches(variable).count(), 1, "warned once: {stderr}");
+
+        env.push(("TRACED_CONFIG_STRICT", "true"));
+        let out = run("quickstart", &[], &env);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "strict, {variable}={value} must fail"
+        );
+        assert!(names(&stderr), "{variable}={value}: {stderr}");
     }
 }
 

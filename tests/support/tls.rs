@@ -130,7 +130,7 @@ impl Terminator {
             .trim_end_matches('/')
             .parse()
             .expect("upstream host:port");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&pki.server_cert)
             .expect("server certificate")
             .collect::<Result<_, _>>()

@@ -131,6 +131,14 @@ impl Builder {
         self
     }
 
+    /// `true`: a value that is not valid stops [`Builder::init`] with an
+    /// [`InitError`] instead of a warning on stderr and the default; wins
+    /// over `TRACED_CONFIG_STRICT`.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.code.strict = Some(strict);
+        self
+    }
+
     /// Installs everything; see [`init`].
     ///
     /// # Errors
@@ -202,6 +210,9 @@ impl fmt::Debug for Telemetry {
 
 impl Telemetry {
     fn install(config: Config) -> Result<Telemetry, InitError> {
+        for warning in &config.warnings {
+            eprintln!("traced: {warning}");
+        }
         crate::span::ensure_panic_hook();
         let mut list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = Vec::new();
         for name in &config.propagators {

@@ -1,4 +1,6 @@
-//! TLS to the collector with rustls (ring, no OpenSSL).
+//! TLS to the collector with rustls and aws-lc-rs (no OpenSSL): the
+//! provider reqwest's own `rustls` feature uses, so one provider is in the
+//! graph and a `reqwest::Client` the application builds keeps working.
 //!
 //! The trust roots are the bundled webpki roots, the OS store when there is
 //! one (a distroless image has none, and that is not an error), and the CA
@@ -89,7 +91,7 @@ impl Loaded {
     /// `http/1.1`, the roots above, and the client certificate if any.
     #[cfg(feature = "otlp-http")]
     pub(crate) fn rustls_config(&self) -> Result<rustls::ClientConfig, String> {
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
