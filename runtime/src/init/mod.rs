@@ -168,16 +168,25 @@ pub fn builder() -> Builder {
 /// | `OTEL_TRACES_EXPORTER` | `otlp` | comma list of `otlp`, `console`, `none` |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `grpc` (`http/protobuf` for an endpoint on port 4318) | `grpc`, `http/protobuf`, `http/json` |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` | `http://localhost:4317` / `:4318/v1/traces` | the collector |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded; `TRACES_` replaces the generic one |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms; `0`: no limit |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `none` | `gzip` or `none` |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` | `false` | `true`: `host:port` means `http://host:port` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` | `false` | `true`: `host:port` means `http://host:port`; `false`: `https://` (feature `tls`) |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` | | PEM CA bundle for `https://` (feature `tls`) |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `_CLIENT_KEY` | | PEM client certificate and key, mTLS (feature `tls`) |
 /// | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | any sampler of the specification but the remote ones |
 /// | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | ratio for the `traceidratio` samplers |
 /// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `none` |
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
+/// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
+///
+/// Enum values are case-insensitive. A value that is not valid is warned
+/// about once on stderr (variable, value, what is accepted, what is used
+/// instead) and its default applies, unless strict
+/// ([`Builder::strict`], `TRACED_CONFIG_STRICT=true`). A certificate file
+/// that is missing or not PEM always stops `init`.
 ///
 /// Works from a plain `fn main` and inside tokio runtimes of either flavour:
 /// the gRPC exporter runs on a small runtime of its own.
@@ -185,7 +194,8 @@ pub fn builder() -> Builder {
 /// # Errors
 ///
 /// An [`InitError`] that names the variable, its value and what is
-/// accepted. Nothing is installed then.
+/// accepted: strict, for any invalid value; otherwise for certificate files
+/// and an exporter that cannot be built. Nothing is installed then.
 pub fn init() -> Result<Telemetry, InitError> {
     Telemetry::install(Config::from_env()?)
 }
