@@ -27,7 +27,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor,
 };
 
 pub use config::{Exporter, OtlpProtocol};
@@ -257,7 +257,11 @@ impl Telemetry {
         for exporter in &config.exporters {
             match exporter {
                 Exporter::Console => {
-                    builder = add_processor(builder, &config, ConsoleExporter::new());
+                    // Simple processor semantics: each trace is printed when
+                    // its root ends, on that thread, so nothing is lost on
+                    // a hard exit (`process::exit`, a kill after the root).
+                    let processor = SimpleSpanProcessor::new(ConsoleExporter::new());
+                    builder = add_processor(builder, &config, processor);
                 }
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
@@ -265,7 +269,7 @@ impl Telemetry {
                     runtime = runtime.or(rt);
                     let exporter =
                         Reported::new(exporter, config.otlp.endpoint.clone()).with_detail(detail);
-                    builder = add_processor(builder, &config, exporter);
+                    builder = add_processor(builder, &config, batch(&config, exporter));
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
                 Exporter::Otlp => {
@@ -344,11 +348,27 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 type OtlpRuntime = tokio::runtime::Runtime;
 
-fn add_processor<E>(
+/// `processor`, behind the value-length truncation when one is configured.
+fn add_processor<P>(
     builder: opentelemetry_sdk::trace::TracerProviderBuilder,
     config: &Config,
-    exporter: E,
+    processor: P,
 ) -> opentelemetry_sdk::trace::TracerProviderBuilder
+where
+    P: opentelemetry_sdk::trace::SpanProcessor + 'static,
+{
+    match config.value_length_limit {
+        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
+        None => builder.with_span_processor(processor),
+    }
+}
+
+/// The batch processor the `OTEL_BSP_*` variables configure.
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+fn batch<E>(config: &Config, exporter: E) -> BatchSpanProcessor
 where
     E: opentelemetry_sdk::trace::SpanExporter + 'static,
 {
@@ -363,11 +383,7 @@ where
     if let Some(v) = b.max_export_batch_size {
         batch = batch.with_max_export_batch_size(v);
     }
-    let processor = BatchSpanProcessor::builder(exporter)
+    BatchSpanProcessor::builder(exporter)
         .with_batch_config(batch.build())
-        .build();
-    match config.value_length_limit {
-        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
-        None => builder.with_span_processor(processor),
-    }
+        .build()
 }
