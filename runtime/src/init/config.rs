@@ -50,6 +50,8 @@ pub(crate) struct Config {
     pub value_length_limit: Option<usize>,
     /// Invalid values that were ignored, one sentence each, for stderr.
     pub warnings: Vec<String>,
+    /// `OTEL_LOG_LEVEL`, as one of the `LEVEL_*` of `export::reported`.
+    pub log_level: u8,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -103,6 +105,7 @@ impl Config {
                 .unwrap_or(false),
         };
         let d = Diag::new(strict);
+        let log_level = log_level(&d, lookup)?;
         let disabled = d
             .unset(parse_bool(lookup, OTEL_SDK_DISABLED))?
             .unwrap_or(false);
@@ -245,8 +248,31 @@ impl Config {
             limits,
             value_length_limit,
             warnings: d.into_warnings(),
+            log_level,
         })
     }
+}
+
+fn log_level(d: &Diag, lookup: Lookup) -> Result<u8, InitError> {
+    use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, LEVEL_NONE, LEVEL_WARN};
+    let Some(value) = get(lookup, OTEL_LOG_LEVEL) else {
+        return Ok(LEVEL_INFO);
+    };
+    Ok(match value.to_ascii_lowercase().as_str() {
+        "none" | "off" => LEVEL_NONE,
+        "error" | "fatal" => LEVEL_ERROR,
+        "warn" | "warning" => LEVEL_WARN,
+        "info" | "debug" | "trace" | "all" => LEVEL_INFO,
+        _ => d.soft(
+            Err(InitError::new(
+                OTEL_LOG_LEVEL,
+                &value,
+                "`none`, `error`, `warn`, `info`, `debug` or `trace`",
+            )),
+            || LEVEL_INFO,
+            "`info`",
+        )?,
+    })
 }
 
 /// `unknown_service:<executable>`, as the specification asks.

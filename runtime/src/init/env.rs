@@ -95,6 +95,10 @@ pub(crate) const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_
 /// Attributes per link.
 pub(crate) const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
 
+/// Our own diagnostics on stderr: `none`/`off`, `error`/`fatal`, `warn`,
+/// `info` (default), `debug`, `trace`, `all`.
+pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
+
 /// Ours: `true` turns every warning about an invalid value into the
 /// [`InitError`] that stops `init` (as `Builder::strict(true)` does).
 pub(crate) const TRACED_CONFIG_STRICT: &str = "TRACED_CONFIG_STRICT";

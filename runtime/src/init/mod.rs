@@ -35,7 +35,7 @@ pub use error::InitError;
 
 use crate::export::console::ConsoleExporter;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use crate::export::reported::Reported;
+use crate::export::reported::{Counted, Reported, Tally};
 use crate::export::truncate::TruncateValues;
 use crate::propagation::{RandomRoots, TraceContext};
 use crate::span::provider::{self, Installed};
@@ -220,8 +220,11 @@ impl fmt::Debug for Telemetry {
 
 impl Telemetry {
     fn install(config: Config) -> Result<Telemetry, InitError> {
-        for warning in &config.warnings {
-            eprintln!("traced: {warning}");
+        crate::export::reported::set_log_level(config.log_level);
+        if crate::export::reported::log_enabled(crate::export::reported::LEVEL_WARN) {
+            for warning in &config.warnings {
+                eprintln!("traced: {warning}");
+            }
         }
         crate::span::ensure_panic_hook();
         let mut list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = Vec::new();
@@ -267,9 +270,16 @@ impl Telemetry {
                 Exporter::Otlp => {
                     let (exporter, rt, detail) = build_otlp(&config.otlp)?;
                     runtime = runtime.or(rt);
-                    let exporter =
-                        Reported::new(exporter, config.otlp.endpoint.clone()).with_detail(detail);
-                    builder = add_processor(builder, &config, batch(&config, exporter));
+                    let tally = std::sync::Arc::new(Tally::default());
+                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone())
+                        .with_detail(detail)
+                        .with_tally(tally.clone());
+                    let processor = Counted::new(
+                        batch(&config, exporter),
+                        tally,
+                        config.otlp.endpoint.clone(),
+                    );
+                    builder = add_processor(builder, &config, processor);
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
                 Exporter::Otlp => {

@@ -630,6 +630,35 @@ mod lenient {
     }
 
     #[test]
+    fn log_level() {
+        use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, LEVEL_NONE, LEVEL_WARN};
+        assert_eq!(config(&[]).unwrap().log_level, LEVEL_INFO);
+        for (value, level) in [
+            ("NONE", LEVEL_NONE),
+            ("off", LEVEL_NONE),
+            ("Error", LEVEL_ERROR),
+            ("warn", LEVEL_WARN),
+            ("debug", LEVEL_INFO),
+        ] {
+            assert_eq!(
+                config(&[("OTEL_LOG_LEVEL", value)]).unwrap().log_level,
+                level,
+                "{value}"
+            );
+        }
+        let (c, w) = warned(&[("OTEL_LOG_LEVEL", "loud")]);
+        assert_eq!(c.log_level, LEVEL_INFO);
+        assert!(
+            w.contains("OTEL_LOG_LEVEL") && w.contains("`info` instead"),
+            "{w}"
+        );
+        assert_eq!(
+            err(&[("OTEL_LOG_LEVEL", "loud")]).variable(),
+            OTEL_LOG_LEVEL
+        );
+    }
+
+    #[test]
     fn a_zero_timeout_means_no_limit() {
         let c = config(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]).unwrap();
         assert_eq!(c.otlp.timeout, NO_LIMIT);
