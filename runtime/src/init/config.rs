@@ -52,6 +52,8 @@ pub(crate) struct Config {
     pub warnings: Vec<String>,
     /// `OTEL_LOG_LEVEL`, as one of the `LEVEL_*` of `export::reported`.
     pub log_level: u8,
+    /// `Builder::service_version`.
+    pub service_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -249,6 +251,7 @@ impl Config {
             value_length_limit,
             warnings: d.into_warnings(),
             log_level,
+            service_version: code.service_version.clone(),
         })
     }
 }
@@ -640,6 +643,7 @@ pub(crate) struct Overrides {
     pub(crate) sampler: Option<Sampler>,
     pub(crate) resource: Vec<KeyValue>,
     pub(crate) tls: TlsFiles,
+    pub(crate) service_version: Option<String>,
     /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
     pub(crate) strict: Option<bool>,
 }

@@ -13,6 +13,7 @@ mod env;
 mod error;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
+mod resource;
 #[cfg(test)]
 mod tests;
 // Only an OTLP exporter has a use for TLS.
@@ -128,6 +129,14 @@ impl Builder {
     /// over `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` (feature `tls`).
     pub fn client_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.code.tls.client_key = Some(("Builder::client_key", path.into()));
+        self
+    }
+
+    /// The `service.version` resource attribute, usually
+    /// `env!("CARGO_PKG_VERSION")` of the application;
+    /// `service.version` in `OTEL_RESOURCE_ATTRIBUTES` wins.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.code.service_version = Some(version.into());
         self
     }
 
@@ -247,6 +256,8 @@ impl Telemetry {
 
         let resource = Resource::builder_empty()
             .with_detector(Box::new(TelemetryResourceDetector))
+            // Detected first: `OTEL_RESOURCE_ATTRIBUTES` and code win.
+            .with_attributes(resource::detected(config.service_version.as_deref()))
             .with_attributes(config.resource.iter().cloned())
             .with_service_name(config.service_name.clone())
             .build();
