@@ -600,13 +600,16 @@ fn propagators(d: &Diag, lookup: Lookup) -> Result<Vec<&'static str>, InitError>
             "tracecontext" => "tracecontext",
             "baggage" => "baggage",
             "none" => continue,
-            "b3" | "b3multi" | "jaeger" | "xray" | "ottrace" => {
+            "b3" => "b3",
+            "b3multi" => "b3multi",
+            "jaeger" => "jaeger",
+            "xray" | "ottrace" => {
                 d.soft(
                     Err(InitError::new(
                         OTEL_PROPAGATORS,
                         &value,
                         format!(
-                            "a comma list of `tracecontext`, `baggage` and `none` (`{item}` is not supported)"
+                            "a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is not supported)"
                         ),
                     )),
                     || (),
@@ -619,7 +622,7 @@ fn propagators(d: &Diag, lookup: Lookup) -> Result<Vec<&'static str>, InitError>
                     Err(InitError::new(
                         OTEL_PROPAGATORS,
                         &value,
-                        format!("a comma list of `tracecontext`, `baggage` and `none` (`{item}` is unknown)"),
+                        format!("a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is unknown)"),
                     )),
                     || (),
                     "the other propagators listed",

@@ -13,6 +13,7 @@ mod env;
 mod error;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
+mod propagators;
 mod resource;
 #[cfg(test)]
 mod tests;
@@ -44,6 +45,7 @@ use config::{Config, Overrides};
 use env::env_lookup;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use otlp::build_otlp;
+use propagators::{B3, B3Encoding, Jaeger};
 
 /// Configures tracing in code; what it doesn't set comes from the
 /// environment, as with [`init`].
@@ -185,7 +187,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `_CLIENT_KEY` | | PEM client certificate and key, mTLS (feature `tls`) |
 /// | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | any sampler of the specification but the remote ones |
 /// | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | ratio for the `traceidratio` samplers |
-/// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `none` |
+/// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `none` |
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
@@ -240,6 +242,9 @@ impl Telemetry {
         for name in &config.propagators {
             match *name {
                 "tracecontext" => list.push(Box::new(TraceContext::default())),
+                "b3" => list.push(Box::new(B3::new(B3Encoding::Single))),
+                "b3multi" => list.push(Box::new(B3::new(B3Encoding::Multiple))),
+                "jaeger" => list.push(Box::new(Jaeger::new())),
                 _ => list.push(Box::new(BaggagePropagator::new())),
             }
         }

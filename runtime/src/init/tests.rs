@@ -331,7 +331,13 @@ fn propagators_disabled_batch_and_limits() {
             .is_empty()
     );
     assert_eq!(
-        err(&[("OTEL_PROPAGATORS", "b3")]).variable(),
+        config(&[("OTEL_PROPAGATORS", "tracecontext,baggage,B3,b3multi,jaeger")])
+            .unwrap()
+            .propagators,
+        vec!["tracecontext", "baggage", "b3", "b3multi", "jaeger"]
+    );
+    assert_eq!(
+        err(&[("OTEL_PROPAGATORS", "xray")]).variable(),
         OTEL_PROPAGATORS
     );
     assert_eq!(
