@@ -9,6 +9,8 @@
 //! - [`collector`]: a real OpenTelemetry collector on loopback
 //!   (`scripts/install-collector.sh` installs it on first use).
 //! - [`examples`]: the example programs, as the end-to-end tests run them.
+//! - [`tls`]: a test CA (rcgen) and a TLS terminator in front of the
+//!   collector.
 //! - [`python`]: the OpenTelemetry Python SDK peer
 //!   (`scripts/install-python-peer.sh` installs it on first use).
 //! - [`view`]: `traced-view` in the test process, its output in memory.
@@ -23,6 +25,7 @@ pub mod collector;
 pub mod examples;
 pub mod python;
 pub mod spans;
+pub mod tls;
 pub mod view;
 pub mod wait;
 

@@ -1,12 +1,14 @@
 //! Export failures that do not vanish: counted in [`dropped_spans`] and
 //! reported on stderr.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use opentelemetry::Context;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
 /// Spans an exporter failed to deliver, since the process started.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
@@ -27,34 +29,84 @@ pub fn dropped_spans() -> u64 {
 pub(crate) struct Reported<E> {
     inner: E,
     target: String,
+    detail: Option<Detail>,
+    tally: Option<Arc<Tally>>,
 }
+
+/// Why the last export failed, in more words than the exporter's error:
+/// the OTLP/HTTP exporter replaces every transport error with "network
+/// error", so its client records the cause here (e.g. `UnknownIssuer`).
+pub(crate) type Detail = Arc<Mutex<Option<String>>>;
 
 impl<E> Reported<E> {
     pub(crate) fn new(inner: E, target: impl Into<String>) -> Self {
         Reported {
             inner,
             target: target.into(),
+            detail: None,
+            tally: None,
         }
     }
+
+    /// Counts every span this exporter is given into `tally`.
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub(crate) fn with_tally(mut self, tally: Arc<Tally>) -> Self {
+        self.tally = Some(tally);
+        self
+    }
+
+    /// Appends what `detail` holds to the report of a failure.
+    pub(crate) fn with_detail(mut self, detail: Option<Detail>) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// An error and its sources, joined with `: `.
+#[cfg(feature = "otlp-http")]
+pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 impl<E: SpanExporter> SpanExporter for Reported<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let count = batch.len() as u64;
+        if let Some(tally) = &self.tally {
+            tally.exported.fetch_add(count, Ordering::Relaxed);
+        }
         let result = self.inner.export(batch).await;
         if let Err(err) = &result {
+            let detail = self
+                .detail
+                .as_ref()
+                .and_then(|d| d.lock().ok().and_then(|mut d| d.take()))
+                .map_or_else(String::new, |d| format!(" ({d})"));
             let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs());
             let last = LAST_REPORT.load(Ordering::Relaxed);
-            if now >= last + 10
+            if diagnostics_on()
+                && now >= last + 10
                 && LAST_REPORT
                     .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                     .is_ok()
             {
                 eprintln!(
-                    "traced: exporting {count} spans to {} failed, so they are dropped ({total} dropped so far): {err}",
+                    "traced: exporting {count} spans to {} failed, so they are dropped ({total} dropped so far): {err}{detail}",
                     self.target
                 );
             }
@@ -72,5 +124,186 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+/// What one batch pipeline was given and what reached its exporter: the
+/// difference, once the queue is flushed, is what the batch processor
+/// dropped because its queue was full (the SDK only counts those
+/// internally and reports them through `tracing` at shutdown).
+#[derive(Debug, Default)]
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+pub(crate) struct Tally {
+    ended: AtomicU64,
+    exported: AtomicU64,
+    settled: AtomicU64,
+}
+
+/// A batch processor, counting the sampled spans it is handed into a
+/// [`Tally`]; after each flush and at shutdown the spans that never
+/// reached the exporter are counted in [`dropped_spans`] and reported.
+#[derive(Debug)]
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+pub(crate) struct Counted<P> {
+    inner: P,
+    tally: Arc<Tally>,
+    target: String,
+}
+
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+impl<P> Counted<P> {
+    pub(crate) fn new(inner: P, tally: Arc<Tally>, target: impl Into<String>) -> Self {
+        Counted {
+            inner,
+            tally,
+            target: target.into(),
+        }
+    }
+
+    /// `ended` is read before the flush: every span counted there has been
+    /// exported or dropped once the flush returns. A span ended meanwhile
+    /// can only make the difference smaller, never a false drop; the next
+    /// settlement counts what this one missed.
+    fn settle(&self, ended_before: u64) {
+        let t = &self.tally;
+        let exported = t.exported.load(Ordering::Relaxed);
+        let settled = t.settled.load(Ordering::Relaxed);
+        let missing = ended_before.saturating_sub(exported + settled);
+        if missing > 0 {
+            t.settled.fetch_add(missing, Ordering::Relaxed);
+            let total = DROPPED.fetch_add(missing, Ordering::Relaxed) + missing;
+            if diagnostics_on() {
+                eprintln!(
+                    "traced: {missing} spans for {} were dropped because the batch queue was full \
+                     (raise OTEL_BSP_MAX_QUEUE_SIZE) ({total} dropped so far)",
+                    self.target
+                );
+            }
+        }
+    }
+}
+
+impl<P: SpanProcessor> SpanProcessor for Counted<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.inner.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        if span.span_context.is_sampled() {
+            self.tally.ended.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        let ended = self.tally.ended.load(Ordering::Relaxed);
+        let result = self.inner.force_flush();
+        self.settle(ended);
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let ended = self.tally.ended.load(Ordering::Relaxed);
+        let result = self.inner.shutdown_with_timeout(timeout);
+        self.settle(ended);
+        result
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// Our own diagnostics on stderr, by `OTEL_LOG_LEVEL`: failures (export
+/// failures, dropped spans) are [`LEVEL_ERROR`], ignored configuration
+/// values [`LEVEL_WARN`]; a level of [`LEVEL_NONE`] silences both.
+static LOG_LEVEL: AtomicU8 = AtomicU8::new(LEVEL_INFO);
+/// Nothing on stderr.
+pub(crate) const LEVEL_NONE: u8 = 0;
+/// Failures only.
+pub(crate) const LEVEL_ERROR: u8 = 1;
+/// Failures and ignored configuration values.
+pub(crate) const LEVEL_WARN: u8 = 2;
+/// The default: everything we print (we print nothing below warnings).
+pub(crate) const LEVEL_INFO: u8 = 3;
+
+/// Sets the level `init` read from `OTEL_LOG_LEVEL`.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) fn set_log_level(level: u8) {
+    LOG_LEVEL.store(level, Ordering::Relaxed);
+}
+
+/// Whether a diagnostic of `level` is printed.
+pub(crate) fn log_enabled(level: u8) -> bool {
+    level <= LOG_LEVEL.load(Ordering::Relaxed)
+}
+
+fn diagnostics_on() -> bool {
+    log_enabled(LEVEL_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
+
+    use super::*;
+
+    /// Blocks its first export until told to go on.
+    #[derive(Debug)]
+    struct Stuck(Mutex<Option<mpsc::Receiver<()>>>);
+
+    impl SpanExporter for Stuck {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            let rx = self.0.lock().unwrap().take();
+            if let Some(rx) = rx {
+                let _ = rx.recv_timeout(Duration::from_secs(10));
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn spans_dropped_by_a_full_queue_are_counted() {
+        let (go, wait) = mpsc::channel();
+        let tally = Arc::new(Tally::default());
+        let exporter =
+            Reported::new(Stuck(Mutex::new(Some(wait))), "test").with_tally(tally.clone());
+        let batch = BatchSpanProcessor::builder(exporter)
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(2)
+                    .with_max_export_batch_size(1)
+                    .with_scheduled_delay(Duration::from_millis(1))
+                    .build(),
+            )
+            .build();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(Counted::new(batch, tally.clone(), "test"))
+            .build();
+        let tracer = provider.tracer("t");
+        let before = dropped_spans();
+        for _ in 0..50 {
+            tracer.in_span("s", |_| {});
+        }
+        go.send(()).unwrap();
+        provider.force_flush().unwrap();
+        let dropped = dropped_spans() - before;
+        let exported = tally.exported.load(Ordering::Relaxed);
+        assert!(dropped > 0, "the queue of 2 overflowed");
+        assert_eq!(dropped + exported, 50);
+        provider.shutdown().unwrap();
+        assert_eq!(dropped_spans() - before, dropped, "counted once");
     }
 }

@@ -2,6 +2,7 @@
 //! anything is installed: one reader per section.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
@@ -47,6 +48,12 @@ pub(crate) struct Config {
     pub batch: BatchSettings,
     pub limits: SpanLimits,
     pub value_length_limit: Option<usize>,
+    /// Invalid values that were ignored, one sentence each, for stderr.
+    pub warnings: Vec<String>,
+    /// `OTEL_LOG_LEVEL`, as one of the `LEVEL_*` of `export::reported`.
+    pub log_level: u8,
+    /// `Builder::service_version`.
+    pub service_version: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +63,24 @@ pub(crate) struct OtlpConfig {
     pub headers: HashMap<String, String>,
     pub timeout: Duration,
     pub gzip: bool,
+    #[cfg_attr(
+        not(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http"))),
+        allow(dead_code)
+    )]
+    pub tls: TlsFiles,
+}
+
+/// The PEM files for TLS to the collector, each with the variable (or
+/// builder call) it came from, so that a file that cannot be used is an
+/// error naming both.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct TlsFiles {
+    /// CA certificates to trust besides the bundled and the OS roots.
+    pub certificate: Option<(&'static str, PathBuf)>,
+    /// The client certificate chain (mTLS).
+    pub client_certificate: Option<(&'static str, PathBuf)>,
+    /// The client certificate's private key (mTLS).
+    pub client_key: Option<(&'static str, PathBuf)>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -71,11 +96,28 @@ impl Config {
         Config::from_lookup(&env_lookup, &Overrides::default())
     }
 
+    /// Reads every section. An invalid value is a warning and its default
+    /// (see [`Diag`]); strict (`Builder::strict`, `TRACED_CONFIG_STRICT`),
+    /// the first one is the error.
     pub(crate) fn from_lookup(lookup: Lookup, code: &Overrides) -> Result<Config, InitError> {
-        let disabled = parse_bool(lookup, OTEL_SDK_DISABLED)?.unwrap_or(false);
+        let strict = match code.strict {
+            Some(strict) => strict,
+            None => Diag::new(true)
+                .soft(parse_bool(lookup, TRACED_CONFIG_STRICT), || None, "")?
+                .unwrap_or(false),
+        };
+        let d = Diag::new(strict);
+        let log_level = log_level(&d, lookup)?;
+        let disabled = d
+            .unset(parse_bool(lookup, OTEL_SDK_DISABLED))?
+            .unwrap_or(false);
 
         let mut resource: Vec<(String, String)> = match get(lookup, OTEL_RESOURCE_ATTRIBUTES) {
-            Some(v) => parse_pairs(OTEL_RESOURCE_ATTRIBUTES, &v)?,
+            Some(v) => d.soft(
+                parse_pairs(OTEL_RESOURCE_ATTRIBUTES, &v),
+                Vec::new,
+                "no attributes from it",
+            )?,
             None => Vec::new(),
         };
         let from_resource = resource
@@ -98,7 +140,7 @@ impl Config {
 
         let exporters = match (&code.exporters, get(lookup, OTEL_TRACES_EXPORTER)) {
             (Some(list), _) => list.clone(),
-            (None, Some(v)) => parse_exporters(&v)?,
+            (None, Some(v)) => parse_exporters(&d, &v)?,
             (None, None) => {
                 let endpoint_set = get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
                     || get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some();
@@ -109,17 +151,30 @@ impl Config {
             }
         };
 
-        let mut otlp = otlp_config(lookup)?;
+        let mut otlp = otlp_config(&d, lookup)?;
+        let code_tls = [
+            (&code.tls.certificate, &mut otlp.tls.certificate),
+            (
+                &code.tls.client_certificate,
+                &mut otlp.tls.client_certificate,
+            ),
+            (&code.tls.client_key, &mut otlp.tls.client_key),
+        ];
+        for (from_code, slot) in code_tls {
+            if from_code.is_some() {
+                slot.clone_from(from_code);
+            }
+        }
         let sampler = match &code.sampler {
             Some(sampler) => sampler.clone(),
-            None => sampler(lookup)?,
+            None => sampler(&d, lookup)?,
         };
-        let propagators = propagators(lookup)?;
-        let batch = BatchSettings {
-            schedule_delay: parse_millis(lookup, OTEL_BSP_SCHEDULE_DELAY)?,
-            export_timeout: parse_millis(lookup, OTEL_BSP_EXPORT_TIMEOUT)?,
-            max_queue_size: positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE)?,
-            max_export_batch_size: positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE)?,
+        let propagators = propagators(&d, lookup)?;
+        let mut batch = BatchSettings {
+            schedule_delay: d.unset(parse_millis(lookup, OTEL_BSP_SCHEDULE_DELAY))?,
+            export_timeout: d.unset(parse_millis(lookup, OTEL_BSP_EXPORT_TIMEOUT))?,
+            max_queue_size: d.unset(positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE))?,
+            max_export_batch_size: d.unset(positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE))?,
         };
         // The SDK's batch processor (a plain thread) has no export timeout of
         // its own: the exporter's timeout bounds each export, so the
@@ -130,41 +185,58 @@ impl Config {
         if let (Some(batch_size), Some(queue)) = (batch.max_export_batch_size, batch.max_queue_size)
         {
             if batch_size > queue {
-                return Err(InitError::new(
-                    OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
-                    &batch_size.to_string(),
-                    format!("a number no larger than {OTEL_BSP_MAX_QUEUE_SIZE} ({queue})"),
-                ));
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                        &batch_size.to_string(),
+                        format!("a number no larger than {OTEL_BSP_MAX_QUEUE_SIZE} ({queue})"),
+                    )),
+                    || (),
+                    &format!("{queue}"),
+                )?;
+                batch.max_export_batch_size = Some(queue);
             }
         }
         let count = "a whole number (0 or more)";
-        let general: Option<u32> = parse_number(lookup, OTEL_ATTRIBUTE_COUNT_LIMIT, count)?;
+        let general: Option<u32> =
+            d.unset(parse_number(lookup, OTEL_ATTRIBUTE_COUNT_LIMIT, count))?;
         let mut limits = SpanLimits::default();
         if let Some(n) = general {
             limits.max_attributes_per_span = n;
             limits.max_attributes_per_event = n;
             limits.max_attributes_per_link = n;
         }
-        if let Some(n) = parse_number(lookup, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, count)? {
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, count))? {
             limits.max_attributes_per_span = n;
         }
-        if let Some(n) = parse_number(lookup, OTEL_SPAN_EVENT_COUNT_LIMIT, count)? {
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_EVENT_COUNT_LIMIT, count))? {
             limits.max_events_per_span = n;
         }
-        if let Some(n) = parse_number(lookup, OTEL_SPAN_LINK_COUNT_LIMIT, count)? {
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_LINK_COUNT_LIMIT, count))? {
             limits.max_links_per_span = n;
         }
-        if let Some(n) = parse_number(lookup, OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT, count)? {
+        if let Some(n) = d.unset(parse_number(
+            lookup,
+            OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+            count,
+        ))? {
             limits.max_attributes_per_event = n;
         }
-        if let Some(n) = parse_number(lookup, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, count)? {
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, count))? {
             limits.max_attributes_per_link = n;
         }
-        let value_length_limit =
-            match parse_number::<usize>(lookup, OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT, count)? {
-                Some(n) => Some(n),
-                None => parse_number::<usize>(lookup, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, count)?,
-            };
+        let value_length_limit = match d.unset(parse_number::<usize>(
+            lookup,
+            OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+            count,
+        ))? {
+            Some(n) => Some(n),
+            None => d.unset(parse_number::<usize>(
+                lookup,
+                OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                count,
+            ))?,
+        };
 
         Ok(Config {
             disabled,
@@ -177,8 +249,33 @@ impl Config {
             batch,
             limits,
             value_length_limit,
+            warnings: d.into_warnings(),
+            log_level,
+            service_version: code.service_version.clone(),
         })
     }
+}
+
+fn log_level(d: &Diag, lookup: Lookup) -> Result<u8, InitError> {
+    use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, LEVEL_NONE, LEVEL_WARN};
+    let Some(value) = get(lookup, OTEL_LOG_LEVEL) else {
+        return Ok(LEVEL_INFO);
+    };
+    Ok(match value.to_ascii_lowercase().as_str() {
+        "none" | "off" => LEVEL_NONE,
+        "error" | "fatal" => LEVEL_ERROR,
+        "warn" | "warning" => LEVEL_WARN,
+        "info" | "debug" | "trace" | "all" => LEVEL_INFO,
+        _ => d.soft(
+            Err(InitError::new(
+                OTEL_LOG_LEVEL,
+                &value,
+                "`none`, `error`, `warn`, `info`, `debug` or `trace`",
+            )),
+            || LEVEL_INFO,
+            "`info`",
+        )?,
+    })
 }
 
 /// `unknown_service:<executable>`, as the specification asks.
@@ -192,7 +289,7 @@ fn default_service_name() -> String {
         )
 }
 
-fn parse_exporters(value: &str) -> Result<Vec<Exporter>, InitError> {
+fn parse_exporters(d: &Diag, value: &str) -> Result<Vec<Exporter>, InitError> {
     let mut out = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let exporter = match item.to_ascii_lowercase().as_str() {
@@ -200,20 +297,28 @@ fn parse_exporters(value: &str) -> Result<Vec<Exporter>, InitError> {
             "console" | "logging" => Exporter::Console,
             "none" => continue,
             "zipkin" | "jaeger" => {
-                return Err(InitError::new(
+                d.soft(Err(InitError::new(
                     OTEL_TRACES_EXPORTER,
                     value,
                     format!(
                         "`otlp`, `console` or `none` (`{item}` is not supported: send OTLP, which {item} accepts)"
                     ),
-                ));
+                )), || (), "the other exporters listed")?;
+                continue;
             }
             _ => {
-                return Err(InitError::new(
-                    OTEL_TRACES_EXPORTER,
-                    value,
-                    "a comma list of `otlp`, `console` and `none`",
-                ));
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_TRACES_EXPORTER,
+                        value,
+                        format!(
+                            "a comma list of `otlp`, `console` and `none` (`{item}` is unknown)"
+                        ),
+                    )),
+                    || (),
+                    "the other exporters listed",
+                )?;
+                continue;
             }
         };
         if !out.contains(&exporter) {
@@ -223,7 +328,7 @@ fn parse_exporters(value: &str) -> Result<Vec<Exporter>, InitError> {
     Ok(out)
 }
 
-fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
+fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
     // The traces-only variable wins; the name is kept for the error.
     let pick = |specific: &'static str, general: &'static str| match get(lookup, specific) {
         Some(v) => (Some(v), specific),
@@ -237,17 +342,23 @@ fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
         OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
         OTEL_EXPORTER_OTLP_PROTOCOL,
     );
-    let protocol = match protocol.as_deref() {
-        Some("grpc") => OtlpProtocol::Grpc,
-        Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
-        Some("http/json") => OtlpProtocol::HttpJson,
-        Some(other) => {
-            return Err(InitError::new(
+    let protocol = match protocol.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("grpc") => Some(OtlpProtocol::Grpc),
+        Some("http/protobuf") => Some(OtlpProtocol::HttpProtobuf),
+        Some("http/json") => Some(OtlpProtocol::HttpJson),
+        Some(_) => d.soft(
+            Err(InitError::new(
                 protocol_var,
-                other,
+                protocol.as_deref().unwrap_or_default(),
                 "`grpc`, `http/protobuf` or `http/json`",
-            ));
-        }
+            )),
+            || None,
+            "the default",
+        )?,
+        None => None,
+    };
+    let protocol = match protocol {
+        Some(p) => p,
         // Unset: gRPC, as the Python SDK's `otlp` exporter does, so the
         // same environment configures both; an endpoint on the HTTP port
         // 4318 means HTTP.
@@ -278,43 +389,98 @@ fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
         None => false,
         Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(v) if v.eq_ignore_ascii_case("false") => false,
-        Some(v) => return Err(InitError::new(insecure_var, &v, "`true` or `false`")),
+        Some(v) => d.soft(
+            Err(InitError::new(insecure_var, &v, "`true` or `false`")),
+            || false,
+            "`false`",
+        )?,
     };
     let http = protocol != OtlpProtocol::Grpc;
+    let default_endpoint = || {
+        if http {
+            format!("{OTLP_HTTP_ENDPOINT_DEFAULT}/v1/traces")
+        } else {
+            OTLP_GRPC_ENDPOINT_DEFAULT.to_owned()
+        }
+    };
+    let instead = default_endpoint();
     let endpoint = match (endpoint_specific, endpoint_general) {
-        (Some(url), _) => check_url(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &url, insecure)?,
+        (Some(url), _) => d.soft(
+            check_url(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &url, insecure),
+            default_endpoint,
+            &instead,
+        )?,
         (None, Some(base)) => {
-            let base = check_url(OTEL_EXPORTER_OTLP_ENDPOINT, &base, insecure)?;
-            if http {
-                format!("{}/v1/traces", base.trim_end_matches('/'))
-            } else {
-                base
+            match d.soft(
+                check_url(OTEL_EXPORTER_OTLP_ENDPOINT, &base, insecure).map(Some),
+                || None,
+                &instead,
+            )? {
+                Some(base) if http => format!("{}/v1/traces", base.trim_end_matches('/')),
+                Some(base) => base,
+                None => default_endpoint(),
             }
         }
-        (None, None) if http => format!("{OTLP_HTTP_ENDPOINT_DEFAULT}/v1/traces"),
-        (None, None) => OTLP_GRPC_ENDPOINT_DEFAULT.to_owned(),
+        (None, None) => default_endpoint(),
     };
-    let mut headers = HashMap::new();
-    for name in [
-        OTEL_EXPORTER_OTLP_HEADERS,
+    // The traces-only variable replaces the generic one, as every other
+    // signal-specific variable does (the specification); values are
+    // percent-decoded once.
+    let (headers, headers_var) = pick(
         OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-    ] {
-        if let Some(v) = get(lookup, name) {
-            headers.extend(parse_pairs(name, &v)?);
-        }
-    }
-    let timeout = match parse_millis(lookup, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)? {
+        OTEL_EXPORTER_OTLP_HEADERS,
+    );
+    let headers: HashMap<String, String> = match headers {
+        Some(v) => d
+            .soft(parse_pairs(headers_var, &v), Vec::new, "no headers")?
+            .into_iter()
+            .collect(),
+        None => HashMap::new(),
+    };
+    let timeout = match d.unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT))? {
         Some(t) => t,
-        None => parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT)?.unwrap_or(OTLP_TIMEOUT_DEFAULT),
+        None => d
+            .unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT))?
+            .unwrap_or(OTLP_TIMEOUT_DEFAULT),
     };
     let (compression, compression_var) = pick(
         OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
         OTEL_EXPORTER_OTLP_COMPRESSION,
     );
-    let gzip = match compression.as_deref() {
+    let gzip = match compression
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None | Some("none") => false,
         Some("gzip") => true,
-        Some(other) => return Err(InitError::new(compression_var, other, "`gzip` or `none`")),
+        Some(_) => d.soft(
+            Err(InitError::new(
+                compression_var,
+                compression.as_deref().unwrap_or_default(),
+                "`gzip` or `none`",
+            )),
+            || false,
+            "`none`",
+        )?,
+    };
+    let file = |specific: &'static str, general: &'static str| {
+        let (value, name) = pick(specific, general);
+        value.map(|v| (name, PathBuf::from(v)))
+    };
+    let tls = TlsFiles {
+        certificate: file(
+            OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+            OTEL_EXPORTER_OTLP_CERTIFICATE,
+        ),
+        client_certificate: file(
+            OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+            OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+        ),
+        client_key: file(
+            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+            OTEL_EXPORTER_OTLP_CLIENT_KEY,
+        ),
     };
     Ok(OtlpConfig {
         protocol,
@@ -322,6 +488,7 @@ fn otlp_config(lookup: Lookup) -> Result<OtlpConfig, InitError> {
         headers,
         timeout,
         gzip,
+        tls,
     })
 }
 
@@ -332,6 +499,10 @@ fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitErro
         value.to_owned()
     } else if insecure {
         format!("http://{value}")
+    } else if cfg!(feature = "tls") {
+        // The specification: without a scheme, `INSECURE=false` (the
+        // default) means transport security.
+        format!("https://{value}")
     } else {
         return Err(InitError::new(
             name,
@@ -343,14 +514,15 @@ fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitErro
     };
     let (scheme, rest) = url.split_once("://").unwrap_or(("", ""));
     let host = rest.split('/').next().unwrap_or("");
-    if scheme == "https" {
+    if scheme == "https" && !cfg!(feature = "tls") {
         return Err(InitError::new(
             name,
             value,
-            "an `http://` URL: this build of `traced` has no TLS; reach the collector through a local agent or a sidecar",
+            "an `http://` URL: this build of `traced` has no TLS (turn on its feature `tls`, or reach the collector through a local agent or a sidecar)",
         ));
     }
-    if scheme != "http" || host.is_empty() || host.contains(char::is_whitespace) {
+    if !matches!(scheme, "http" | "https") || host.is_empty() || host.contains(char::is_whitespace)
+    {
         return Err(InitError::new(name, value, expected));
     }
     if let Some((_, port)) = host.rsplit_once(':') {
@@ -365,25 +537,30 @@ fn check_url(name: &str, value: &str, insecure: bool) -> Result<String, InitErro
     Ok(url)
 }
 
-fn sampler(lookup: Lookup) -> Result<Sampler, InitError> {
+fn sampler(d: &Diag, lookup: Lookup) -> Result<Sampler, InitError> {
     let arg = get(lookup, OTEL_TRACES_SAMPLER_ARG);
     let ratio = || -> Result<f64, InitError> {
         match &arg {
             None => Ok(SAMPLER_RATIO_DEFAULT),
             Some(v) => match v.parse::<f64>() {
                 Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-                _ => Err(InitError::new(
-                    OTEL_TRACES_SAMPLER_ARG,
-                    v,
-                    "a number from 0.0 to 1.0",
-                )),
+                _ => d.soft(
+                    Err(InitError::new(
+                        OTEL_TRACES_SAMPLER_ARG,
+                        v,
+                        "a number from 0.0 to 1.0",
+                    )),
+                    || SAMPLER_RATIO_DEFAULT,
+                    "1.0",
+                ),
             },
         }
     };
     let Some(name) = get(lookup, OTEL_TRACES_SAMPLER) else {
         return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
     };
-    Ok(match name.as_str() {
+    let default = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    Ok(match name.to_ascii_lowercase().as_str() {
         "always_on" => Sampler::AlwaysOn,
         "always_off" => Sampler::AlwaysOff,
         "traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
@@ -392,48 +569,65 @@ fn sampler(lookup: Lookup) -> Result<Sampler, InitError> {
         "parentbased_traceidratio" => {
             Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
         }
-        "jaeger_remote" | "parentbased_jaeger_remote" | "xray" => {
-            return Err(InitError::new(
+        "jaeger_remote" | "parentbased_jaeger_remote" | "xray" => d.soft(
+            Err(InitError::new(
                 OTEL_TRACES_SAMPLER,
                 &name,
                 "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` (remote samplers are not supported)",
-            ));
-        }
-        _ => {
-            return Err(InitError::new(
+            )),
+            default,
+            "`parentbased_always_on`",
+        )?,
+        _ => d.soft(
+            Err(InitError::new(
                 OTEL_TRACES_SAMPLER,
                 &name,
                 "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`",
-            ));
-        }
+            )),
+            default,
+            "`parentbased_always_on`",
+        )?,
     })
 }
 
-fn propagators(lookup: Lookup) -> Result<Vec<&'static str>, InitError> {
+fn propagators(d: &Diag, lookup: Lookup) -> Result<Vec<&'static str>, InitError> {
     let Some(value) = get(lookup, OTEL_PROPAGATORS) else {
         return Ok(vec!["tracecontext", "baggage"]);
     };
     let mut out = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let known = match item {
+        let known = match item.to_ascii_lowercase().as_str() {
             "tracecontext" => "tracecontext",
             "baggage" => "baggage",
             "none" => continue,
-            "b3" | "b3multi" | "jaeger" | "xray" | "ottrace" => {
-                return Err(InitError::new(
-                    OTEL_PROPAGATORS,
-                    &value,
-                    format!(
-                        "a comma list of `tracecontext`, `baggage` and `none` (`{item}` is not supported)"
-                    ),
-                ));
+            "b3" => "b3",
+            "b3multi" => "b3multi",
+            "jaeger" => "jaeger",
+            "xray" | "ottrace" => {
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_PROPAGATORS,
+                        &value,
+                        format!(
+                            "a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is not supported)"
+                        ),
+                    )),
+                    || (),
+                    "the other propagators listed",
+                )?;
+                continue;
             }
             _ => {
-                return Err(InitError::new(
-                    OTEL_PROPAGATORS,
-                    &value,
-                    "a comma list of `tracecontext`, `baggage` and `none`",
-                ));
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_PROPAGATORS,
+                        &value,
+                        format!("a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is unknown)"),
+                    )),
+                    || (),
+                    "the other propagators listed",
+                )?;
+                continue;
             }
         };
         if !out.contains(&known) {
@@ -451,4 +645,8 @@ pub(crate) struct Overrides {
     pub(crate) fallback_exporters: Option<Vec<Exporter>>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) resource: Vec<KeyValue>,
+    pub(crate) tls: TlsFiles,
+    pub(crate) service_version: Option<String>,
+    /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
+    pub(crate) strict: Option<bool>,
 }

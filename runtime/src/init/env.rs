@@ -44,6 +44,23 @@ pub(crate) const OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: &str =
 pub(crate) const OTEL_EXPORTER_OTLP_INSECURE: &str = "OTEL_EXPORTER_OTLP_INSECURE";
 /// Like `OTEL_EXPORTER_OTLP_INSECURE`, for traces; wins over it.
 pub(crate) const OTEL_EXPORTER_OTLP_TRACES_INSECURE: &str = "OTEL_EXPORTER_OTLP_TRACES_INSECURE";
+/// A PEM file of CA certificates to trust for the collector, besides the
+/// bundled webpki roots and the OS store.
+pub(crate) const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CERTIFICATE`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE";
+/// A PEM file with the client certificate chain, for mTLS.
+pub(crate) const OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE";
+/// A PEM file with the client certificate's private key, for mTLS.
+pub(crate) const OTEL_EXPORTER_OTLP_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_CLIENT_KEY";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_KEY`, for traces; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: &str =
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY";
 /// The sampler; `parentbased_always_on` by default.
 pub(crate) const OTEL_TRACES_SAMPLER: &str = "OTEL_TRACES_SAMPLER";
 /// The sampler's argument: the ratio of the `traceidratio` samplers.
@@ -77,6 +94,67 @@ pub(crate) const OTEL_SPAN_LINK_COUNT_LIMIT: &str = "OTEL_SPAN_LINK_COUNT_LIMIT"
 pub(crate) const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT";
 /// Attributes per link.
 pub(crate) const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
+
+/// Our own diagnostics on stderr: `none`/`off`, `error`/`fatal`, `warn`,
+/// `info` (default), `debug`, `trace`, `all`.
+pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
+
+/// Ours: `true` turns every warning about an invalid value into the
+/// [`InitError`] that stops `init` (as `Builder::strict(true)` does).
+pub(crate) const TRACED_CONFIG_STRICT: &str = "TRACED_CONFIG_STRICT";
+/// A timeout of `0` means no limit; this long stands for it (the clients
+/// take a `Duration`, and one this long cannot overflow an `Instant`).
+pub(crate) const NO_LIMIT: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// What to do with a value that cannot be used: by default (as the SDK
+/// configuration specification asks) a warning on stderr and the default
+/// instead; strict, the [`InitError`].
+#[derive(Debug, Default)]
+pub(crate) struct Diag {
+    pub(crate) strict: bool,
+    warnings: std::cell::RefCell<Vec<String>>,
+}
+
+impl Diag {
+    pub(crate) fn new(strict: bool) -> Diag {
+        Diag {
+            strict,
+            warnings: Default::default(),
+        }
+    }
+
+    /// `result`, or when it is an error and not strict, `fallback()`
+    /// with a warning saying `instead` is used.
+    pub(crate) fn soft<T>(
+        &self,
+        result: Result<T, InitError>,
+        fallback: impl FnOnce() -> T,
+        instead: &str,
+    ) -> Result<T, InitError> {
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) if self.strict => Err(e),
+            Err(e) => {
+                self.warnings
+                    .borrow_mut()
+                    .push(format!("{e}; using {instead} instead"));
+                Ok(fallback())
+            }
+        }
+    }
+
+    /// `soft` for an optional value: the default is "unset".
+    pub(crate) fn unset<T>(
+        &self,
+        result: Result<Option<T>, InitError>,
+    ) -> Result<Option<T>, InitError> {
+        self.soft(result, || None, "the default")
+    }
+
+    pub(crate) fn into_warnings(self) -> Vec<String> {
+        self.warnings.into_inner()
+    }
+}
 
 /// Reads variables: the process environment, or a map in tests.
 pub(crate) type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -121,10 +199,16 @@ pub(crate) fn parse_number<T: std::str::FromStr>(
     }
 }
 
+/// Milliseconds; `0` means no limit ([`NO_LIMIT`]) for the timeouts.
 pub(crate) fn parse_millis(lookup: Lookup, name: &str) -> Result<Option<Duration>, InitError> {
     Ok(
-        parse_number::<u64>(lookup, name, "a whole number of milliseconds")?
-            .map(Duration::from_millis),
+        parse_number::<u64>(lookup, name, "a whole number of milliseconds")?.map(|ms| {
+            if ms == 0 && name.ends_with("TIMEOUT") {
+                NO_LIMIT
+            } else {
+                Duration::from_millis(ms)
+            }
+        }),
     )
 }
 

@@ -13,10 +13,15 @@ mod env;
 mod error;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
+mod propagators;
+mod resource;
 #[cfg(feature = "signal")]
 mod signal;
 #[cfg(test)]
 mod tests;
+// Only an OTLP exporter has a use for TLS.
+#[cfg(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http")))]
+mod tls;
 
 use std::fmt;
 
@@ -26,7 +31,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor,
 };
 
 pub use config::{Exporter, OtlpProtocol};
@@ -36,7 +41,7 @@ pub use signal::shutdown_signal;
 
 use crate::export::console::ConsoleExporter;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use crate::export::reported::Reported;
+use crate::export::reported::{Counted, Reported, Tally};
 use crate::export::truncate::TruncateValues;
 use crate::propagation::{RandomRoots, TraceContext};
 use crate::span::provider::{self, Installed};
@@ -44,6 +49,7 @@ use config::{Config, Overrides};
 use env::env_lookup;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use otlp::build_otlp;
+use propagators::{B3, B3Encoding, Jaeger};
 
 /// Configures tracing in code; what it doesn't set comes from the
 /// environment, as with [`init`].
@@ -108,6 +114,46 @@ impl Builder {
         self
     }
 
+    /// A PEM file of CA certificates to trust for an `https://` collector,
+    /// besides the bundled webpki roots and the OS store; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`. Read when [`Builder::init`]
+    /// runs (feature `tls`).
+    pub fn certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.certificate = Some(("Builder::certificate", path.into()));
+        self
+    }
+
+    /// A PEM file with the client certificate chain for mTLS; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`. Needs
+    /// [`Builder::client_key`] too (feature `tls`).
+    pub fn client_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.client_certificate = Some(("Builder::client_certificate", path.into()));
+        self
+    }
+
+    /// A PEM file with the client certificate's private key for mTLS; wins
+    /// over `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` (feature `tls`).
+    pub fn client_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.code.tls.client_key = Some(("Builder::client_key", path.into()));
+        self
+    }
+
+    /// The `service.version` resource attribute, usually
+    /// `env!("CARGO_PKG_VERSION")` of the application;
+    /// `service.version` in `OTEL_RESOURCE_ATTRIBUTES` wins.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.code.service_version = Some(version.into());
+        self
+    }
+
+    /// `true`: a value that is not valid stops [`Builder::init`] with an
+    /// [`InitError`] instead of a warning on stderr and the default; wins
+    /// over `TRACED_CONFIG_STRICT`.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.code.strict = Some(strict);
+        self
+    }
+
     /// Installs everything; see [`init`].
     ///
     /// # Errors
@@ -137,16 +183,25 @@ pub fn builder() -> Builder {
 /// | `OTEL_TRACES_EXPORTER` | `otlp` | comma list of `otlp`, `console`, `none` |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `grpc` (`http/protobuf` for an endpoint on port 4318) | `grpc`, `http/protobuf`, `http/json` |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` | `http://localhost:4317` / `:4318/v1/traces` | the collector |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded; `TRACES_` replaces the generic one |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms; `0`: no limit |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]COMPRESSION` | `none` | `gzip` or `none` |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` | `false` | `true`: `host:port` means `http://host:port` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]INSECURE` | `false` | `true`: `host:port` means `http://host:port`; `false`: `https://` (feature `tls`) |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE` | | PEM CA bundle for `https://` (feature `tls`) |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`, `_CLIENT_KEY` | | PEM client certificate and key, mTLS (feature `tls`) |
 /// | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | any sampler of the specification but the remote ones |
 /// | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | ratio for the `traceidratio` samplers |
-/// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `none` |
+/// | `OTEL_PROPAGATORS` | `tracecontext,baggage` | comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `none` |
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
+/// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
+///
+/// Enum values are case-insensitive. A value that is not valid is warned
+/// about once on stderr (variable, value, what is accepted, what is used
+/// instead) and its default applies, unless strict
+/// ([`Builder::strict`], `TRACED_CONFIG_STRICT=true`). A certificate file
+/// that is missing or not PEM always stops `init`.
 ///
 /// Works from a plain `fn main` and inside tokio runtimes of either flavour:
 /// the gRPC exporter runs on a small runtime of its own.
@@ -154,7 +209,8 @@ pub fn builder() -> Builder {
 /// # Errors
 ///
 /// An [`InitError`] that names the variable, its value and what is
-/// accepted. Nothing is installed then.
+/// accepted: strict, for any invalid value; otherwise for certificate files
+/// and an exporter that cannot be built. Nothing is installed then.
 pub fn init() -> Result<Telemetry, InitError> {
     Telemetry::install(Config::from_env()?)
 }
@@ -179,11 +235,20 @@ impl fmt::Debug for Telemetry {
 
 impl Telemetry {
     fn install(config: Config) -> Result<Telemetry, InitError> {
+        crate::export::reported::set_log_level(config.log_level);
+        if crate::export::reported::log_enabled(crate::export::reported::LEVEL_WARN) {
+            for warning in &config.warnings {
+                eprintln!("traced: {warning}");
+            }
+        }
         crate::span::ensure_panic_hook();
         let mut list: Vec<Box<dyn TextMapPropagator + Send + Sync>> = Vec::new();
         for name in &config.propagators {
             match *name {
                 "tracecontext" => list.push(Box::new(TraceContext::default())),
+                "b3" => list.push(Box::new(B3::new(B3Encoding::Single))),
+                "b3multi" => list.push(Box::new(B3::new(B3Encoding::Multiple))),
+                "jaeger" => list.push(Box::new(Jaeger::new())),
                 _ => list.push(Box::new(BaggagePropagator::new())),
             }
         }
@@ -200,6 +265,8 @@ impl Telemetry {
 
         let resource = Resource::builder_empty()
             .with_detector(Box::new(TelemetryResourceDetector))
+            // Detected first: `OTEL_RESOURCE_ATTRIBUTES` and code win.
+            .with_attributes(resource::detected(config.service_version.as_deref()))
             .with_attributes(config.resource.iter().cloned())
             .with_service_name(config.service_name.clone())
             .build();
@@ -213,14 +280,26 @@ impl Telemetry {
         for exporter in &config.exporters {
             match exporter {
                 Exporter::Console => {
-                    builder = add_processor(builder, &config, ConsoleExporter::new());
+                    // Simple processor semantics: each trace is printed when
+                    // its root ends, on that thread, so nothing is lost on
+                    // a hard exit (`process::exit`, a kill after the root).
+                    let processor = SimpleSpanProcessor::new(ConsoleExporter::new());
+                    builder = add_processor(builder, &config, processor);
                 }
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
-                    let (exporter, rt) = build_otlp(&config.otlp)?;
+                    let (exporter, rt, detail) = build_otlp(&config.otlp)?;
                     runtime = runtime.or(rt);
-                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone());
-                    builder = add_processor(builder, &config, exporter);
+                    let tally = std::sync::Arc::new(Tally::default());
+                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone())
+                        .with_detail(detail)
+                        .with_tally(tally.clone());
+                    let processor = Counted::new(
+                        batch(&config, exporter),
+                        tally,
+                        config.otlp.endpoint.clone(),
+                    );
+                    builder = add_processor(builder, &config, processor);
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
                 Exporter::Otlp => {
@@ -299,11 +378,27 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 type OtlpRuntime = tokio::runtime::Runtime;
 
-fn add_processor<E>(
+/// `processor`, behind the value-length truncation when one is configured.
+fn add_processor<P>(
     builder: opentelemetry_sdk::trace::TracerProviderBuilder,
     config: &Config,
-    exporter: E,
+    processor: P,
 ) -> opentelemetry_sdk::trace::TracerProviderBuilder
+where
+    P: opentelemetry_sdk::trace::SpanProcessor + 'static,
+{
+    match config.value_length_limit {
+        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
+        None => builder.with_span_processor(processor),
+    }
+}
+
+/// The batch processor the `OTEL_BSP_*` variables configure.
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+fn batch<E>(config: &Config, exporter: E) -> BatchSpanProcessor
 where
     E: opentelemetry_sdk::trace::SpanExporter + 'static,
 {
@@ -318,11 +413,7 @@ where
     if let Some(v) = b.max_export_batch_size {
         batch = batch.with_max_export_batch_size(v);
     }
-    let processor = BatchSpanProcessor::builder(exporter)
+    BatchSpanProcessor::builder(exporter)
         .with_batch_config(batch.build())
-        .build();
-    match config.value_length_limit {
-        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
-        None => builder.with_span_processor(processor),
-    }
+        .build()
 }

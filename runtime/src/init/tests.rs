@@ -15,7 +15,23 @@ fn config(vars: &[(&str, &str)]) -> Result<Config, InitError> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
+    // Our own tests run strict: every invalid value is the error.
+    let strict = Overrides {
+        strict: Some(true),
+        ..Overrides::default()
+    };
+    Config::from_lookup(&|name| vars.get(name).cloned(), &strict)
+}
+
+/// The configuration as an application gets it: invalid values warned
+/// about and ignored.
+fn lenient(vars: &[(&str, &str)]) -> Config {
+    let vars: HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
     Config::from_lookup(&|name| vars.get(name).cloned(), &Overrides::default())
+        .expect("lenient never fails")
 }
 
 fn err(vars: &[(&str, &str)]) -> InitError {
@@ -210,19 +226,11 @@ fn protocols_and_endpoints() {
         OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
     );
     assert_eq!(
-        err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "otel:4317")]).variable(),
-        OTEL_EXPORTER_OTLP_ENDPOINT
-    );
-    assert_eq!(
         err(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://x:1")]).variable(),
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
     );
     assert_eq!(
         err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://x:port")]).variable(),
-        OTEL_EXPORTER_OTLP_ENDPOINT
-    );
-    assert_eq!(
-        err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://x:4317")]).variable(),
         OTEL_EXPORTER_OTLP_ENDPOINT
     );
     assert_eq!(
@@ -240,11 +248,15 @@ fn headers_timeout_compression() {
         ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip"),
     ])
     .unwrap();
-    assert_eq!(
-        c.otlp.headers.get("api-key").map(String::as_str),
-        Some("a b")
-    );
+    // The traces variable replaces the generic one; no merging.
+    assert_eq!(c.otlp.headers.get("api-key"), None);
     assert_eq!(c.otlp.headers.get("x").map(String::as_str), Some("2"));
+    let once = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "api-key=a%20b%252C,x=1")]).unwrap();
+    // Decoded once: `%252C` is `%2C`, not `,`.
+    assert_eq!(
+        once.otlp.headers.get("api-key").map(String::as_str),
+        Some("a b%2C")
+    );
     assert_eq!(c.otlp.timeout, Duration::from_millis(500));
     assert!(c.otlp.gzip);
     assert_eq!(
@@ -319,7 +331,13 @@ fn propagators_disabled_batch_and_limits() {
             .is_empty()
     );
     assert_eq!(
-        err(&[("OTEL_PROPAGATORS", "b3")]).variable(),
+        config(&[("OTEL_PROPAGATORS", "tracecontext,baggage,B3,b3multi,jaeger")])
+            .unwrap()
+            .propagators,
+        vec!["tracecontext", "baggage", "b3", "b3multi", "jaeger"]
+    );
+    assert_eq!(
+        err(&[("OTEL_PROPAGATORS", "xray")]).variable(),
         OTEL_PROPAGATORS
     );
     assert_eq!(
@@ -383,4 +401,283 @@ fn propagators_disabled_batch_and_limits() {
 fn empty_values_count_as_unset() {
     let c = config(&[("OTEL_TRACES_SAMPLER", ""), ("OTEL_TRACES_EXPORTER", "  ")]).unwrap();
     assert_eq!(c.exporters, vec![Exporter::Otlp]);
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn without_tls_https_and_secure_scheme_less_endpoints_are_errors() {
+    for value in ["https://x:4317", "otel:4317"] {
+        let e = err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", value)]);
+        assert_eq!(e.variable(), OTEL_EXPORTER_OTLP_ENDPOINT);
+    }
+    assert!(
+        err(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://x:4317")])
+            .to_string()
+            .contains("feature `tls`")
+    );
+}
+
+#[cfg(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http")))]
+mod tls {
+    use super::*;
+
+    #[test]
+    fn https_endpoints_and_scheme_less_without_insecure() {
+        let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://x:4317")]).unwrap();
+        assert_eq!(c.otlp.endpoint, "https://x:4317");
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://x"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ])
+        .unwrap();
+        assert_eq!(c.otlp.endpoint, "https://x/v1/traces");
+        // INSECURE keeps its meaning for an endpoint without a scheme;
+        // without it (or `false`), transport security.
+        let c = config(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "otel:4317")]).unwrap();
+        assert_eq!(c.otlp.endpoint, "https://otel:4317");
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "otel:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "FALSE"),
+        ])
+        .unwrap();
+        assert_eq!(c.otlp.endpoint, "https://otel:4317");
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "otel:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ])
+        .unwrap();
+        assert_eq!(c.otlp.endpoint, "http://otel:4317");
+    }
+
+    #[test]
+    fn certificate_variables_traces_first_and_code_wins() {
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/general.pem"),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", "/traces.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/client.pem"),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", "/client.key"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.otlp.tls.certificate,
+            Some((OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, "/traces.pem".into()))
+        );
+        assert_eq!(
+            c.otlp.tls.client_certificate,
+            Some((OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, "/client.pem".into()))
+        );
+        assert_eq!(
+            c.otlp.tls.client_key,
+            Some((OTEL_EXPORTER_OTLP_CLIENT_KEY, "/client.key".into()))
+        );
+        let code = builder().certificate("/code.pem").code;
+        let vars: HashMap<String, String> = [(
+            "OTEL_EXPORTER_OTLP_CERTIFICATE".to_owned(),
+            "/env.pem".to_owned(),
+        )]
+        .into();
+        let c = Config::from_lookup(&|n| vars.get(n).cloned(), &code).unwrap();
+        assert_eq!(
+            c.otlp.tls.certificate,
+            Some(("Builder::certificate", "/code.pem".into()))
+        );
+    }
+
+    #[test]
+    fn unusable_files_name_the_variable_and_the_path() {
+        let dir = std::env::temp_dir().join(format!("traced-tls-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let not_pem = dir.join("not.pem");
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let missing = dir.join("missing.pem");
+        for (name, path) in [
+            (OTEL_EXPORTER_OTLP_CERTIFICATE, &missing),
+            (OTEL_EXPORTER_OTLP_CERTIFICATE, &not_pem),
+        ] {
+            let files = TlsFiles {
+                certificate: Some((name, path.clone())),
+                ..TlsFiles::default()
+            };
+            let Err(e) = super::super::tls::Loaded::read(&files) else {
+                panic!("{} must be rejected", path.display());
+            };
+            assert_eq!(e.variable(), name);
+            assert_eq!(e.value(), path.display().to_string());
+        }
+        let files = TlsFiles {
+            client_key: Some((OTEL_EXPORTER_OTLP_CLIENT_KEY, not_pem.clone())),
+            ..TlsFiles::default()
+        };
+        let Err(e) = super::super::tls::Loaded::read(&files) else {
+            panic!("a key without a certificate must be rejected");
+        };
+        assert_eq!(e.variable(), OTEL_EXPORTER_OTLP_CLIENT_KEY);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Each class of value, as an application gets it (not strict): valid and
+/// case variants are used, an invalid value is one warning naming the
+/// variable, the value, what is accepted and what is used instead.
+mod lenient {
+    use super::*;
+
+    fn warned(vars: &[(&str, &str)]) -> (Config, String) {
+        let c = lenient(vars);
+        assert_eq!(c.warnings.len(), 1, "one warning: {:?}", c.warnings);
+        let w = c.warnings[0].clone();
+        (c, w)
+    }
+
+    #[test]
+    fn enum_values_are_case_insensitive() {
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/JSON"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "GZip"),
+            ("OTEL_TRACES_SAMPLER", "ParentBased_TraceIdRatio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.5"),
+            ("OTEL_PROPAGATORS", "TraceContext,BAGGAGE"),
+            ("OTEL_TRACES_EXPORTER", "Console"),
+            ("OTEL_SDK_DISABLED", "False"),
+        ])
+        .unwrap();
+        assert_eq!(c.otlp.protocol, OtlpProtocol::HttpJson);
+        assert!(c.otlp.gzip);
+        assert_eq!(
+            format!("{:?}", c.sampler),
+            "ParentBased(TraceIdRatioBased(0.5))"
+        );
+        assert_eq!(c.propagators, vec!["tracecontext", "baggage"]);
+        assert_eq!(c.exporters, vec![Exporter::Console]);
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn invalid_values_warn_and_use_the_default() {
+        let (c, w) = warned(&[("OTEL_TRACES_SAMPLER", "sometimes")]);
+        assert!(format!("{:?}", c.sampler).contains("ParentBased(AlwaysOn)"));
+        assert!(
+            w.contains("OTEL_TRACES_SAMPLER")
+                && w.contains("\"sometimes\"")
+                && w.contains("always_on")
+                && w.contains("using `parentbased_always_on` instead"),
+            "{w}"
+        );
+        let (c, w) = warned(&[("OTEL_TRACES_SAMPLER", "jaeger_remote")]);
+        assert!(format!("{:?}", c.sampler).contains("ParentBased(AlwaysOn)"));
+        assert!(w.contains("remote samplers are not supported"), "{w}");
+        let (c, _) = warned(&[("OTEL_TRACES_SAMPLER", "xray")]);
+        assert!(format!("{:?}", c.sampler).contains("ParentBased(AlwaysOn)"));
+        let (c, w) = warned(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "2"),
+        ]);
+        assert_eq!(format!("{:?}", c.sampler), "TraceIdRatioBased(1.0)");
+        assert!(w.contains("OTEL_TRACES_SAMPLER_ARG"), "{w}");
+        let (c, w) = warned(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "udp")]);
+        assert_eq!(c.otlp.protocol, OtlpProtocol::Grpc);
+        assert!(w.contains("OTEL_EXPORTER_OTLP_PROTOCOL"), "{w}");
+        let (c, _) = warned(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "ten")]);
+        assert_eq!(c.otlp.timeout, Duration::from_secs(10));
+        let (c, _) = warned(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")]);
+        assert!(!c.otlp.gzip);
+        let (c, _) = warned(&[("OTEL_SDK_DISABLED", "yes")]);
+        assert!(!c.disabled);
+        let (c, _) = warned(&[("OTEL_BSP_MAX_QUEUE_SIZE", "-1")]);
+        assert_eq!(c.batch.max_queue_size, None);
+        let (c, _) = warned(&[("OTEL_RESOURCE_ATTRIBUTES", "novalue")]);
+        assert!(c.resource.is_empty());
+        let (c, _) = warned(&[("OTEL_EXPORTER_OTLP_HEADERS", "novalue")]);
+        assert!(c.otlp.headers.is_empty());
+        let (c, _) = warned(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://x:1")]);
+        assert_eq!(c.otlp.endpoint, "http://localhost:4317");
+        let (c, _) = warned(&[("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "big")]);
+        assert_eq!(c.value_length_limit, None);
+        let (c, _) = warned(&[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "4"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "8"),
+        ]);
+        assert_eq!(c.batch.max_export_batch_size, Some(4));
+    }
+
+    #[test]
+    fn unknown_list_items_are_warned_about_and_skipped() {
+        let (c, w) = warned(&[("OTEL_PROPAGATORS", "tracecontext,xray")]);
+        assert_eq!(c.propagators, vec!["tracecontext"]);
+        assert!(w.contains("`xray` is not supported"), "{w}");
+        let (c, _) = warned(&[("OTEL_PROPAGATORS", "ottrace")]);
+        assert!(c.propagators.is_empty());
+        let (c, w) = warned(&[("OTEL_TRACES_EXPORTER", "otlp,kafka")]);
+        assert_eq!(c.exporters, vec![Exporter::Otlp]);
+        assert!(w.contains("`kafka` is unknown"), "{w}");
+    }
+
+    #[test]
+    fn strict_from_the_variable_or_the_builder() {
+        let vars: HashMap<String, String> = [
+            ("OTEL_TRACES_SAMPLER".to_owned(), "sometimes".to_owned()),
+            ("TRACED_CONFIG_STRICT".to_owned(), "TRUE".to_owned()),
+        ]
+        .into();
+        let lookup = |n: &str| vars.get(n).cloned();
+        let e = Config::from_lookup(&lookup, &Overrides::default()).unwrap_err();
+        assert_eq!(e.variable(), OTEL_TRACES_SAMPLER);
+        // The builder wins over the variable.
+        let code = builder().strict(false).code;
+        assert_eq!(
+            Config::from_lookup(&lookup, &code).unwrap().warnings.len(),
+            1
+        );
+        // An invalid value of the strictness variable is itself an error.
+        let vars: HashMap<String, String> =
+            [("TRACED_CONFIG_STRICT".to_owned(), "maybe".to_owned())].into();
+        let e = Config::from_lookup(&|n| vars.get(n).cloned(), &Overrides::default()).unwrap_err();
+        assert_eq!(e.variable(), TRACED_CONFIG_STRICT);
+    }
+
+    #[test]
+    fn log_level() {
+        use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, LEVEL_NONE, LEVEL_WARN};
+        assert_eq!(config(&[]).unwrap().log_level, LEVEL_INFO);
+        for (value, level) in [
+            ("NONE", LEVEL_NONE),
+            ("off", LEVEL_NONE),
+            ("Error", LEVEL_ERROR),
+            ("warn", LEVEL_WARN),
+            ("debug", LEVEL_INFO),
+        ] {
+            assert_eq!(
+                config(&[("OTEL_LOG_LEVEL", value)]).unwrap().log_level,
+                level,
+                "{value}"
+            );
+        }
+        let (c, w) = warned(&[("OTEL_LOG_LEVEL", "loud")]);
+        assert_eq!(c.log_level, LEVEL_INFO);
+        assert!(
+            w.contains("OTEL_LOG_LEVEL") && w.contains("`info` instead"),
+            "{w}"
+        );
+        assert_eq!(
+            err(&[("OTEL_LOG_LEVEL", "loud")]).variable(),
+            OTEL_LOG_LEVEL
+        );
+    }
+
+    #[test]
+    fn a_zero_timeout_means_no_limit() {
+        let c = config(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "0")]).unwrap();
+        assert_eq!(c.otlp.timeout, NO_LIMIT);
+        let c = config(&[("OTEL_BSP_EXPORT_TIMEOUT", "0")]).unwrap();
+        assert_eq!(c.otlp.timeout, OTLP_TIMEOUT_DEFAULT);
+        let c = config(&[
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_BSP_EXPORT_TIMEOUT", "250"),
+        ])
+        .unwrap();
+        assert_eq!(c.otlp.timeout, Duration::from_millis(250));
+        // A zero delay is just zero.
+        let c = config(&[("OTEL_BSP_SCHEDULE_DELAY", "0")]).unwrap();
+        assert_eq!(c.batch.schedule_delay, Some(Duration::ZERO));
+    }
 }
