@@ -535,9 +535,11 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
         let key = &field.key;
         let expr = &field.value;
         let at_expr = respan(krate, expr.span());
+        let check = crate::semconv::type_assertion(krate, key, expr, &quote!(#value));
         out.push(quote_spanned! {expr.span()=>
             #rec.attr(#key, {
                 let #value = &(#expr);
+                #check
                 #at_expr::__private::to_value!(#krate::__private::value, #value)
             });
         });

@@ -71,6 +71,29 @@ fn check(fields: &[Field]) -> (TokenStream, Vec<TokenStream>) {
         Ok(()) => TokenStream::new(),
         Err(err) => err.to_compile_error(),
     };
+    // The type checks never run: `if false` type-checks the values without
+    // evaluating them a second time (and keeps `?` in them meaning what it
+    // means in the function).
+    let krate = quote!(::traced);
+    let checks: Vec<TokenStream> = fields
+        .iter()
+        .map(|field| {
+            semconv::type_assertion(&krate, &field.key, &field.value, &{
+                let value = &field.value;
+                quote!(&(#value))
+            })
+        })
+        .filter(|check| !check.is_empty())
+        .collect();
+    let errors = if checks.is_empty() {
+        errors
+    } else {
+        quote! {
+            #errors
+            #[allow(unreachable_code, clippy::all)]
+            if false { #(#checks)* }
+        }
+    };
     let pairs = fields
         .iter()
         .map(|Field { tokens, value, .. }| quote!(#tokens = #value))

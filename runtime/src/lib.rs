@@ -68,4 +68,10 @@ pub mod __private {
     pub use crate::kind::Tag;
     pub use crate::kind::value::value;
     pub use crate::kind::{record_err, to_value};
+
+    /// Checks a value against its semantic-convention key's type: one
+    /// function per registry type.
+    pub mod expects {
+        pub use crate::kind::expects::{boolean, booleans, double, doubles, int, ints, strings};
+    }
 }

@@ -151,6 +151,55 @@ pub(crate) fn check(at: &Use, errors: &mut Errors) {
     check_value(at.key, attr.ty, at.value, errors);
 }
 
+/// For a value the compiler has to type (not a literal) of a registry key
+/// whose type is not a string: the runtime's check for that type.
+fn type_marker(key: &str, value: &Expr) -> Option<&'static str> {
+    if literal(value).is_some() {
+        return None;
+    }
+    Some(match lookup(key)?.ty {
+        Ty::Int | Ty::IntEnum => "int",
+        Ty::Double => "double",
+        Ty::Boolean => "boolean",
+        Ty::Ints => "ints",
+        Ty::Strings => "strings",
+        Ty::Doubles => "doubles",
+        Ty::Booleans => "booleans",
+        // A string key takes any recordable value (its `Debug` text).
+        Ty::String | Ty::Enum(_) | Ty::Any => return None,
+    })
+}
+
+/// A statement that compiles only when `value` (an expression of a
+/// reference to the value) has a type that fits `key`, reported at `at`:
+/// "the semantic-convention key `http_response_status_code` expects an
+/// int, but this value is a `String`". Empty when there is nothing to
+/// check.
+pub(crate) fn type_assertion(
+    krate: &TokenStream,
+    key: &str,
+    source: &Expr,
+    value: &TokenStream,
+) -> TokenStream {
+    let Some(marker) = type_marker(key, source) else {
+        return TokenStream::new();
+    };
+    let span = source.span();
+    let check = proc_macro2::Ident::new(marker, span);
+    // The key as a type name for the error message: `.` and `-` become `_`.
+    let name = key.replace(['.', '-'], "_");
+    let key_type = syn::parse_str::<proc_macro2::Ident>(&name)
+        .unwrap_or_else(|_| proc_macro2::Ident::new("semconv_key", span));
+    let key_type = proc_macro2::Ident::new(&key_type.to_string(), span);
+    quote::quote_spanned! {span=>
+        {
+            #[allow(non_camel_case_types, dead_code)]
+            struct #key_type;
+            #krate::__private::expects::#check::<#key_type, _>(#value);
+        }
+    }
+}
+
 /// A registry note as the tail of our message: lower case, no full stop.
 fn sentence_tail(note: &str) -> String {
     let note = note.trim().trim_end_matches('.');

@@ -39,6 +39,7 @@
 //! [`record_err!`], and both the attribute's expansion and
 //! `event!`/`attributes!` invoke them (through `__private`).
 
+pub(crate) mod expects;
 pub(crate) mod outcome;
 pub(crate) mod value;
 

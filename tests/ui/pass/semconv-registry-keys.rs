@@ -23,14 +23,21 @@ use traced::traced;
     user.id = id,                                   // not a literal: converted by type
     task.id = id,                                   // our own namespace
     user.tier = "gold",                             // registry namespace, not near any key
+    http.request.body.size = resends,               // int, by type
+    app.jank.threshold = lon,                       // double, by type
+    aspnetcore.routing.is_fallback = cold,          // boolean, by type (through Option)
+    aws.dynamodb.attribute_definitions = fields,    // string[], by type
+    server.port = &port,                            // int, through a reference
 ))]
-fn handle(id: u64) {
+#[allow(clippy::too_many_arguments)]
+fn handle(id: u64, resends: u8, lon: f64, cold: Option<bool>, fields: Vec<String>, port: u16) {
     traced::event!(
         "request",
         http.response.status_code = 200,
         db.system.name = "postgresql",
         "http.response.header.content-type" = ["text/plain"],
         task.id = id,
+        http.response.status_code = port,
     );
     traced::attributes!(db.response.returned_rows = 3, geo.location.lat = 1.5);
     traced::event!("no attributes");
@@ -43,6 +50,6 @@ fn legacy() {
 }
 
 fn main() {
-    handle(7);
+    handle(7, 1, 2.35, Some(true), vec!["id".into()], 8080);
     legacy();
 }
