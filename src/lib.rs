@@ -264,6 +264,24 @@ pub use traced_macros::attributes;
 #[doc(hidden)]
 pub use traced_runtime::{attributes as __runtime_attributes, event as __runtime_event};
 
+/// [`init()`](fn@init) with `service.version` set to the calling crate's
+/// version (its `CARGO_PKG_VERSION`, which no function in `traced` can
+/// see). `OTEL_RESOURCE_ATTRIBUTES` and code still win over it.
+///
+/// ```no_run
+/// let _telemetry = traced::init!()?;
+/// # Ok::<(), traced::InitError>(())
+/// ```
+#[cfg(feature = "init")]
+#[macro_export]
+macro_rules! init {
+    () => {
+        $crate::builder()
+            .service_version(::core::env!("CARGO_PKG_VERSION"))
+            .init()
+    };
+}
+
 #[cfg(feature = "init")]
 pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 
