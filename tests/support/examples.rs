@@ -32,6 +32,9 @@ pub fn command(name: &str) -> Command {
     {
         command.env_remove(key);
     }
+    // Our own tests run strict: a value `init` would only warn about is a
+    // failure here. A test of the lenient behaviour sets it to `false`.
+    command.env("TRACED_CONFIG_STRICT", "true");
     command
 }
 
