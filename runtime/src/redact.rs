@@ -247,7 +247,13 @@ fn skip_quoted(bytes: &[u8], at: usize, quote: u8) -> usize {
     let mut i = at + 1;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' => i += 2,
+            b'\\' => {
+                // Skip the escaped character whole: it may be several bytes.
+                i += 2;
+                while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+                    i += 1;
+                }
+            }
             b if b == quote => return i + 1,
             _ => i += 1,
         }
@@ -307,8 +313,10 @@ pub(crate) fn scrub_text(text: &str) -> Option<(String, Vec<String>)> {
     while let Some(offset) = text[at..].find('=') {
         let eq = at + offset;
         let key_start = text[..eq]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let key = &text[key_start..eq];
         let end = text[eq + 1..]
             .find(|c: char| c.is_whitespace() || matches!(c, '&' | ',' | ';' | '"' | '\''))
@@ -525,5 +533,36 @@ mod tests {
         assert!(scrub_text("x=1 author=me").is_none());
         let (out, _) = scrub_text("bad token: abc").unwrap();
         assert_eq!(out, "bad token: \"[REDACTED]\"");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Hostile input (#16): never a panic, and what comes back is no
+        /// longer than a marker per replaced value allows.
+        #[test]
+        fn any_text_is_safe(text in "[ -~é{}\\[\\]():,=\"']{0,300}") {
+            if let Some((clean, paths)) = scrub_debug(&text) {
+                proptest::prop_assert!(!paths.is_empty());
+                proptest::prop_assert!(clean.len() <= text.len() + paths.len() * (REDACTED.len() + 2));
+            }
+            let _ = scrub_text(&text);
+        }
+
+        /// A secret field's value never survives, whatever surrounds it.
+        #[test]
+        fn secret_fields_never_survive(
+            name in "[A-Z][a-z]{0,8}",
+            before in "[a-z]{1,8}",
+            secret in "[A-Za-z0-9!#%&*+]{6,20}",
+            nested in proptest::bool::ANY,
+        ) {
+            let inner = format!("Inner {{ password: \"{secret}\" }}");
+            let value = if nested { inner.clone() } else { format!("\"{secret}\"") };
+            let field = if nested { "inner" } else { "password" };
+            let text = format!("{name} {{ {before}: 1, {field}: {value} }}");
+            let (clean, _) = scrub_debug(&text).expect("scrubbed");
+            proptest::prop_assert!(!clean.contains(&secret), "{}", clean);
+        }
     }
 }
