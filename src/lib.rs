@@ -227,6 +227,7 @@ pub use traced_runtime::{
 #[cfg(feature = "testing")]
 pub use traced_runtime::testing;
 
+pub use traced_runtime::db;
 pub use traced_runtime::http;
 
 /// Used only by code that `#[traced]` generates. Not public API.

@@ -36,6 +36,7 @@ pub use export::ConsoleExporter;
 pub use export::dropped_spans;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use integrations::db;
 pub use integrations::http;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{

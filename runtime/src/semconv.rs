@@ -83,3 +83,56 @@ pub(crate) const USER_AGENT_ORIGINAL: Key = Key::from_static_str("user_agent.ori
 
 /// `service.name`.
 pub(crate) const SERVICE_NAME: &str = "service.name";
+
+// ---- db.* (database client spans: `integrations::db`) ----
+
+/// `db.system.name`: `sqlite`, `postgresql`, ...
+pub(crate) const DB_SYSTEM_NAME: Key = Key::from_static_str("db.system.name");
+/// `db.namespace`: the database (for SQLite, the file's path).
+pub(crate) const DB_NAMESPACE: Key = Key::from_static_str("db.namespace");
+/// `db.operation.name`: `SELECT`, `INSERT`, ...
+pub(crate) const DB_OPERATION_NAME: Key = Key::from_static_str("db.operation.name");
+/// `db.collection.name`: the table.
+pub(crate) const DB_COLLECTION_NAME: Key = Key::from_static_str("db.collection.name");
+/// `db.query.summary`: `{operation} {table}`, also the span name.
+pub(crate) const DB_QUERY_SUMMARY: Key = Key::from_static_str("db.query.summary");
+/// `db.query.text`: parameterised as is, otherwise with literals as `?`.
+pub(crate) const DB_QUERY_TEXT: Key = Key::from_static_str("db.query.text");
+/// `db.response.returned_rows`.
+pub(crate) const DB_RESPONSE_RETURNED_ROWS: Key = Key::from_static_str("db.response.returned_rows");
+/// `db.response.status_code`: the database's own error code (SQLSTATE,
+/// SQLite's extended result code).
+pub(crate) const DB_RESPONSE_STATUS_CODE: Key = Key::from_static_str("db.response.status_code");
+
+// ---- messaging.* (`integrations::messaging`) ----
+
+/// `messaging.system`: `rabbitmq`, ...
+pub(crate) const MESSAGING_SYSTEM: Key = Key::from_static_str("messaging.system");
+/// `messaging.operation.type`: `send`, `receive`, `process`, `settle`, ...
+pub(crate) const MESSAGING_OPERATION_TYPE: Key = Key::from_static_str("messaging.operation.type");
+/// `messaging.operation.name`: the system's own name (`publish`, `ack`).
+pub(crate) const MESSAGING_OPERATION_NAME: Key = Key::from_static_str("messaging.operation.name");
+/// `messaging.destination.name`: the exchange or queue.
+pub(crate) const MESSAGING_DESTINATION_NAME: Key =
+    Key::from_static_str("messaging.destination.name");
+/// `messaging.message.id`.
+pub(crate) const MESSAGING_MESSAGE_ID: Key = Key::from_static_str("messaging.message.id");
+/// `messaging.message.body.size`: bytes.
+pub(crate) const MESSAGING_MESSAGE_BODY_SIZE: Key =
+    Key::from_static_str("messaging.message.body.size");
+/// `messaging.batch.message_count`.
+pub(crate) const MESSAGING_BATCH_MESSAGE_COUNT: Key =
+    Key::from_static_str("messaging.batch.message_count");
+/// `messaging.rabbitmq.destination.routing_key`.
+pub(crate) const MESSAGING_RABBITMQ_ROUTING_KEY: Key =
+    Key::from_static_str("messaging.rabbitmq.destination.routing_key");
+/// `messaging.rabbitmq.message.delivery_tag`.
+pub(crate) const MESSAGING_RABBITMQ_DELIVERY_TAG: Key =
+    Key::from_static_str("messaging.rabbitmq.message.delivery_tag");
+/// `traced.messaging.redelivered`: the broker delivered this message
+/// before (AMQP's `redelivered` flag). Ours: the conventions have no key.
+pub(crate) const TRACED_MESSAGING_REDELIVERED: Key =
+    Key::from_static_str("traced.messaging.redelivered");
+/// The event a settled (acknowledged or rejected) message adds to its
+/// `process` span.
+pub(crate) const TRACED_MESSAGE_SETTLED_EVENT: &str = "message settled";
