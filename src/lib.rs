@@ -229,6 +229,7 @@ pub use traced_runtime::testing;
 
 pub use traced_runtime::db;
 pub use traced_runtime::http;
+pub use traced_runtime::messaging;
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]

@@ -38,6 +38,7 @@ pub use export::dropped_spans;
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
 pub use integrations::http;
+pub use integrations::messaging;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,

@@ -136,3 +136,6 @@ pub(crate) const TRACED_MESSAGING_REDELIVERED: Key =
 /// The event a settled (acknowledged or rejected) message adds to its
 /// `process` span.
 pub(crate) const TRACED_MESSAGE_SETTLED_EVENT: &str = "message settled";
+/// `traced.messaging.requeue`: on a "message settled" event of a rejected
+/// message, whether the broker was asked to deliver it again. Ours.
+pub(crate) const TRACED_MESSAGING_REQUEUE: Key = Key::from_static_str("traced.messaging.requeue");

@@ -26,10 +26,23 @@ use crate::span::ActiveSpan;
 pub type Query<DB> = sqlx::query::Query<'static, DB, <DB as Database>::Arguments>;
 
 mod sealed {
+    /// `db.system.name`, `db.namespace`, and `server.address` with
+    /// `server.port`.
+    pub type Described = (&'static str, Option<String>, Option<(String, u16)>);
+
     pub trait Sealed {
-        fn target(pool: &sqlx::Pool<Self>) -> super::Target
+        fn describe(pool: &sqlx::Pool<Self>) -> Described
         where
             Self: sqlx::Database;
+    }
+}
+
+fn target<DB: TracedDatabase>(pool: &Pool<DB>) -> Target {
+    let (system, namespace, server) = DB::describe(pool);
+    Target {
+        system,
+        namespace,
+        server,
     }
 }
 
@@ -41,27 +54,24 @@ impl TracedDatabase for Sqlite {}
 impl TracedDatabase for Postgres {}
 
 impl sealed::Sealed for Sqlite {
-    fn target(pool: &Pool<Sqlite>) -> Target {
+    fn describe(pool: &Pool<Sqlite>) -> sealed::Described {
         let options = pool.connect_options();
         let file = options.get_filename().to_string_lossy();
-        Target {
-            system: "sqlite",
-            namespace: (!file.is_empty() && file != ":memory:").then(|| file.into_owned()),
-            server: None,
-        }
+        let namespace = (!file.is_empty() && file != ":memory:").then(|| file.into_owned());
+        ("sqlite", namespace, None)
     }
 }
 
 impl sealed::Sealed for Postgres {
-    fn target(pool: &Pool<Postgres>) -> Target {
+    fn describe(pool: &Pool<Postgres>) -> sealed::Described {
         let options = pool.connect_options();
         // A host starting with `/` is a Unix socket directory, not a server.
         let host = options.get_host();
-        Target {
-            system: "postgresql",
-            namespace: options.get_database().map(str::to_owned),
-            server: (!host.starts_with('/')).then(|| (host.to_owned(), options.get_port())),
-        }
+        (
+            "postgresql",
+            options.get_database().map(str::to_owned),
+            (!host.starts_with('/')).then(|| (host.to_owned(), options.get_port())),
+        )
     }
 }
 
@@ -77,7 +87,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&DB::target(pool), sql);
+    let started = start(&target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.fetch_all(pool), |span, out| match out {
         Ok(rows) => record_rows(span, rows.len()),
@@ -97,7 +107,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&DB::target(pool), sql);
+    let started = start(&target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.fetch_optional(pool), |span, out| match out {
         Ok(row) => record_rows(span, usize::from(row.is_some())),
@@ -117,7 +127,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&DB::target(pool), sql);
+    let started = start(&target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.execute(pool), |span, out| {
         if let Err(err) = out {
