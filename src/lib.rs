@@ -301,7 +301,9 @@ pub use traced_runtime::{
 #[cfg(feature = "testing")]
 pub use traced_runtime::testing;
 
+pub use traced_runtime::db;
 pub use traced_runtime::http;
+pub use traced_runtime::messaging;
 
 pub use traced_runtime::semconv;
 

@@ -231,6 +231,22 @@ fn one_request_is_one_trace_across_processes() {
                         "SELECT password_hash FROM users WHERE name = ?1".into()
                     ))
                 );
+                // Written by `traced::db::rusqlite`, not by hand.
+                assert_eq!(
+                    attr(db, "db.query.summary"),
+                    Some(&Typed::Str("SELECT users".into()))
+                );
+                assert_eq!(
+                    attr(db, "db.collection.name"),
+                    Some(&Typed::Str("users".into()))
+                );
+                assert!(
+                    matches!(
+                        attr(db, "db.response.returned_rows"),
+                        Some(Typed::Int(0 | 1))
+                    ),
+                    "{db:?}"
+                );
                 if status == 400 {
                     assert_eq!(check.status_code, "Error");
                     assert_eq!(check.status_message, "wrong user or password");

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
+use traced::db::rusqlite::TracedConnection as _;
 use traced::traced;
 
 /// The payload of `POST /login`.
@@ -67,19 +68,16 @@ impl Db {
         Ok(Db(Arc::new(Mutex::new(conn))))
     }
 
-    /// A database call: a `client` span with the parameterised query text,
-    /// never the values.
-    #[traced(kind = client, name = "SELECT users", skip_all,
-             attributes(db.system.name = "sqlite", db.operation.name = "SELECT",
-                        db.collection.name = "users", db.query.text = SELECT_USER))]
+    /// A database call: a `client` span (`SELECT users`) with the
+    /// database conventions and the parameterised query text, never the
+    /// values.
     fn password_hash(&self, user: &str) -> Result<Option<String>, rusqlite::Error> {
         let conn = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut statement = conn.prepare_cached(SELECT_USER)?;
-        let mut rows = statement.query([user])?;
-        rows.next()?.map(|row| row.get(0)).transpose()
+        let hashes = conn.query_traced(SELECT_USER, [user], |row| row.get(0))?;
+        Ok(hashes.into_iter().next())
     }
 }
 

@@ -38,7 +38,9 @@ pub use export::dropped_spans;
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use integrations::db;
 pub use integrations::http;
+pub use integrations::messaging;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,

@@ -9,6 +9,10 @@
 //! - [`collector`]: a real OpenTelemetry collector on loopback
 //!   (`scripts/install-collector.sh` installs it on first use).
 //! - [`examples`]: the example programs, as the end-to-end tests run them.
+//! - [`postgres`]: a private PostgreSQL server on loopback
+//!   (`scripts/install-postgresql.sh` installs it on first use).
+//! - [`rabbitmq`]: a private RabbitMQ node on loopback
+//!   (`scripts/install-rabbitmq.sh` installs it on first use).
 //! - [`tls`]: a test CA (rcgen) and a TLS terminator in front of the
 //!   collector.
 //! - [`python`]: the OpenTelemetry Python SDK peer
@@ -23,6 +27,7 @@
 pub mod chromium;
 pub mod collector;
 pub mod examples;
+pub mod postgres;
 pub mod python;
 pub mod spans;
 pub mod tls;

@@ -1,4 +1,6 @@
 //! Instrumentation of the libraries a service talks through, each behind
 //! its cargo feature and each built on `span` and `kind`.
 
+pub mod db;
 pub mod http;
+pub mod messaging;

@@ -100,3 +100,63 @@ pub(crate) const USER_AGENT_ORIGINAL: Key = Key::from_static_str(attribute::USER
 
 /// `service.name`.
 pub(crate) const SERVICE_NAME: &str = attribute::SERVICE_NAME;
+
+// ---- db.* (database client spans: `integrations::db`) ----
+
+/// `db.system.name`: `sqlite`, `postgresql`, ...
+pub(crate) const DB_SYSTEM_NAME: Key = Key::from_static_str(attribute::DB_SYSTEM_NAME);
+/// `db.namespace`: the database (for SQLite, the file's path).
+pub(crate) const DB_NAMESPACE: Key = Key::from_static_str(attribute::DB_NAMESPACE);
+/// `db.operation.name`: `SELECT`, `INSERT`, ...
+pub(crate) const DB_OPERATION_NAME: Key = Key::from_static_str(attribute::DB_OPERATION_NAME);
+/// `db.collection.name`: the table.
+pub(crate) const DB_COLLECTION_NAME: Key = Key::from_static_str(attribute::DB_COLLECTION_NAME);
+/// `db.query.summary`: `{operation} {table}`, also the span name.
+pub(crate) const DB_QUERY_SUMMARY: Key = Key::from_static_str(attribute::DB_QUERY_SUMMARY);
+/// `db.query.text`: parameterised as is, otherwise with literals as `?`.
+pub(crate) const DB_QUERY_TEXT: Key = Key::from_static_str(attribute::DB_QUERY_TEXT);
+/// `db.response.returned_rows`.
+pub(crate) const DB_RESPONSE_RETURNED_ROWS: Key =
+    Key::from_static_str(attribute::DB_RESPONSE_RETURNED_ROWS);
+/// `db.response.status_code`: the database's own error code (SQLSTATE,
+/// SQLite's extended result code).
+pub(crate) const DB_RESPONSE_STATUS_CODE: Key =
+    Key::from_static_str(attribute::DB_RESPONSE_STATUS_CODE);
+
+// ---- messaging.* (`integrations::messaging`) ----
+
+/// `messaging.system`: `rabbitmq`, ...
+pub(crate) const MESSAGING_SYSTEM: Key = Key::from_static_str(attribute::MESSAGING_SYSTEM);
+/// `messaging.operation.type`: `send`, `receive`, `process`, `settle`, ...
+pub(crate) const MESSAGING_OPERATION_TYPE: Key =
+    Key::from_static_str(attribute::MESSAGING_OPERATION_TYPE);
+/// `messaging.operation.name`: the system's own name (`publish`, `ack`).
+pub(crate) const MESSAGING_OPERATION_NAME: Key =
+    Key::from_static_str(attribute::MESSAGING_OPERATION_NAME);
+/// `messaging.destination.name`: the exchange or queue.
+pub(crate) const MESSAGING_DESTINATION_NAME: Key =
+    Key::from_static_str(attribute::MESSAGING_DESTINATION_NAME);
+/// `messaging.message.id`.
+pub(crate) const MESSAGING_MESSAGE_ID: Key = Key::from_static_str(attribute::MESSAGING_MESSAGE_ID);
+/// `messaging.message.body.size`: bytes.
+pub(crate) const MESSAGING_MESSAGE_BODY_SIZE: Key =
+    Key::from_static_str(attribute::MESSAGING_MESSAGE_BODY_SIZE);
+/// `messaging.batch.message_count`.
+pub(crate) const MESSAGING_BATCH_MESSAGE_COUNT: Key =
+    Key::from_static_str(attribute::MESSAGING_BATCH_MESSAGE_COUNT);
+/// `messaging.rabbitmq.destination.routing_key`.
+pub(crate) const MESSAGING_RABBITMQ_ROUTING_KEY: Key =
+    Key::from_static_str(attribute::MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY);
+/// `messaging.rabbitmq.message.delivery_tag`.
+pub(crate) const MESSAGING_RABBITMQ_DELIVERY_TAG: Key =
+    Key::from_static_str(attribute::MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG);
+/// `traced.messaging.redelivered`: the broker delivered this message
+/// before (AMQP's `redelivered` flag). Ours: the conventions have no key.
+pub(crate) const TRACED_MESSAGING_REDELIVERED: Key =
+    Key::from_static_str("traced.messaging.redelivered");
+/// The event a settled (acknowledged or rejected) message adds to its
+/// `process` span.
+pub(crate) const TRACED_MESSAGE_SETTLED_EVENT: &str = "message settled";
+/// `traced.messaging.requeue`: on a "message settled" event of a rejected
+/// message, whether the broker was asked to deliver it again. Ours.
+pub(crate) const TRACED_MESSAGING_REQUEUE: Key = Key::from_static_str("traced.messaging.requeue");

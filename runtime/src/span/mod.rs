@@ -15,7 +15,13 @@ mod site;
 pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
 pub use provider::set_tracer_provider;
-#[cfg(any(feature = "axum", feature = "reqwest"))]
+#[cfg(any(
+    feature = "axum",
+    feature = "reqwest",
+    feature = "lapin",
+    feature = "rusqlite",
+    feature = "sqlx"
+))]
 pub(crate) use site::start_dynamic;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 

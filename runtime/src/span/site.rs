@@ -278,7 +278,13 @@ impl CallSite {
 ///
 /// Like a call site's span, an unsampled one carries only its span context,
 /// with the caller's W3C `random` flag kept.
-#[cfg(any(feature = "axum", feature = "reqwest"))]
+#[cfg(any(
+    feature = "axum",
+    feature = "reqwest",
+    feature = "lapin",
+    feature = "rusqlite",
+    feature = "sqlx"
+))]
 pub(crate) fn start_dynamic(
     tracer: &global::BoxedTracer,
     builder: opentelemetry::trace::SpanBuilder,

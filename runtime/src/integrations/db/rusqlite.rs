@@ -1,0 +1,82 @@
+//! `rusqlite` queries in `client` spans.
+
+use super::{Target, record_failure, record_rows, start};
+use crate::span::ActiveSpan;
+
+/// Runs `rusqlite` statements in `client` spans with the database
+/// conventions (see [`crate::db`]): `db.system.name` = `sqlite`,
+/// `db.namespace` = the database file (none in memory), the operation,
+/// table, summary and query text read from the SQL.
+///
+/// ```
+/// use traced::db::rusqlite::TracedConnection as _;
+///
+/// let conn = rusqlite::Connection::open_in_memory()?;
+/// conn.execute_traced("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)", [])?;
+/// conn.execute_traced("INSERT INTO t (name) VALUES (?1)", ["ana"])?;      // span "INSERT t"
+/// let names = conn.query_traced("SELECT name FROM t", [], |row| row.get::<_, String>(0))?;
+/// assert_eq!(names, ["ana"]);                                            // returned_rows = 1
+/// # Ok::<(), rusqlite::Error>(())
+/// ```
+pub trait TracedConnection {
+    /// [`rusqlite::Connection::execute`] in a `client` span; returns the
+    /// number of rows changed.
+    fn execute_traced<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+
+    /// Prepares `sql` (through the statement cache), runs it with `params`
+    /// and maps every row with `map`, in a `client` span that records
+    /// `db.response.returned_rows`.
+    fn query_traced<T, P, F>(&self, sql: &str, params: P, map: F) -> rusqlite::Result<Vec<T>>
+    where
+        P: rusqlite::Params,
+        F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl TracedConnection for rusqlite::Connection {
+    fn execute_traced<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        let guard = start(&target(self), sql).enter();
+        let out = self.execute(sql, params);
+        if let Err(err) = &out {
+            record_error(guard.span(), err);
+        }
+        out
+    }
+
+    fn query_traced<T, P, F>(&self, sql: &str, params: P, map: F) -> rusqlite::Result<Vec<T>>
+    where
+        P: rusqlite::Params,
+        F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        let guard = start(&target(self), sql).enter();
+        let out: rusqlite::Result<Vec<T>> = self
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.query_map(params, map)?.collect());
+        match &out {
+            Ok(rows) => record_rows(guard.span(), rows.len()),
+            Err(err) => record_error(guard.span(), err),
+        }
+        out
+    }
+}
+
+fn target(conn: &rusqlite::Connection) -> Target {
+    Target {
+        system: "sqlite",
+        namespace: conn
+            .path()
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned),
+        server: None,
+    }
+}
+
+/// SQLite's extended result code, when SQLite itself failed, is the
+/// `error.type`; any other failure (a bad parameter, a type mismatch) is a
+/// `rusqlite::Error`.
+fn record_error(span: &ActiveSpan, err: &rusqlite::Error) {
+    let code = match err {
+        rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
+        _ => None,
+    };
+    record_failure(span, "rusqlite::Error", code, err.to_string());
+}
