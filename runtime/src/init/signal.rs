@@ -19,12 +19,11 @@ use std::task::{Context, Poll};
 ///
 /// ```no_run
 /// # use traced_runtime as traced;
-/// # async fn serve(app: axum::Router, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-/// axum::serve(listener, app)
-///     .with_graceful_shutdown(traced::shutdown_signal())
-///     .await
-/// # }
+/// # async fn run() {
+/// // axum::serve(listener, app).with_graceful_shutdown(traced::shutdown_signal()).await?;
+/// traced::shutdown_signal().await; // resolves on SIGTERM or Ctrl-C
 /// // back in `main`: the `Telemetry` guard is dropped here and flushes.
+/// # }
 /// ```
 ///
 /// If the signals cannot be listened to (no tokio runtime with its signal

@@ -9,6 +9,7 @@ use crate::span::ActiveSpan;
 /// table, summary and query text read from the SQL.
 ///
 /// ```
+/// # use traced_runtime as traced;
 /// use traced::db::rusqlite::TracedConnection as _;
 ///
 /// let conn = rusqlite::Connection::open_in_memory()?;

@@ -35,6 +35,7 @@ pub(crate) fn query_text<'a>(sql: &'a str, scanned: &Scanned) -> Cow<'a, str> {
 /// parameterised.
 ///
 /// ```
+/// # use traced_runtime as traced;
 /// assert_eq!(
 ///     traced::db::sanitize("SELECT * FROM t WHERE name = 'ana' AND id IN (1, 2) -- hi"),
 ///     "SELECT * FROM t WHERE name = ? AND id IN (?)"

@@ -4,6 +4,7 @@
 //! parameters, so that the text the span records is the one that runs:
 //!
 //! ```no_run
+//! # use traced_runtime as traced;
 //! # async fn f(pool: sqlx::PgPool) -> Result<(), sqlx::Error> {
 //! use sqlx::Row as _;
 //!

@@ -3,6 +3,7 @@
 //! that continues it, and settling it visibly.
 //!
 //! ```no_run
+//! # use traced_runtime as traced;
 //! # async fn f(channel: lapin::Channel, delivery: lapin::message::Delivery) -> lapin::Result<()> {
 //! use lapin::BasicProperties;
 //! use traced::messaging::lapin as amqp;

@@ -149,6 +149,7 @@ pub(crate) fn start_process<H: Headers + ?Sized>(
 /// it returns runs with the span current.
 ///
 /// ```
+/// # use traced_runtime as traced;
 /// # async fn f() -> Result<(), std::io::Error> {
 /// use std::collections::HashMap;
 /// use traced::messaging::{Message, send};
