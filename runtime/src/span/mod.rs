@@ -15,13 +15,7 @@ mod site;
 pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
 pub use provider::set_tracer_provider;
-#[cfg(any(
-    feature = "axum",
-    feature = "reqwest",
-    feature = "lapin",
-    feature = "rusqlite",
-    feature = "sqlx"
-))]
+// Always there: the transport-neutral db and messaging cores use it too.
 pub(crate) use site::start_dynamic;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 

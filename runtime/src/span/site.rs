@@ -278,13 +278,7 @@ impl CallSite {
 ///
 /// Like a call site's span, an unsampled one carries only its span context,
 /// with the caller's W3C `random` flag kept.
-#[cfg(any(
-    feature = "axum",
-    feature = "reqwest",
-    feature = "lapin",
-    feature = "rusqlite",
-    feature = "sqlx"
-))]
+// Always there: the transport-neutral db and messaging cores use it too.
 pub(crate) fn start_dynamic(
     tracer: &global::BoxedTracer,
     builder: opentelemetry::trace::SpanBuilder,
