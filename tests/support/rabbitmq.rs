@@ -25,6 +25,8 @@ pub struct RabbitMq {
     dist_port: u16,
     epmd_port: u16,
     epmd: Option<Child>,
+    /// `rabbitmq-server` (Debian's wrapper, which runs the node).
+    server: Option<Child>,
 }
 
 fn free_port() -> u16 {
@@ -72,6 +74,7 @@ impl RabbitMq {
             dist_port,
             epmd_port,
             epmd: None,
+            server: None,
         };
         let mut node = node;
         node.epmd = Some(
@@ -92,13 +95,15 @@ impl RabbitMq {
             std::thread::sleep(Duration::from_millis(20));
         }
         let log = std::fs::File::create(node.dir.join("out.log")).expect("the output log");
-        node.command("rabbitmq-server")
+        let server = node
+            .command("rabbitmq-server")
             .current_dir(&node.dir)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the output log"))
             .stderr(log)
             .spawn()
             .expect("cannot start rabbitmq-server");
+        node.server = Some(server);
         let deadline = Instant::now() + START_TIMEOUT;
         while TcpStream::connect(("127.0.0.1", amqp_port)).is_err() {
             assert!(
@@ -146,6 +151,11 @@ impl Drop for RabbitMq {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        // Stopped: the wrapper has ended or ends now.
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
         if let Some(mut epmd) = self.epmd.take() {
             let _ = epmd.kill();
             let _ = epmd.wait();
