@@ -1,9 +1,14 @@
-//! The talk's task-creation endpoint: `POST /tasks` inserts a task and adds
-//! the event "record inserted" with the new id to the current span.
+//! The talk's task-creation endpoint: `POST /tasks` inserts a task
+//! (SQLite, through `traced::db::rusqlite`), adds the event "record
+//! inserted" with the new id to the current span, and, with
+//! `TASKS_AMQP_URL` set, publishes a job on the RabbitMQ queue `tasks`
+//! (through `traced::messaging::lapin`) for the worker (`tasks_worker`).
+//! One trace goes across the three hops: web → producer → worker.
 //!
 //! ```text
 //! cargo run --example tasks                    # serves, creates two tasks, prints the traces
-//! cargo run --example tasks -- --serve 8080   # just serves
+//! cargo run --example tasks -- --serve 8080   # just serves (port 0: any free port)
+//! TASKS_AMQP_URL=amqp://127.0.0.1:5672 cargo run --example tasks_worker
 //! ```
 //!
 //! The demo runs the service as a child process exporting to `traced-view`,
@@ -16,7 +21,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use lapin::options::QueueDeclareOptions;
+use lapin::types::FieldTable;
 use serde::{Deserialize, Serialize};
+use traced::db::rusqlite::TracedConnection as _;
 use traced::traced;
 
 #[derive(Debug, Deserialize)]
@@ -32,25 +40,51 @@ struct Task {
 
 type Db = Arc<Mutex<rusqlite::Connection>>;
 
-const INSERT_TASK: &str = "INSERT INTO tasks (title) VALUES (?1)";
+/// The queue jobs go to.
+const QUEUE: &str = "tasks";
 
-#[traced(kind = client, name = "INSERT tasks", skip_all,
-         attributes(db.system.name = "sqlite", db.operation.name = "INSERT",
-                    db.collection.name = "tasks", db.query.text = INSERT_TASK))]
+#[derive(Clone)]
+struct App {
+    db: Db,
+    /// Where jobs are published; `None` without `TASKS_AMQP_URL`.
+    jobs: Option<lapin::Channel>,
+}
+
+/// The database call is a `client` span named `INSERT tasks`, written by
+/// `traced::db::rusqlite`.
 fn insert(db: &Db, title: &str) -> Result<i64, rusqlite::Error> {
     let conn = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    conn.execute(INSERT_TASK, [title])?;
+    conn.execute_traced("INSERT INTO tasks (title) VALUES (?1)", [title])?;
     Ok(conn.last_insert_rowid())
 }
 
-#[traced(skip(db), attributes(task.title = task.title.as_str()))]
+fn internal(e: impl std::fmt::Display) -> (StatusCode, String) {
+    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+}
+
+#[traced(skip(app), attributes(task.title = task.title.as_str()))]
 async fn create_task(
-    State(db): State<Db>,
+    State(app): State<App>,
     Json(task): Json<NewTask>,
 ) -> Result<(StatusCode, Json<Task>), (StatusCode, String)> {
-    let id =
-        insert(&db, &task.title).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let id = insert(&app.db, &task.title).map_err(internal)?;
     traced::event!("record inserted", task.id = id);
+    if let Some(channel) = &app.jobs {
+        // A `producer` span "send tasks", its context in the AMQP headers.
+        let job = serde_json::json!({ "id": id, "title": task.title });
+        let properties = lapin::BasicProperties::default()
+            .with_message_id(id.to_string().into())
+            .with_delivery_mode(2);
+        traced::messaging::lapin::publish(
+            channel,
+            "",
+            QUEUE,
+            job.to_string().as_bytes(),
+            properties,
+        )
+        .await
+        .map_err(internal)?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(Task {
@@ -60,13 +94,39 @@ async fn create_task(
     ))
 }
 
-fn router() -> Result<Router, rusqlite::Error> {
+fn router(jobs: Option<lapin::Channel>) -> Result<Router, rusqlite::Error> {
     let conn = rusqlite::Connection::open_in_memory()?;
     conn.execute_batch("CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL)")?;
+    let app = App {
+        db: Arc::new(Mutex::new(conn)),
+        jobs,
+    };
     Ok(Router::new()
         .route("/tasks", post(create_task))
         .layer(traced::http::server::TracedLayer::new())
-        .with_state(Arc::new(Mutex::new(conn))))
+        .with_state(app))
+}
+
+/// A connection and a channel to the broker at `TASKS_AMQP_URL` with the
+/// durable queue `tasks` declared, or `None` when the variable is unset.
+async fn jobs_channel() -> Result<Option<(lapin::Connection, lapin::Channel)>, lapin::Error> {
+    let Ok(url) = std::env::var("TASKS_AMQP_URL") else {
+        return Ok(None);
+    };
+    let connection =
+        lapin::Connection::connect(&url, lapin::ConnectionProperties::default()).await?;
+    let channel = connection.create_channel().await?;
+    channel
+        .queue_declare(
+            QUEUE.into(),
+            QueueDeclareOptions {
+                durable: true,
+                ..QueueDeclareOptions::default()
+            },
+            FieldTable::default(),
+        )
+        .await?;
+    Ok(Some((connection, channel)))
 }
 
 /// Whether the environment says where traces go; the demo then leaves
@@ -93,7 +153,7 @@ async fn main() -> Result<(), BoxError> {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
             let addr = listener.local_addr()?;
             println!("listening on {addr}");
-            let app = router()?;
+            let app = router(None)?;
             tokio::spawn(async move { axum::serve(listener, app).await });
             create_tasks(&addr.to_string()).await?;
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -115,7 +175,10 @@ async fn serve(port: u16) -> Result<(), BoxError> {
     let _telemetry = telemetry()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("listening on {}", listener.local_addr()?);
-    axum::serve(listener, router()?)
+    // The connection stays open as long as the server runs.
+    let amqp = jobs_channel().await?;
+    let app = router(amqp.as_ref().map(|(_, channel)| channel.clone()))?;
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -29,6 +29,7 @@ pub mod collector;
 pub mod examples;
 pub mod postgres;
 pub mod python;
+pub mod rabbitmq;
 pub mod spans;
 pub mod tls;
 pub mod view;
