@@ -19,6 +19,9 @@
 
 mod event;
 mod export;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "init")]
 mod init;
 mod integrations;

@@ -8,12 +8,12 @@
 //! percent-decode `OTEL_RESOURCE_ATTRIBUTES`, and lets `service.name` from it
 //! win over `OTEL_SERVICE_NAME`). A value set in code wins over its variable.
 
-mod config;
+pub(crate) mod config;
 mod env;
 mod error;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
-mod propagators;
+pub(crate) mod propagators;
 mod resource;
 #[cfg(feature = "signal")]
 mod signal;
