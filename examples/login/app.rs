@@ -117,8 +117,12 @@ fn check_credentials(db: &Db, credentials: &Credentials) -> Result<String, Login
     Ok(format!("token-{}", credentials.user))
 }
 
+/// Logins answered, for the reliability load test's accounting.
+pub static HANDLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[traced(skip_all)]
 async fn login(State(db): State<Db>, body: axum::body::Bytes) -> Result<String, LoginError> {
+    HANDLED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let form: LoginForm =
         serde_json::from_slice(&body).map_err(|_| LoginError::Invalid("not a JSON object"))?;
     let credentials = validate(form)?;

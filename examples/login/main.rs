@@ -53,8 +53,19 @@ fn main() -> Result<(), BoxError> {
     let runtime = tokio::runtime::Runtime::new()?;
     match args.first().map(String::as_str) {
         Some("app") => {
-            let _telemetry = telemetry("app")?;
-            runtime.block_on(serve(app::router(app::Db::open_seeded()?), port(&args)?))
+            let telemetry = telemetry("app")?;
+            runtime.block_on(serve(app::router(app::Db::open_seeded()?), port(&args)?))?;
+            // Flushes; then every span is exported or counted as dropped.
+            drop(telemetry);
+            if std::env::var_os("LOGIN_STATS").is_some() {
+                // Read by the reliability load test (benches/reliability.rs).
+                eprintln!(
+                    "login-stats: handled={} dropped={}",
+                    app::HANDLED.load(std::sync::atomic::Ordering::Relaxed),
+                    traced::dropped_spans()
+                );
+            }
+            Ok(())
         }
         Some("gateway") => {
             let _telemetry = telemetry("gateway")?;

@@ -74,7 +74,10 @@ pub fn propagator(
     let cx = propagator.extract(headers);
     let sc = cx.span().span_context().clone();
     let mut out = HashMap::new();
-    propagator.inject_context(&Context::new().with_remote_span_context(sc.clone()), &mut out);
+    propagator.inject_context(
+        &Context::new().with_remote_span_context(sc.clone()),
+        &mut out,
+    );
     (sc, out)
 }
 

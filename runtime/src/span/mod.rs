@@ -16,7 +16,6 @@ pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
 pub use provider::set_tracer_provider;
 // Always there: the transport-neutral db and messaging cores use it too.
-pub(crate) use site::start_dynamic;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 
 pub use exception::CANCELLED_EVENT;

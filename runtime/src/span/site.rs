@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use arc_swap::ArcSwapOption;
 use opentelemetry::global::{self, BoxedSpan};
 use opentelemetry::trace::{
-    Link, Span as _, SpanContext, SpanKind, TraceContextExt as _, TraceFlags, Tracer as _,
-    TracerProvider as _,
+    Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt as _, TraceFlags,
+    Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
@@ -101,6 +101,99 @@ impl CallSite {
         }
     }
 
+    /// The call site of an integration (HTTP, messaging, database), whose
+    /// spans are named at run time: scope `traced`, no code attributes.
+    pub(crate) const fn integration() -> Self {
+        CallSite::new(Meta {
+            name: "",
+            kind: SpanKind::Internal,
+            function: "",
+            file: "",
+            line: 0,
+            scope_name: "traced",
+            scope_version: env!("CARGO_PKG_VERSION"),
+            attributes: 0,
+        })
+    }
+
+    /// Starts a span whose name and attributes are known only at run time
+    /// as a child of `parent`. `build` runs only when a provider may record
+    /// it, so that nothing installed costs no more than a `#[traced]` call;
+    /// without a span, `parent` is still the context to make current (and
+    /// to propagate).
+    #[inline]
+    pub(crate) fn start_dynamic(
+        &'static self,
+        parent: &Context,
+        build: impl FnOnce() -> SpanBuilder,
+    ) -> Started {
+        panic::ensure_panic_hook();
+        let resolved = self.resolve();
+        match resolved.as_deref().map(|(_, r)| r) {
+            Some(Resolved::GlobalNoop) => {
+                self.count_noop_call();
+                Started {
+                    cx: Some(parent.clone()),
+                    recording: false,
+                }
+            }
+            Some(Resolved::Disabled) => Started {
+                cx: Some(parent.clone()),
+                recording: false,
+            },
+            Some(Resolved::Sdk(tracer)) => start_built(tracer, build(), parent),
+            Some(Resolved::Global) | None => {
+                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
+                start_built(&tracer, build(), parent)
+            }
+        }
+    }
+
+    /// [`CallSite::start_dynamic`] as a child of the current context.
+    /// Without a span there is nothing new to make current, so the result
+    /// has no context: a caller that propagates injects the current one.
+    #[inline]
+    pub(crate) fn start_dynamic_current(
+        &'static self,
+        build: impl FnOnce() -> SpanBuilder,
+    ) -> Started {
+        panic::ensure_panic_hook();
+        let resolved = self.resolve();
+        match resolved.as_deref().map(|(_, r)| r) {
+            Some(Resolved::GlobalNoop) => {
+                self.count_noop_call();
+                Started {
+                    cx: None,
+                    recording: false,
+                }
+            }
+            Some(Resolved::Disabled) => Started {
+                cx: None,
+                recording: false,
+            },
+            Some(Resolved::Sdk(tracer)) => {
+                Context::map_current(|parent| start_built(tracer, build(), parent))
+            }
+            Some(Resolved::Global) | None => {
+                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
+                Context::map_current(|parent| start_built(&tracer, build(), parent))
+            }
+        }
+    }
+
+    /// One more call that found the no-op global provider; every
+    /// [`GLOBAL_PROBE_EVERY`] of them, the provider is looked at again.
+    #[inline]
+    fn count_noop_call(&'static self) {
+        // A plain load and store, not a locked increment: an approximate
+        // count is enough to decide when to look again.
+        let calls = self.since_probe.load(Ordering::Relaxed).wrapping_add(1);
+        self.since_probe.store(calls, Ordering::Relaxed);
+        if calls % GLOBAL_PROBE_EVERY == 0 {
+            self.refresh();
+        }
+    }
+
     /// Starts this call site's span as a child of the current context.
     /// `record` sets the arguments' attributes, and runs only when the span
     /// records.
@@ -176,13 +269,7 @@ impl CallSite {
     ) -> Started {
         let (cx, recording) = match resolved {
             Some(Resolved::GlobalNoop) => {
-                // A plain load and store, not a locked increment: an
-                // approximate count is enough to decide when to look again.
-                let calls = self.since_probe.load(Ordering::Relaxed).wrapping_add(1);
-                self.since_probe.store(calls, Ordering::Relaxed);
-                if calls % GLOBAL_PROBE_EVERY == 0 {
-                    self.refresh();
-                }
+                self.count_noop_call();
                 return Started {
                     cx: parent,
                     recording: false,
@@ -273,18 +360,14 @@ impl CallSite {
     }
 }
 
-/// Starts a span whose name is known only at run time (the HTTP
-/// integrations) as a child of `parent`, through `tracer`.
-///
-/// Like a call site's span, an unsampled one carries only its span context,
-/// with the caller's W3C `random` flag kept.
-// Always there: the transport-neutral db and messaging cores use it too.
-pub(crate) fn start_dynamic(
-    tracer: &global::BoxedTracer,
-    builder: opentelemetry::trace::SpanBuilder,
-    parent: &Context,
-) -> Started {
-    panic::ensure_panic_hook();
+/// Starts a span built at run time through `tracer`, as a child of
+/// `parent`. Like a call site's span, an unsampled one carries only its
+/// span context, with the caller's W3C `random` flag kept.
+fn start_built<T>(tracer: &T, builder: SpanBuilder, parent: &Context) -> Started
+where
+    T: opentelemetry::trace::Tracer,
+    T::Span: Send + Sync + 'static,
+{
     let span = tracer.build_with_context(builder, parent);
     if !span.is_recording() {
         return Started {

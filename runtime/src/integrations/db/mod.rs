@@ -32,8 +32,13 @@ pub mod sqlx;
 
 pub use sql::sanitize;
 
-use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _, TracerProvider as _};
-use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _};
+use opentelemetry::{KeyValue, StringValue};
 
 use crate::semconv::{
     DB_COLLECTION_NAME, DB_NAMESPACE, DB_OPERATION_NAME, DB_QUERY_SUMMARY, DB_QUERY_TEXT,
@@ -42,13 +47,9 @@ use crate::semconv::{
 };
 use crate::span::{ActiveSpan, Started};
 
-/// The tracer database spans start with, in the scope `traced`.
-fn tracer() -> global::BoxedTracer {
-    let scope = InstrumentationScope::builder("traced")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .build();
-    global::tracer_provider().tracer_with_scope(scope)
-}
+/// Where database spans start: the scope `traced`, the tracer cached per
+/// provider.
+static SITE: crate::span::CallSite = crate::span::CallSite::integration();
 
 /// The database a query goes to.
 #[derive(Debug, Clone, Default)]
@@ -61,41 +62,91 @@ pub(crate) struct Target {
     pub(crate) server: Option<(String, u16)>,
 }
 
+/// What a query's text gives its span, worked out once per distinct text
+/// (per thread) rather than on every call: scanning and summarising cost
+/// more than the span itself, and an application runs the same few
+/// statements over and over. The values are shared strings, so a span
+/// takes them without copying.
+struct FromText {
+    name: Option<StringValue>,
+    operation: Option<StringValue>,
+    collection: Option<StringValue>,
+    text: StringValue,
+}
+
+impl FromText {
+    fn new(sql: &str) -> FromText {
+        let scanned = sql::scan(sql);
+        let summary = sql::summarize(&scanned.sanitized);
+        let shared = |s: String| StringValue::from(Arc::<str>::from(s));
+        FromText {
+            name: summary.text().map(shared),
+            operation: summary.operation.map(shared),
+            collection: summary.collection.map(shared),
+            text: shared(sql::query_text(sql, &scanned).into_owned()),
+        }
+    }
+}
+
+/// Distinct query texts remembered per thread; past this the cache starts
+/// again (an application that builds its SQL with literals inlined would
+/// otherwise grow it without bound).
+const TEXTS_PER_THREAD: usize = 256;
+
+thread_local! {
+    static TEXTS: RefCell<HashMap<Box<str>, Rc<FromText>>> = RefCell::new(HashMap::new());
+}
+
+fn from_text(sql: &str) -> Rc<FromText> {
+    TEXTS.with(|texts| {
+        let mut texts = texts.borrow_mut();
+        if let Some(found) = texts.get(sql) {
+            return found.clone();
+        }
+        if texts.len() >= TEXTS_PER_THREAD {
+            texts.clear();
+        }
+        let made = Rc::new(FromText::new(sql));
+        texts.insert(sql.into(), made.clone());
+        made
+    })
+}
+
 /// The span of one query, the name and attributes made from its text.
 pub(crate) fn span_builder(target: &Target, sql: &str) -> SpanBuilder {
-    let scanned = sql::scan(sql);
-    let summary = sql::summarize(&scanned.sanitized);
+    let from = from_text(sql);
     let mut attributes = Vec::with_capacity(8);
     attributes.push(KeyValue::new(DB_SYSTEM_NAME, target.system));
     if let Some(namespace) = &target.namespace {
         attributes.push(KeyValue::new(DB_NAMESPACE, namespace.clone()));
     }
-    let name = summary.text();
-    if let Some(op) = summary.operation {
-        attributes.push(KeyValue::new(DB_OPERATION_NAME, op));
+    if let Some(op) = &from.operation {
+        attributes.push(KeyValue::new(DB_OPERATION_NAME, op.clone()));
     }
-    if let Some(table) = summary.collection {
-        attributes.push(KeyValue::new(DB_COLLECTION_NAME, table));
+    if let Some(table) = &from.collection {
+        attributes.push(KeyValue::new(DB_COLLECTION_NAME, table.clone()));
     }
-    if let Some(summary) = &name {
+    if let Some(summary) = &from.name {
         attributes.push(KeyValue::new(DB_QUERY_SUMMARY, summary.clone()));
     }
-    attributes.push(KeyValue::new(
-        DB_QUERY_TEXT,
-        sql::query_text(sql, &scanned).into_owned(),
-    ));
+    attributes.push(KeyValue::new(DB_QUERY_TEXT, from.text.clone()));
     if let Some((host, port)) = &target.server {
         attributes.push(KeyValue::new(SERVER_ADDRESS, host.clone()));
         attributes.push(KeyValue::new(SERVER_PORT, i64::from(*port)));
     }
-    SpanBuilder::from_name(name.unwrap_or_else(|| target.system.to_owned()))
+    let name = match &from.name {
+        Some(name) => name.as_str().to_owned(),
+        None => target.system.to_owned(),
+    };
+    SpanBuilder::from_name(name)
         .with_kind(SpanKind::Client)
         .with_attributes(attributes)
 }
 
 /// Starts the span of a query to `target` as a child of the current span.
-pub(crate) fn start(target: &Target, sql: &str) -> Started {
-    crate::span::start_dynamic(&tracer(), span_builder(target, sql), &Context::current())
+/// `target` is only worked out when the span may record.
+pub(crate) fn start(target: impl FnOnce() -> Target, sql: &str) -> Started {
+    SITE.start_dynamic_current(|| span_builder(&target(), sql))
 }
 
 /// `db.response.returned_rows`.
@@ -163,6 +214,24 @@ mod tests {
         // No operation in the text: the span is named after the system.
         let builder = span_builder(&Target::default_for("sqlite"), "?");
         assert_eq!(builder.name, "sqlite");
+    }
+
+    #[test]
+    fn the_text_cache_gives_each_text_its_own_span_and_stays_bounded() {
+        let target = Target::default_for("sqlite");
+        let name = |sql: &str| span_builder(&target, sql).name.into_owned();
+        assert_eq!(name("SELECT a FROM users"), "SELECT users");
+        // More distinct texts than the cache holds: it starts again, and
+        // every text still gets its own name.
+        for i in 0..TEXTS_PER_THREAD + 10 {
+            assert_eq!(
+                name(&format!("DELETE FROM t{i} WHERE id = {i}")),
+                format!("DELETE t{i}")
+            );
+        }
+        assert!(TEXTS.with(|t| t.borrow().len()) <= TEXTS_PER_THREAD);
+        assert_eq!(name("SELECT a FROM users"), "SELECT users");
+        assert_eq!(name("UPDATE users SET a = 1"), "UPDATE users");
     }
 
     impl Target {

@@ -35,7 +35,7 @@ pub trait TracedConnection {
 
 impl TracedConnection for rusqlite::Connection {
     fn execute_traced<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        let guard = start(&target(self), sql).enter();
+        let guard = start(|| target(self), sql).enter();
         let out = self.execute(sql, params);
         if let Err(err) = &out {
             record_error(guard.span(), err);
@@ -48,7 +48,7 @@ impl TracedConnection for rusqlite::Connection {
         P: rusqlite::Params,
         F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     {
-        let guard = start(&target(self), sql).enter();
+        let guard = start(|| target(self), sql).enter();
         let out: rusqlite::Result<Vec<T>> = self
             .prepare_cached(sql)
             .and_then(|mut statement| statement.query_map(params, map)?.collect());

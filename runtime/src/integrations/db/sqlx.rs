@@ -88,7 +88,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&target(pool), sql);
+    let started = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.fetch_all(pool), |span, out| match out {
         Ok(rows) => record_rows(span, rows.len()),
@@ -108,7 +108,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&target(pool), sql);
+    let started = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.fetch_optional(pool), |span, out| match out {
         Ok(row) => record_rows(span, usize::from(row.is_some())),
@@ -128,7 +128,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(&target(pool), sql);
+    let started = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
     started.instrument(query.execute(pool), |span, out| {
         if let Err(err) = out {

@@ -5,9 +5,9 @@ use std::future::Future;
 use opentelemetry::trace::{SpanBuilder, SpanKind};
 use opentelemetry::{Context, KeyValue};
 
-use super::{method_attributes, record_status, redact_query, tracer};
+use super::{SITE, method_attributes, record_status, redact_query};
 use crate::semconv::{SERVER_ADDRESS, SERVER_PORT, URL_FULL};
-use crate::span::{self, ActiveSpan};
+use crate::span::ActiveSpan;
 
 /// Sends `reqwest` requests in a `client` span.
 pub trait SendTraced {
@@ -26,8 +26,7 @@ impl SendTraced for reqwest::RequestBuilder {
     fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send {
         let (client, request) = self.build_split();
         let prepared = request.map(|mut request| {
-            let builder = span_builder(&request);
-            let started = span::start_dynamic(&tracer(), builder, &Context::current());
+            let started = SITE.start_dynamic(&Context::current(), || span_builder(&request));
             if let Some(cx) = started.context() {
                 crate::propagation::inject_context(cx, request.headers_mut());
             }

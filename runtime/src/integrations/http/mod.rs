@@ -4,7 +4,7 @@
 //! No header value is ever copied into an attribute except `User-Agent`:
 //! `Authorization`, `Cookie` and the like stay out of spans.
 //!
-//! Both sides start their span through [`crate::span::start_dynamic`] and
+//! Both sides start their span through `CallSite::start_dynamic` and
 //! run the request in [`crate::span::Instrumented`], the future `#[traced]`
 //! uses: the span is current while the request runs, a panic or a dropped
 //! request is recorded the same way, and an unsampled request keeps the
@@ -24,22 +24,17 @@ pub mod server;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
 use opentelemetry::trace::{Status, TraceContextExt as _};
-use opentelemetry::{InstrumentationScope, KeyValue, global};
 
 use crate::semconv::{
     ERROR_TYPE, HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE,
 };
 use crate::span::ActiveSpan;
 
-/// The tracer both sides start their spans with, in the scope `traced`.
-fn tracer() -> global::BoxedTracer {
-    let scope = InstrumentationScope::builder("traced")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .build();
-    global::tracer_provider().tracer_with_scope(scope)
-}
+/// Where both sides start their spans: the scope `traced`, the tracer
+/// cached per provider.
+pub(super) static SITE: crate::span::CallSite = crate::span::CallSite::integration();
 
 /// Overrides the methods the instrumentation knows (comma-separated,
 /// case-sensitive), replacing the default list, as the HTTP semantic

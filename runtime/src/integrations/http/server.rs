@@ -7,14 +7,12 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanBuilder, SpanKind};
 
-use super::{
-    default_port, method_attributes, record_status, redact_query, split_authority, tracer,
-};
+use super::{SITE, default_port, method_attributes, record_status, redact_query, split_authority};
 use crate::semconv::{
     CLIENT_ADDRESS, HTTP_ROUTE, NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION,
     SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
-use crate::span::{self, ActiveSpan, Instrumented};
+use crate::span::{ActiveSpan, Instrumented};
 
 /// Opens a `server` span per request, named `{METHOD} {route}` after the
 /// matched route template (never the raw path), continuing the caller's
@@ -89,8 +87,7 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let parent = crate::propagation::extract(request.headers());
-        let builder = span_builder(&request);
-        let started = span::start_dynamic(&tracer(), builder, &parent);
+        let started = SITE.start_dynamic(&parent, || span_builder(&request));
         let inner = &mut self.inner;
         started.instrument_returned(|| inner.call(request), record_response as Finish)
     }

@@ -26,10 +26,8 @@ pub mod lapin;
 
 use std::future::Future;
 
-use opentelemetry::trace::{
-    Link, SpanBuilder, SpanKind, TraceContextExt as _, TracerProvider as _,
-};
-use opentelemetry::{Context, InstrumentationScope, KeyValue, global};
+use opentelemetry::trace::{Link, SpanBuilder, SpanKind, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
 
 use crate::propagation::{Headers, extract, inject_context};
 use crate::semconv::{
@@ -38,13 +36,9 @@ use crate::semconv::{
 };
 use crate::span::{ActiveSpan, Started};
 
-/// The tracer messaging spans start with, in the scope `traced`.
-fn tracer() -> global::BoxedTracer {
-    let scope = InstrumentationScope::builder("traced")
-        .with_version(env!("CARGO_PKG_VERSION"))
-        .build();
-    global::tracer_provider().tracer_with_scope(scope)
-}
+/// Where messaging spans start: the scope `traced`, the tracer cached per
+/// provider.
+static SITE: crate::span::CallSite = crate::span::CallSite::integration();
 
 /// What a messaging span says about the message and where it goes.
 #[derive(Debug, Clone, Default)]
@@ -117,11 +111,13 @@ pub(crate) fn start_send<H: Headers + ?Sized>(
     extra: Vec<KeyValue>,
     headers: &mut H,
 ) -> Started {
-    let mut builder = message.builder(SEND, SpanKind::Producer);
-    if let Some(attributes) = &mut builder.attributes {
-        attributes.extend(extra);
-    }
-    let started = crate::span::start_dynamic(&tracer(), builder, &Context::current());
+    let started = SITE.start_dynamic(&Context::current(), || {
+        let mut builder = message.builder(SEND, SpanKind::Producer);
+        if let Some(attributes) = &mut builder.attributes {
+            attributes.extend(extra);
+        }
+        builder
+    });
     if let Some(cx) = started.context() {
         inject_context(cx, headers);
     }
@@ -135,11 +131,13 @@ pub(crate) fn start_process<H: Headers + ?Sized>(
     extra: Vec<KeyValue>,
     headers: &H,
 ) -> Started {
-    let mut builder = message.builder(PROCESS, SpanKind::Consumer);
-    if let Some(attributes) = &mut builder.attributes {
-        attributes.extend(extra);
-    }
-    crate::span::start_dynamic(&tracer(), builder, &extract(headers))
+    SITE.start_dynamic(&extract(headers), || {
+        let mut builder = message.builder(PROCESS, SpanKind::Consumer);
+        if let Some(attributes) = &mut builder.attributes {
+            attributes.extend(extra);
+        }
+        builder
+    })
 }
 
 /// Sends a message in a `producer` span named `send {destination}`.
@@ -229,5 +227,6 @@ where
         .map(Link::with_context)
         .collect();
     let builder = builder.with_links(links);
-    crate::span::start_dynamic(&tracer(), builder, &Context::new()).instrument(work, record_outcome)
+    SITE.start_dynamic(&Context::new(), || builder)
+        .instrument(work, record_outcome)
 }
