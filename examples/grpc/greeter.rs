@@ -203,37 +203,33 @@ where
 
     pub async fn say_hello(
         &mut self,
-        request: HelloRequest,
+        request: impl tonic::IntoRequest<HelloRequest>,
     ) -> Result<tonic::Response<HelloReply>, tonic::Status> {
         self.ready().await?;
         let codec = tonic_prost::ProstCodec::<HelloRequest, HelloReply>::default();
         let path = http::uri::PathAndQuery::from_static(SAY_HELLO);
-        self.inner
-            .unary(tonic::Request::new(request), path, codec)
-            .await
+        self.inner.unary(request.into_request(), path, codec).await
     }
 
     pub async fn fail(
         &mut self,
-        request: FailRequest,
+        request: impl tonic::IntoRequest<FailRequest>,
     ) -> Result<tonic::Response<HelloReply>, tonic::Status> {
         self.ready().await?;
         let codec = tonic_prost::ProstCodec::<FailRequest, HelloReply>::default();
         let path = http::uri::PathAndQuery::from_static(FAIL);
-        self.inner
-            .unary(tonic::Request::new(request), path, codec)
-            .await
+        self.inner.unary(request.into_request(), path, codec).await
     }
 
     pub async fn countdown(
         &mut self,
-        request: CountdownRequest,
+        request: impl tonic::IntoRequest<CountdownRequest>,
     ) -> Result<tonic::Response<tonic::codec::Streaming<Tick>>, tonic::Status> {
         self.ready().await?;
         let codec = tonic_prost::ProstCodec::<CountdownRequest, Tick>::default();
         let path = http::uri::PathAndQuery::from_static(COUNTDOWN);
         self.inner
-            .server_streaming(tonic::Request::new(request), path, codec)
+            .server_streaming(request.into_request(), path, codec)
             .await
     }
 }
