@@ -14,6 +14,7 @@ use greeter::{
     Tick, TickStream,
 };
 use opentelemetry::Value;
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use support::spans::*;
 use traced::testing::{Capture, SpanData, capture_future};
@@ -111,6 +112,10 @@ struct Server {
 
 impl Server {
     async fn start() -> Server {
+        Server::start_with(traced::grpc::server::TracedLayer::new()).await
+    }
+
+    async fn start_with(layer: traced::grpc::server::TracedLayer) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -118,7 +123,7 @@ impl Server {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             tonic::transport::Server::builder()
-                .layer(traced::grpc::server::TracedLayer::new())
+                .layer(layer)
                 .add_service(GreeterServer::new(TestGreeter))
                 .serve_with_incoming_shutdown(
                     tonic::transport::server::TcpIncoming::from(listener),
@@ -688,4 +693,88 @@ fn a_refused_connection_is_an_exception_on_the_client_span() {
         attr(span, "server.port"),
         Some(&Value::I64(i64::from(closed)))
     );
+}
+
+/// Calls `path` with an empty `HelloRequest` through a traced channel;
+/// returns the status code.
+async fn call_path(server: &Server, path: &'static str) -> tonic::Code {
+    let channel = tower::ServiceBuilder::new()
+        .layer(traced::grpc::client::TracedLayer::new().target(&server.target()))
+        .service(server.channel().await);
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    grpc.unary::<_, HelloReply, _>(
+        tonic::Request::new(HelloRequest::default()),
+        http::uri::PathAndQuery::from_static(path),
+        tonic_prost::ProstCodec::<HelloRequest, HelloReply>::default(),
+    )
+    .await
+    .map_or_else(|status| status.code(), |_| tonic::Code::Ok)
+}
+
+#[test]
+fn a_server_that_knows_its_services_records_others_as_other() {
+    traced::testing::install_propagators();
+    let rt = runtime();
+    let (codes, spans) = capture_future(|f| rt.block_on(f), async {
+        let layer = traced::grpc::server::TracedLayer::new().known([greeter::SERVICE]);
+        let server = Server::start_with(layer).await;
+        let codes = [
+            call_path(&server, greeter::SAY_HELLO).await,
+            call_path(&server, "/made.up.Service/Anything").await,
+        ];
+        server.shut_down().await;
+        codes
+    });
+    assert_eq!(codes, [tonic::Code::Ok, tonic::Code::Unimplemented]);
+    let spans = spans.all();
+    // The known service's method keeps its name.
+    let known = one_of_kind(spans, "traced.demo.Greeter/SayHello", SpanKind::Server);
+    assert_eq!(attr(known, "rpc.method_original"), None);
+    // Anything else is `_OTHER` on the server; the client named it.
+    let other = one_of_kind(spans, "grpc", SpanKind::Server);
+    assert_eq!(string(other, "rpc.method").as_deref(), Some("_OTHER"));
+    assert_eq!(
+        string(other, "rpc.method_original").as_deref(),
+        Some("made.up.Service/Anything")
+    );
+    assert_eq!(
+        string(other, "rpc.response.status_code").as_deref(),
+        Some("UNIMPLEMENTED")
+    );
+    let client = one_of_kind(spans, "made.up.Service/Anything", SpanKind::Client);
+    assert_eq!(other.parent_span_id, client.span_context.span_id());
+}
+
+#[test]
+fn an_unsampled_caller_is_respected() {
+    traced::testing::install_propagators();
+    let rt = runtime();
+    let (message, spans) = capture_future(|f| rt.block_on(f), async {
+        let server = Server::start().await;
+        let mut client = server.client().await;
+        // The caller's context says "not sampled" (with W3C's `random`).
+        let mut incoming = std::collections::HashMap::new();
+        incoming.insert(
+            "traceparent".to_owned(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02".to_owned(),
+        );
+        let parent = traced::extract(&incoming);
+        let message = client
+            .say_hello(HelloRequest::default())
+            .with_context(parent)
+            .await
+            .expect("SayHello")
+            .into_inner()
+            .message;
+        drop(client);
+        server.shut_down().await;
+        message
+    });
+    // What went out continues the caller's trace, unsampled, `random` kept.
+    assert!(
+        message.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-") && message.ends_with("-02"),
+        "{message}"
+    );
+    assert!(spans.is_empty(), "nothing was sampled: {:?}", spans.all());
 }

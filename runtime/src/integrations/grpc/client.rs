@@ -176,7 +176,8 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
-        let (builder, mut attributes) = span_builder(request.uri().path(), SpanKind::Client, 2);
+        let (builder, mut attributes) =
+            span_builder(request.uri().path(), SpanKind::Client, None, 2);
         let target = self.target.as_deref().cloned().or_else(|| {
             let uri = request.uri();
             uri.authority().map(|authority| {

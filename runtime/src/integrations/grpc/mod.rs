@@ -236,20 +236,41 @@ fn method_of(path: &str) -> Option<&str> {
     (!service.is_empty() && !name.is_empty() && !name.contains('/')).then_some(method)
 }
 
+/// Whether `method` (`package.Service/Method`) is one of `known`: named
+/// itself, or by its service (`package.Service`). No list knows them all.
+fn is_known(method: &str, known: Option<&[String]>) -> bool {
+    let Some(known) = known else {
+        return true;
+    };
+    let service = method
+        .split_once('/')
+        .map_or(method, |(service, _)| service);
+    known.iter().any(|k| k == method || k == service)
+}
+
 /// The span of a call to `path`: named after its method, with
 /// `rpc.system.name` and `rpc.method` (`_OTHER` and `rpc.method_original`
-/// for a path that names no method), and room for `extra` more attributes.
-fn span_builder(path: &str, kind: SpanKind, extra: usize) -> (SpanBuilder, Vec<KeyValue>) {
+/// for a path that names no method, or one outside `known`), and room for
+/// `extra` more attributes.
+fn span_builder(
+    path: &str,
+    kind: SpanKind,
+    known: Option<&[String]>,
+    extra: usize,
+) -> (SpanBuilder, Vec<KeyValue>) {
     let mut attributes = Vec::with_capacity(4 + extra);
     attributes.push(KeyValue::new(RPC_SYSTEM_NAME, GRPC));
-    let name = match method_of(path) {
+    let name = match method_of(path).filter(|m| is_known(m, known)) {
         Some(method) => {
             attributes.push(KeyValue::new(RPC_METHOD, method.to_owned()));
             method.to_owned()
         }
         None => {
             attributes.push(KeyValue::new(RPC_METHOD, OTHER));
-            attributes.push(KeyValue::new(RPC_METHOD_ORIGINAL, path.to_owned()));
+            // The path without its leading `/`, as `rpc.method` would
+            // have been; a path of another shape as it came.
+            let original = method_of(path).unwrap_or(path);
+            attributes.push(KeyValue::new(RPC_METHOD_ORIGINAL, original.to_owned()));
             GRPC.to_owned()
         }
     };
@@ -270,6 +291,25 @@ mod tests {
         for bad in ["", "/", "//", "/a/", "//b", "/a/b/c", "a/b", "/ab"] {
             assert_eq!(method_of(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn known_methods() {
+        let known = vec!["a.Svc".to_owned(), "b.Other/Only".to_owned()];
+        assert!(is_known("a.Svc/Any", Some(&known)));
+        assert!(is_known("b.Other/Only", Some(&known)));
+        assert!(!is_known("b.Other/Else", Some(&known)));
+        assert!(!is_known("c.Svc/Any", Some(&known)));
+        assert!(is_known("c.Svc/Any", None));
+        let (_, attributes) = span_builder("/b.Other/Else", SpanKind::Server, Some(&known), 0);
+        assert_eq!(
+            attributes,
+            vec![
+                KeyValue::new(RPC_SYSTEM_NAME, GRPC),
+                KeyValue::new(RPC_METHOD, OTHER),
+                KeyValue::new(RPC_METHOD_ORIGINAL, "b.Other/Else"),
+            ]
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::KeyValue;
@@ -35,13 +36,37 @@ use crate::span::{self, KeepOpen};
 /// `UNIMPLEMENTED`, `INTERNAL`, `UNAVAILABLE` and `DATA_LOSS` set
 /// `error.type` and status Error; the other codes are the caller's
 /// business and leave the status unset. See [the module](super).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TracedLayer;
+///
+/// A layer sees requests before tonic's router does, so it cannot tell a
+/// method the server implements from one it does not (tonic answers those
+/// with `UNIMPLEMENTED`): every well-formed path is recorded as the method
+/// it names. Give the layer [`known`](TracedLayer::known) services or
+/// methods and any other is recorded as the conventions ask for an
+/// unrecognised method: `rpc.method` = `_OTHER`, `rpc.method_original`,
+/// the span named `grpc`, so a caller cannot fill a dashboard with made-up
+/// method names.
+#[derive(Debug, Clone, Default)]
+pub struct TracedLayer {
+    known: Option<Arc<[String]>>,
+}
 
 impl TracedLayer {
     /// The layer.
     pub fn new() -> Self {
-        TracedLayer
+        TracedLayer::default()
+    }
+
+    /// The services (`package.Service`, e.g. a generated server's
+    /// `NamedService::NAME`) and methods (`package.Service/Method`) this
+    /// server implements; calls to anything else are `_OTHER`.
+    pub fn known<I, S>(self, known: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        TracedLayer {
+            known: Some(known.into_iter().map(Into::into).collect()),
+        }
     }
 }
 
@@ -49,7 +74,10 @@ impl<S> tower::Layer<S> for TracedLayer {
     type Service = TracedService<S>;
 
     fn layer(&self, inner: S) -> TracedService<S> {
-        TracedService { inner }
+        TracedService {
+            inner,
+            known: self.known.clone(),
+        }
     }
 }
 
@@ -57,6 +85,7 @@ impl<S> tower::Layer<S> for TracedLayer {
 #[derive(Debug, Clone)]
 pub struct TracedService<S> {
     inner: S,
+    known: Option<Arc<[String]>>,
 }
 
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for TracedService<S>
@@ -75,7 +104,12 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let parent = crate::propagation::extract(request.headers());
-        let (builder, mut attributes) = span_builder(request.uri().path(), SpanKind::Server, 2);
+        let (builder, mut attributes) = span_builder(
+            request.uri().path(),
+            SpanKind::Server,
+            self.known.as_deref(),
+            2,
+        );
         let uri = request.uri();
         let authority = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
             request
