@@ -143,7 +143,8 @@ async fn serve(port: u16) -> Result<(), BoxError> {
     println!("listening on {}", listener.local_addr()?);
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
     tonic::transport::Server::builder()
-        .layer(traced::grpc::server::TracedLayer::new())
+        // Calls to any other service are recorded as `_OTHER`.
+        .layer(traced::grpc::server::TracedLayer::new().known([greeter::SERVICE]))
         .add_service(GreeterServer::new(Demo))
         .serve_with_incoming_shutdown(incoming, async {
             let _ = tokio::signal::ctrl_c().await;

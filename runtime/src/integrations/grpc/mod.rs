@@ -20,9 +20,10 @@
 //! as the request path `/package.Service/Method` says, with
 //! `rpc.system.name` = `grpc`, `rpc.method`, `server.address`,
 //! `server.port` and `rpc.response.status_code`, the name of the gRPC status
-//! (`OK`, `NOT_FOUND`, ...). A path that is not of that shape is recorded as
-//! `rpc.method` = `_OTHER` with `rpc.method_original`, in a span named
-//! `grpc`.
+//! (`OK`, `NOT_FOUND`, ...). A path that is not of that shape, or on a
+//! server given the services it [knows](server::TracedLayer::known) a
+//! method outside them, is recorded as `rpc.method` = `_OTHER` with
+//! `rpc.method_original`, in a span named `grpc`.
 //!
 //! The status comes from the `grpc-status` of the response headers (a
 //! trailers-only response, as errors usually are) or of the trailers at
