@@ -44,6 +44,7 @@
 //! | `init` | | `init()`, `builder()`, `Telemetry`, `InitError` |
 //! | `axum` | | [`http::server::TracedLayer`](http) |
 //! | `reqwest` | | [`http::client::SendTraced`](http) |
+//! | `tonic` | | `grpc::server::TracedLayer`, `grpc::client::TracedLayer`: gRPC spans |
 //! | `testing` | | `testing`: capture finished spans in memory |
 
 #![warn(missing_docs)]
@@ -302,6 +303,8 @@ pub use traced_runtime::{
 pub use traced_runtime::testing;
 
 pub use traced_runtime::db;
+#[cfg(feature = "tonic")]
+pub use traced_runtime::grpc;
 pub use traced_runtime::http;
 pub use traced_runtime::messaging;
 

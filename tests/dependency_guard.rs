@@ -95,3 +95,19 @@ fn the_application_build_has_both_otlp_transports() {
         );
     }
 }
+
+#[test]
+fn the_tonic_integration_pulls_no_transport_or_protobuf() {
+    // The layers need tonic's core (status, metadata, bodies) and tower,
+    // not its HTTP/2 transport or prost: the application brings those.
+    let crates = normal_dependencies(&["tonic"]);
+    assert!(crates.iter().any(|c| c == "tonic"), "{crates:?}");
+    let transport: Vec<&String> = crates
+        .iter()
+        .filter(|c| ["hyper", "h2", "prost", "axum", "rustls"].contains(&c.as_str()))
+        .collect();
+    assert!(
+        transport.is_empty(),
+        "the `tonic` feature pulls {transport:?}"
+    );
+}

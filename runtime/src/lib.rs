@@ -12,7 +12,7 @@
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
 //! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
 //! | `export` | drop counting, value truncation, the console tree (feature `console`) |
-//! | `integrations` | HTTP server and client (features `axum`, `reqwest`) |
+//! | `integrations` | HTTP server and client (features `axum`, `reqwest`), gRPC (feature `tonic`), messaging, databases |
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 
 #![warn(missing_docs)]
@@ -42,6 +42,8 @@ pub use init::shutdown_signal;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
+#[cfg(feature = "tonic")]
+pub use integrations::grpc;
 pub use integrations::http;
 pub use integrations::messaging;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};

@@ -1,7 +1,9 @@
 //! The official OpenTelemetry Python SDK as a peer for the interoperability
 //! tests: `scripts/install-python-peer.sh` installs it into
-//! `target/python-venv` on first use, and `tests/python/peer.py` is the
-//! program it runs (a client and a server).
+//! `target/python-venv` on first use, with grpcio, its OpenTelemetry
+//! instrumentation and grpcio-tools; `tests/python/peer.py` (HTTP) and
+//! `tests/python/grpc_peer.py` (gRPC) are the programs it runs, each a
+//! client and a server.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -2,5 +2,7 @@
 //! its cargo feature and each built on `span` and `kind`.
 
 pub mod db;
+#[cfg(feature = "tonic")]
+pub mod grpc;
 pub mod http;
 pub mod messaging;

@@ -16,7 +16,10 @@
 //! few of our own live under `traced.*`, outside the reserved namespaces.
 
 // Some keys are written only by integrations behind cargo features.
-#![cfg_attr(not(all(feature = "axum", feature = "reqwest")), allow(dead_code))]
+#![cfg_attr(
+    not(all(feature = "axum", feature = "reqwest", feature = "tonic")),
+    allow(dead_code)
+)]
 
 use opentelemetry::Key;
 
@@ -160,3 +163,17 @@ pub(crate) const TRACED_MESSAGE_SETTLED_EVENT: &str = "message settled";
 /// `traced.messaging.requeue`: on a "message settled" event of a rejected
 /// message, whether the broker was asked to deliver it again. Ours.
 pub(crate) const TRACED_MESSAGING_REQUEUE: Key = Key::from_static_str("traced.messaging.requeue");
+
+// ---- rpc.* (`integrations::grpc`) ----
+
+/// `rpc.system.name`: `grpc`.
+pub(crate) const RPC_SYSTEM_NAME: Key = Key::from_static_str(attribute::RPC_SYSTEM_NAME);
+/// `rpc.method`: `package.Service/Method`, or `_OTHER`.
+pub(crate) const RPC_METHOD: Key = Key::from_static_str(attribute::RPC_METHOD);
+/// `rpc.method_original`: the method as the request named it, when
+/// `rpc.method` is `_OTHER`.
+pub(crate) const RPC_METHOD_ORIGINAL: Key = Key::from_static_str(attribute::RPC_METHOD_ORIGINAL);
+/// `rpc.response.status_code`: the gRPC status code's name (`OK`,
+/// `NOT_FOUND`, ...).
+pub(crate) const RPC_RESPONSE_STATUS_CODE: Key =
+    Key::from_static_str(attribute::RPC_RESPONSE_STATUS_CODE);

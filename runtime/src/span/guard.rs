@@ -115,7 +115,7 @@ pub struct ActiveSpan {
 
 impl ActiveSpan {
     #[inline]
-    fn new(cx: Context, recording: bool) -> Self {
+    pub(super) fn new(cx: Context, recording: bool) -> Self {
         ActiveSpan {
             cx,
             recording,

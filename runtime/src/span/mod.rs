@@ -8,12 +8,17 @@
 mod exception;
 mod future;
 mod guard;
+// Spans that end with a response body: only the gRPC integration needs them.
+#[cfg(feature = "tonic")]
+mod open;
 mod panic;
 pub(crate) mod provider;
 mod site;
 
 pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
+#[cfg(feature = "tonic")]
+pub(crate) use open::{KeepOpen, OpenSpan};
 pub use provider::set_tracer_provider;
 // Always there: the transport-neutral db and messaging cores use it too.
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};

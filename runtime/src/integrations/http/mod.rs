@@ -150,9 +150,9 @@ fn record_status(span: &ActiveSpan, status: http::StatusCode, failed: bool) {
     }
 }
 
-#[cfg(feature = "axum")]
 /// `host` and `port` of an authority such as `example.com:8080` or `[::1]:80`.
-fn split_authority(authority: &str, default_port: Option<u16>) -> (String, Option<u16>) {
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) fn split_authority(authority: &str, default_port: Option<u16>) -> (String, Option<u16>) {
     if let Some(rest) = authority.strip_prefix('[') {
         if let Some((host, tail)) = rest.split_once(']') {
             let port = tail
@@ -168,8 +168,8 @@ fn split_authority(authority: &str, default_port: Option<u16>) -> (String, Optio
     }
 }
 
-#[cfg(feature = "axum")]
-fn default_port(scheme: &str) -> Option<u16> {
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) fn default_port(scheme: &str) -> Option<u16> {
     match scheme {
         "http" => Some(80),
         "https" => Some(443),
@@ -181,7 +181,7 @@ fn default_port(scheme: &str) -> Option<u16> {
 mod tests {
     use super::*;
 
-    #[cfg(feature = "axum")]
+    #[cfg(any(feature = "axum", feature = "tonic"))]
     #[test]
     fn authorities() {
         assert_eq!(

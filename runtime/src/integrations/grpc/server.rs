@@ -1,0 +1,179 @@
+//! The server side: a tower layer for tonic servers.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::SpanKind;
+
+use super::{BoxError, SITE, Side, TracedBody, record_code, span_builder, with_body};
+use crate::integrations::http::{default_port, split_authority};
+use crate::semconv::{SERVER_ADDRESS, SERVER_PORT};
+use crate::span::KeepOpen;
+
+/// Opens a `server` span per call, named `{package.Service}/{Method}`,
+/// continuing the caller's trace from the `traceparent`/`tracestate`
+/// metadata (through the propagators `traced::init` installed). The span
+/// is current while the handler runs, and while a streaming response's
+/// messages are produced; it ends when the response body ends.
+///
+/// ```no_run
+/// # use traced_runtime as traced;
+/// # async fn f(routes: tonic::service::Routes) -> Result<(), tonic::transport::Error> {
+/// tonic::transport::Server::builder()
+///     .layer(traced::grpc::server::TracedLayer::new())
+///     .add_routes(routes)
+///     .serve("127.0.0.1:50051".parse().unwrap())
+///     .await
+/// # }
+/// ```
+///
+/// Records `rpc.system.name`, `rpc.method`, `server.address` and
+/// `server.port` (from the request's `:authority`), and
+/// `rpc.response.status_code`. `UNKNOWN`, `DEADLINE_EXCEEDED`,
+/// `UNIMPLEMENTED`, `INTERNAL`, `UNAVAILABLE` and `DATA_LOSS` set
+/// `error.type` and status Error; the other codes are the caller's
+/// business and leave the status unset. See [the module](super).
+///
+/// A layer sees requests before tonic's router does, so it cannot tell a
+/// method the server implements from one it does not (tonic answers those
+/// with `UNIMPLEMENTED`): every well-formed path is recorded as the method
+/// it names. Give the layer [`known`](TracedLayer::known) services or
+/// methods and any other is recorded as the conventions ask for an
+/// unrecognised method: `rpc.method` = `_OTHER`, `rpc.method_original`,
+/// the span named `grpc`, so a caller cannot fill a dashboard with made-up
+/// method names.
+#[derive(Debug, Clone, Default)]
+pub struct TracedLayer {
+    known: Option<Arc<[String]>>,
+}
+
+impl TracedLayer {
+    /// The layer.
+    pub fn new() -> Self {
+        TracedLayer::default()
+    }
+
+    /// The services (`package.Service`, e.g. a generated server's
+    /// `NamedService::NAME`) and methods (`package.Service/Method`) this
+    /// server implements; calls to anything else are `_OTHER`.
+    pub fn known<I, S>(self, known: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        TracedLayer {
+            known: Some(known.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for TracedLayer {
+    type Service = TracedService<S>;
+
+    fn layer(&self, inner: S) -> TracedService<S> {
+        TracedService {
+            inner,
+            known: self.known.clone(),
+        }
+    }
+}
+
+/// The service [`TracedLayer`] wraps around yours.
+#[derive(Debug, Clone)]
+pub struct TracedService<S> {
+    inner: S,
+    known: Option<Arc<[String]>>,
+}
+
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for TracedService<S>
+where
+    S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
+    S::Error: Into<BoxError>,
+    ResBody: http_body::Body,
+{
+    type Response = http::Response<TracedBody<ResBody>>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S::Future, S::Error>;
+
+    fn poll_ready(&mut self, task: &mut TaskContext<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(task).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        let parent = crate::propagation::extract(request.headers());
+        let (builder, mut attributes) = span_builder(
+            request.uri().path(),
+            SpanKind::Server,
+            self.known.as_deref(),
+            2,
+        );
+        let uri = request.uri();
+        let authority = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+            request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+        if let Some(authority) = authority {
+            let (host, port) =
+                split_authority(&authority, default_port(uri.scheme_str().unwrap_or("http")));
+            attributes.push(KeyValue::new(SERVER_ADDRESS, host));
+            if let Some(port) = port {
+                attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
+            }
+        }
+        let started = SITE.start_dynamic(&parent, || builder.with_attributes(attributes));
+        let inner = &mut self.inner;
+        ResponseFuture {
+            inner: started.keep_open(|| inner.call(request)),
+            _error: std::marker::PhantomData,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`TracedService`]: the handler's, with the span
+    /// current while it runs.
+    pub struct ResponseFuture<F, E> {
+        #[pin]
+        inner: KeepOpen<F>,
+        _error: std::marker::PhantomData<fn() -> E>,
+    }
+}
+
+impl<F, E, ResBody> Future for ResponseFuture<F, E>
+where
+    F: Future<Output = Result<http::Response<ResBody>, E>>,
+    E: Into<BoxError>,
+    ResBody: http_body::Body,
+{
+    type Output = Result<http::Response<TracedBody<ResBody>>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let (out, span) = std::task::ready!(self.project().inner.poll(task));
+        Poll::Ready(match out {
+            Ok(response) => Ok(with_body(response, span, Side::Server)),
+            Err(err) => {
+                let err: BoxError = err.into();
+                // tonic answers a `Status` error with that status; anything
+                // else is an error of the service's own.
+                match err.downcast_ref::<tonic::Status>() {
+                    Some(status) => record_code(span.span(), Side::Server, status.code() as i32),
+                    None if span.span().is_recording() => span.span().record_error_as(
+                        std::any::type_name::<E>(),
+                        None,
+                        err.to_string(),
+                        Vec::new(),
+                    ),
+                    None => {}
+                }
+                span.end();
+                Err(err)
+            }
+        })
+    }
+}
