@@ -86,9 +86,16 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
         let count = batch.len() as u64;
         if let Some(tally) = &self.tally {
             tally.exported.fetch_add(count, Ordering::Relaxed);
+            tally.in_flight.fetch_add(count, Ordering::Relaxed);
         }
         let result = self.inner.export(batch).await;
-        if let Err(err) = &result {
+        // What shutdown wrote off while this export hung is not counted
+        // again.
+        let count = match &self.tally {
+            Some(tally) => tally.settle_in_flight(count),
+            None => count,
+        };
+        if let (Err(err), true) = (&result, count > 0) {
             let detail = self
                 .detail
                 .as_ref()
@@ -140,6 +147,23 @@ pub(crate) struct Tally {
     ended: AtomicU64,
     exported: AtomicU64,
     settled: AtomicU64,
+    /// Handed to the exporter, whose export has not returned yet.
+    in_flight: AtomicU64,
+}
+
+impl Tally {
+    /// `count` spans' export returned: takes them off `in_flight`, and
+    /// returns how many of them were still there (not written off by a
+    /// shutdown that could not wait for them).
+    fn settle_in_flight(&self, count: u64) -> u64 {
+        let before = self
+            .in_flight
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(v.saturating_sub(count))
+            })
+            .unwrap_or(0);
+        before.min(count)
+    }
 }
 
 /// A batch processor, counting the sampled spans it is handed into a
@@ -215,6 +239,19 @@ impl<P: SpanProcessor> SpanProcessor for Counted<P> {
         let ended = self.tally.ended.load(Ordering::Relaxed);
         let result = self.inner.shutdown_with_timeout(timeout);
         self.settle(ended);
+        // An export still hanging (a collector that accepts connections
+        // and never answers) will not deliver before the process goes.
+        let stuck = self.tally.in_flight.swap(0, Ordering::Relaxed);
+        if stuck > 0 {
+            let total = DROPPED.fetch_add(stuck, Ordering::Relaxed) + stuck;
+            if diagnostics_on() {
+                eprintln!(
+                    "traced: {stuck} spans for {} were still being exported at shutdown, \
+                     with no answer from the collector, so they are dropped ({total} dropped so far)",
+                    self.target
+                );
+            }
+        }
         result
     }
 
@@ -274,8 +311,14 @@ mod tests {
         }
     }
 
+    /// The tests read the process-wide drop counter: one at a time.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
     #[test]
     fn spans_dropped_by_a_full_queue_are_counted() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (go, wait) = mpsc::channel();
         let tally = Arc::new(Tally::default());
         let exporter =
@@ -305,5 +348,78 @@ mod tests {
         assert_eq!(dropped + exported, 50);
         provider.shutdown().unwrap();
         assert_eq!(dropped_spans() - before, dropped, "counted once");
+    }
+
+    /// Hangs in its export until told to go on, then fails.
+    #[derive(Debug)]
+    struct HangsThenFails(Mutex<mpsc::Receiver<()>>);
+
+    impl SpanExporter for HangsThenFails {
+        async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+            let _ = self.0.lock().unwrap().recv_timeout(Duration::from_secs(10));
+            Err(opentelemetry_sdk::error::OTelSdkError::InternalFailure(
+                "no answer".into(),
+            ))
+        }
+    }
+
+    /// Says when the export of the exporter it wraps has returned.
+    #[derive(Debug)]
+    struct SaysWhenDone<E>(E, Mutex<mpsc::Sender<()>>);
+
+    impl<E: SpanExporter> SpanExporter for SaysWhenDone<E> {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            let result = self.0.export(batch).await;
+            let _ = self.1.lock().unwrap().send(());
+            result
+        }
+    }
+
+    #[test]
+    fn an_export_still_hanging_at_shutdown_is_counted_once() {
+        let _serial = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (go, wait) = mpsc::channel();
+        let (returned, has_returned) = mpsc::channel();
+        let tally = Arc::new(Tally::default());
+        let reported =
+            Reported::new(HangsThenFails(Mutex::new(wait)), "test").with_tally(tally.clone());
+        let exporter = SaysWhenDone(reported, Mutex::new(returned));
+        let batch = BatchSpanProcessor::builder(exporter)
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_export_batch_size(3)
+                    .with_scheduled_delay(Duration::from_millis(1))
+                    .build(),
+            )
+            .build();
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(Counted::new(batch, tally.clone(), "test"))
+            .build();
+        let tracer = provider.tracer("t");
+        let before = dropped_spans();
+        for _ in 0..3 {
+            tracer.in_span("s", |_| {});
+        }
+        // The batch of 3 reaches the exporter, which hangs.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tally.in_flight.load(Ordering::Relaxed) < 3 {
+            assert!(std::time::Instant::now() < deadline, "the export started");
+            std::thread::yield_now();
+        }
+        let _ = provider.shutdown_with_timeout(Duration::from_millis(50));
+        assert_eq!(
+            dropped_spans() - before,
+            3,
+            "the hanging export is written off"
+        );
+        // Its export fails after all: those spans are not counted again.
+        go.send(()).unwrap();
+        has_returned
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the export returned");
+        assert_eq!(dropped_spans() - before, 3);
+        assert_eq!(tally.in_flight.load(Ordering::Relaxed), 0);
     }
 }

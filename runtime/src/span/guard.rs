@@ -65,6 +65,26 @@ impl Started {
         }
     }
 
+    /// Runs `make` with the span current and returns the span, still
+    /// open, with what `make` returned; a panic in `make` ends the span
+    /// with the panic recorded.
+    #[inline]
+    pub(super) fn make_in_span<F>(self, make: impl FnOnce() -> F) -> (Option<ActiveSpan>, F) {
+        let mut slot = Some(ActiveSpan::new(
+            self.cx.unwrap_or_else(Context::current),
+            self.recording,
+        ));
+        let made = {
+            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
+            // Ends the span if the constructor panics.
+            let unwinding = PollPanic(Some(&mut slot));
+            let made = make();
+            unwinding.disarm();
+            made
+        };
+        (slot, made)
+    }
+
     /// For a function that returns a future: runs `make` (the function's
     /// body, which builds the future) with the span current, then wraps the
     /// future it returns like [`Started::instrument`], so the returned
@@ -79,18 +99,7 @@ impl Started {
         F: Future,
         D: FnOnce(&ActiveSpan, &F::Output),
     {
-        let mut slot = Some(ActiveSpan::new(
-            self.cx.unwrap_or_else(Context::current),
-            self.recording,
-        ));
-        let future = {
-            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
-            // Ends the span if the constructor panics.
-            let unwinding = PollPanic(Some(&mut slot));
-            let future = make();
-            unwinding.disarm();
-            future
-        };
+        let (slot, future) = self.make_in_span(make);
         Instrumented {
             future,
             active: slot,

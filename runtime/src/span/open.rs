@@ -20,18 +20,7 @@ impl Started {
     /// the `traced.cancelled` event; a panic in a poll ends it with the
     /// panic recorded.
     pub(crate) fn keep_open<F: Future>(self, make: impl FnOnce() -> F) -> KeepOpen<F> {
-        let mut slot = Some(ActiveSpan::new(
-            self.cx.unwrap_or_else(opentelemetry::Context::current),
-            self.recording,
-        ));
-        let future = {
-            let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
-            // Ends the span if the constructor panics.
-            let unwinding = PollPanic(Some(&mut slot));
-            let future = make();
-            unwinding.disarm();
-            future
-        };
+        let (slot, future) = self.make_in_span(make);
         KeepOpen {
             future,
             active: slot,

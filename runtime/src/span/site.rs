@@ -127,26 +127,7 @@ impl CallSite {
         parent: &Context,
         build: impl FnOnce() -> SpanBuilder,
     ) -> Started {
-        panic::ensure_panic_hook();
-        let resolved = self.resolve();
-        match resolved.as_deref().map(|(_, r)| r) {
-            Some(Resolved::GlobalNoop) => {
-                self.count_noop_call();
-                Started {
-                    cx: Some(parent.clone()),
-                    recording: false,
-                }
-            }
-            Some(Resolved::Disabled) => Started {
-                cx: Some(parent.clone()),
-                recording: false,
-            },
-            Some(Resolved::Sdk(tracer)) => start_built(tracer, build(), parent),
-            Some(Resolved::Global) | None => {
-                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                start_built(&tracer, build(), parent)
-            }
-        }
+        self.start_dynamic_in(Some(parent), build)
     }
 
     /// [`CallSite::start_dynamic`] as a child of the current context.
@@ -157,26 +138,31 @@ impl CallSite {
         &'static self,
         build: impl FnOnce() -> SpanBuilder,
     ) -> Started {
+        self.start_dynamic_in(None, build)
+    }
+
+    #[inline]
+    fn start_dynamic_in(
+        &'static self,
+        parent: Option<&Context>,
+        build: impl FnOnce() -> SpanBuilder,
+    ) -> Started {
         panic::ensure_panic_hook();
         let resolved = self.resolve();
+        let no_span = || Started {
+            cx: parent.cloned(),
+            recording: false,
+        };
         match resolved.as_deref().map(|(_, r)| r) {
             Some(Resolved::GlobalNoop) => {
                 self.count_noop_call();
-                Started {
-                    cx: None,
-                    recording: false,
-                }
+                no_span()
             }
-            Some(Resolved::Disabled) => Started {
-                cx: None,
-                recording: false,
-            },
-            Some(Resolved::Sdk(tracer)) => {
-                Context::map_current(|parent| start_built(tracer, build(), parent))
-            }
+            Some(Resolved::Disabled) => no_span(),
+            Some(Resolved::Sdk(tracer)) => in_parent(parent, |cx| start_built(tracer, build(), cx)),
             Some(Resolved::Global) | None => {
                 let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                Context::map_current(|parent| start_built(&tracer, build(), parent))
+                in_parent(parent, |cx| start_built(&tracer, build(), cx))
             }
         }
     }
