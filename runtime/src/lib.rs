@@ -12,7 +12,7 @@
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
 //! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
 //! | `export` | drop counting, value truncation, the console tree (feature `console`) |
-//! | `integrations` | HTTP server and client (features `axum`, `reqwest`) |
+//! | `integrations` | HTTP server and client (features `axum`, `reqwest`), RabbitMQ, SQL, the `tracing` bridge (feature `tracing`) |
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 
 #![warn(missing_docs)]
@@ -39,6 +39,10 @@ pub use init::shutdown_signal;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_layer};
+#[cfg(feature = "tracing")]
+pub use span::logger::set_logger_provider;
 pub use integrations::http;
 pub use integrations::messaging;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};

@@ -4,3 +4,5 @@
 pub mod db;
 pub mod http;
 pub mod messaging;
+#[cfg(feature = "tracing")]
+pub mod tracing;

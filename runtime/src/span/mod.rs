@@ -8,6 +8,8 @@
 mod exception;
 mod future;
 mod guard;
+#[cfg(feature = "tracing")]
+pub(crate) mod logger;
 mod panic;
 pub(crate) mod provider;
 mod site;
@@ -20,5 +22,7 @@ pub(crate) use site::start_dynamic;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 
 pub use exception::CANCELLED_EVENT;
+#[cfg_attr(not(feature = "init"), allow(unused_imports))]
+pub(crate) use exception::{ExceptionSignal, set_exception_signal};
 #[cfg(feature = "init")]
 pub(crate) use panic::ensure_panic_hook;
