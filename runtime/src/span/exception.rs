@@ -230,3 +230,109 @@ fn any_value(value: &Value) -> opentelemetry::logs::AnyValue {
         other => AnyValue::String(other.as_str().into_owned().into()),
     }
 }
+
+#[cfg(all(test, feature = "tracing", feature = "testing"))]
+mod tests {
+    use opentelemetry::logs::AnyValue;
+    use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
+    use opentelemetry::{Context, global};
+    use opentelemetry_sdk::logs::{InMemoryLogExporter, SdkLoggerProvider};
+
+    use super::*;
+
+    /// Records one exception on a fresh span under `signal`; returns how
+    /// many `exception` events the span got and the log records emitted.
+    fn run(signal: ExceptionSignal) -> (usize, Vec<opentelemetry_sdk::logs::in_memory_exporter::LogDataWithResource>, opentelemetry::trace::SpanContext) {
+        let capture = crate::testing::Capture::start();
+        let exporter = InMemoryLogExporter::default();
+        let logs = SdkLoggerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let previous = crate::span::logger::set_logger_provider(logs.clone());
+        set_exception_signal(signal);
+        let span = global::tracer("test").start("op");
+        let cx = Context::current_with_span(span);
+        let sc = cx.span().span_context().clone();
+        record(
+            &cx.span(),
+            mark(),
+            Exception {
+                type_name: "io::Error",
+                error_type: None,
+                message: format!("disk full {signal:?}"),
+                sources: vec!["no space left".into()],
+                extra: Vec::new(),
+            },
+        );
+        cx.span().end();
+        set_exception_signal(ExceptionSignal::SpanEvent);
+        crate::span::logger::replace(previous);
+        let spans = capture.spans();
+        let events = spans
+            .one("op")
+            .events
+            .iter()
+            .filter(|e| e.name == EXCEPTION_EVENT)
+            .count();
+        (events, exporter.get_emitted_logs().unwrap_or_default(), sc)
+    }
+
+    #[test]
+    fn the_opt_in_decides_between_the_event_and_the_log() {
+        let (events, logs, _) = run(ExceptionSignal::SpanEvent);
+        assert_eq!((events, logs.len()), (1, 0), "default: the span event only");
+
+        let (events, logs, sc) = run(ExceptionSignal::Logs);
+        assert_eq!((events, logs.len()), (0, 1), "`logs`: the log record only");
+        let record = &logs[0].record;
+        assert_eq!(record.event_name(), Some(EXCEPTION_EVENT));
+        assert_eq!(record.severity_number(), Some(opentelemetry::logs::Severity::Error));
+        assert_eq!(record.severity_text(), Some("ERROR"));
+        let tc = record.trace_context().expect("linked to the span");
+        assert_eq!((tc.trace_id, tc.span_id), (sc.trace_id(), sc.span_id()));
+        let attr = |key: &str| {
+            record
+                .attributes_iter()
+                .find(|(k, _)| k.as_str() == key)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            attr("exception.type"),
+            Some(AnyValue::String("io::Error".into()))
+        );
+        assert_eq!(
+            attr("exception.message"),
+            Some(AnyValue::String("disk full Logs".into()))
+        );
+        assert!(attr("traced.error.source_chain").is_some());
+        assert_eq!(logs[0].instrumentation.name(), "traced");
+
+        let (events, logs, _) = run(ExceptionSignal::LogsAndSpanEvent);
+        assert_eq!((events, logs.len()), (1, 1), "`logs/dup`: both");
+    }
+
+    #[test]
+    fn logs_without_a_logger_keep_the_event() {
+        let capture = crate::testing::Capture::start();
+        let previous = crate::span::logger::replace(None);
+        set_exception_signal(ExceptionSignal::Logs);
+        let span = global::tracer("test").start("lonely");
+        let cx = Context::current_with_span(span);
+        record(
+            &cx.span(),
+            mark(),
+            Exception {
+                type_name: "E",
+                error_type: None,
+                message: "no logger".to_owned(),
+                sources: Vec::new(),
+                extra: Vec::new(),
+            },
+        );
+        cx.span().end();
+        set_exception_signal(ExceptionSignal::SpanEvent);
+        crate::span::logger::replace(previous);
+        let spans = capture.spans();
+        assert!(spans.one("lonely").events.iter().any(|e| e.name == EXCEPTION_EVENT));
+    }
+}

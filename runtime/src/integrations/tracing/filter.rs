@@ -30,11 +30,19 @@ opentelemetry_sdk=off,\
 opentelemetry_otlp=off,\
 opentelemetry_http=off";
 
-/// `value` when it parses as `EnvFilter` directives; the error names
+/// `value`, each directive trimmed, when it parses as `EnvFilter`
+/// directives; the error names
 /// `variable` and says why not.
 pub(crate) fn check_filter(variable: &str, value: &str) -> Result<String, InitError> {
-    match EnvFilter::builder().parse(value) {
-        Ok(_) => Ok(value.trim().to_owned()),
+    // `EnvFilter` does not trim directives; `info, app=debug` is meant well.
+    let directives = value
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join(",");
+    match EnvFilter::builder().parse(&directives) {
+        Ok(_) => Ok(directives),
         Err(err) => Err(InitError::new(
             variable,
             value,
@@ -58,12 +66,10 @@ pub(crate) fn build(user: &str) -> EnvFilter {
 /// does not parse is warned about on stderr and left out.
 pub fn tracing_filter() -> EnvFilter {
     let user = std::env::var("RUST_LOG").unwrap_or_default();
-    match EnvFilter::builder().parse(&user) {
-        Ok(_) => build(&user),
+    match check_filter("RUST_LOG", &user) {
+        Ok(user) => build(&user),
         Err(err) => {
-            eprintln!(
-                "traced: RUST_LOG has the invalid value {user:?}; expected `tracing` filter directives ({err}); using the default filter instead"
-            );
+            eprintln!("traced: {err}; using the default filter instead");
             build("")
         }
     }

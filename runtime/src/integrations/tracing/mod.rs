@@ -17,6 +17,8 @@
 
 mod filter;
 mod fmt;
+#[cfg(test)]
+mod tests;
 mod tracer;
 
 use std::sync::atomic::{AtomicBool, Ordering};
