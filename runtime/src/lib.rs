@@ -39,16 +39,16 @@ pub use init::shutdown_signal;
 #[cfg(feature = "init")]
 pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
-#[cfg(feature = "tracing")]
-pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_layer};
-#[cfg(feature = "tracing")]
-pub use span::logger::set_logger_provider;
 pub use integrations::http;
 pub use integrations::messaging;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_layer};
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,
 };
+#[cfg(feature = "tracing")]
+pub use span::logger::set_logger_provider;
 pub use span::{CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_tracer_provider};
 
 /// The console tree of one trace, for `traced-view`, which draws joined

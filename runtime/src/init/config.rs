@@ -372,7 +372,11 @@ fn tracing_config(
                 "compact" => true,
                 "none" => false,
                 _ => d.soft(
-                    Err(InitError::new(TRACED_STDOUT_LOGS, &v, "`compact` or `none`")),
+                    Err(InitError::new(
+                        TRACED_STDOUT_LOGS,
+                        &v,
+                        "`compact` or `none`",
+                    )),
                     || false,
                     "`none`",
                 )?,
@@ -476,10 +480,7 @@ pub(crate) fn otlp_config(
         get(lookup, sig.endpoint),
         get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT),
     );
-    let (protocol, protocol_var) = pick(
-        sig.protocol,
-        OTEL_EXPORTER_OTLP_PROTOCOL,
-    );
+    let (protocol, protocol_var) = pick(sig.protocol, OTEL_EXPORTER_OTLP_PROTOCOL);
     let protocol = match protocol.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("grpc") => Some(OtlpProtocol::Grpc),
         Some("http/protobuf") => Some(OtlpProtocol::HttpProtobuf),
@@ -519,10 +520,7 @@ pub(crate) fn otlp_config(
             }
         }
     };
-    let (insecure, insecure_var) = pick(
-        sig.insecure,
-        OTEL_EXPORTER_OTLP_INSECURE,
-    );
+    let (insecure, insecure_var) = pick(sig.insecure, OTEL_EXPORTER_OTLP_INSECURE);
     let insecure = match insecure {
         None => false,
         Some(v) if v.eq_ignore_ascii_case("true") => true,
@@ -564,10 +562,7 @@ pub(crate) fn otlp_config(
     // The traces-only variable replaces the generic one, as every other
     // signal-specific variable does (the specification); values are
     // percent-decoded once.
-    let (headers, headers_var) = pick(
-        sig.headers,
-        OTEL_EXPORTER_OTLP_HEADERS,
-    );
+    let (headers, headers_var) = pick(sig.headers, OTEL_EXPORTER_OTLP_HEADERS);
     let headers: HashMap<String, String> = match headers {
         Some(v) => d
             .soft(parse_pairs(headers_var, &v), Vec::new, "no headers")?
@@ -581,10 +576,7 @@ pub(crate) fn otlp_config(
             .unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT))?
             .unwrap_or(OTLP_TIMEOUT_DEFAULT),
     };
-    let (compression, compression_var) = pick(
-        sig.compression,
-        OTEL_EXPORTER_OTLP_COMPRESSION,
-    );
+    let (compression, compression_var) = pick(sig.compression, OTEL_EXPORTER_OTLP_COMPRESSION);
     let gzip = match compression
         .as_deref()
         .map(str::to_ascii_lowercase)
@@ -607,18 +599,12 @@ pub(crate) fn otlp_config(
         value.map(|v| (name, PathBuf::from(v)))
     };
     let tls = TlsFiles {
-        certificate: file(
-            sig.certificate,
-            OTEL_EXPORTER_OTLP_CERTIFICATE,
-        ),
+        certificate: file(sig.certificate, OTEL_EXPORTER_OTLP_CERTIFICATE),
         client_certificate: file(
             sig.client_certificate,
             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
         ),
-        client_key: file(
-            sig.client_key,
-            OTEL_EXPORTER_OTLP_CLIENT_KEY,
-        ),
+        client_key: file(sig.client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY),
     };
     Ok(OtlpConfig {
         protocol,

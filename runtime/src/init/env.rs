@@ -122,7 +122,8 @@ pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_
 pub(crate) const RUST_LOG: &str = "RUST_LOG";
 /// The semantic conventions' opt-in for exceptions as log records:
 /// `logs` (only the log record) or `logs/dup` (the span event too).
-pub(crate) const OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: &str = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN";
+pub(crate) const OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: &str =
+    "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN";
 /// Ours (feature `tracing`): `compact` prints each `tracing` event as a
 /// line on stdout with its `trace_id` and `span_id`; `none` (default) does not.
 pub(crate) const TRACED_STDOUT_LOGS: &str = "TRACED_STDOUT_LOGS";

@@ -685,16 +685,25 @@ mod lenient {
 #[test]
 fn the_exception_signal_opt_in() {
     use crate::span::ExceptionSignal;
-    assert_eq!(config(&[]).unwrap().exception_signal, ExceptionSignal::SpanEvent);
+    assert_eq!(
+        config(&[]).unwrap().exception_signal,
+        ExceptionSignal::SpanEvent
+    );
     let var = "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN";
     let lenient_signal = |v: &str| lenient(&[(var, v)]).exception_signal;
     if cfg!(feature = "tracing") {
-        assert_eq!(config(&[(var, "logs")]).unwrap().exception_signal, ExceptionSignal::Logs);
+        assert_eq!(
+            config(&[(var, "logs")]).unwrap().exception_signal,
+            ExceptionSignal::Logs
+        );
         assert_eq!(
             config(&[(var, "LOGS/dup")]).unwrap().exception_signal,
             ExceptionSignal::LogsAndSpanEvent
         );
-        assert_eq!(lenient_signal("logs/dup,logs"), ExceptionSignal::LogsAndSpanEvent);
+        assert_eq!(
+            lenient_signal("logs/dup,logs"),
+            ExceptionSignal::LogsAndSpanEvent
+        );
     } else {
         // Without the logs pipeline the opt-in cannot be honoured.
         assert_eq!(err(&[(var, "logs")]).variable(), var);
@@ -720,10 +729,17 @@ mod tracing {
         assert_eq!(c.tracing.filter, "");
         let c = config(&[("OTEL_TRACES_EXPORTER", "console")]).unwrap();
         assert_eq!(c.tracing.log_exporters, vec![Exporter::Console]);
-        let c = config(&[("OTEL_TRACES_EXPORTER", "console"), ("OTEL_LOGS_EXPORTER", "none")]).unwrap();
+        let c = config(&[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_LOGS_EXPORTER", "none"),
+        ])
+        .unwrap();
         assert!(c.tracing.log_exporters.is_empty());
         let c = config(&[("OTEL_LOGS_EXPORTER", "console,otlp")]).unwrap();
-        assert_eq!(c.tracing.log_exporters, vec![Exporter::Console, Exporter::Otlp]);
+        assert_eq!(
+            c.tracing.log_exporters,
+            vec![Exporter::Console, Exporter::Otlp]
+        );
         let e = err(&[("OTEL_LOGS_EXPORTER", "syslog")]);
         assert_eq!(e.variable(), "OTEL_LOGS_EXPORTER");
     }
@@ -737,10 +753,16 @@ mod tracing {
         ])
         .unwrap();
         assert_eq!(c.otlp.endpoint, "http://collector:4318/v1/traces");
-        assert_eq!(c.tracing.logs_otlp.endpoint, "http://collector:4318/v1/logs");
+        assert_eq!(
+            c.tracing.logs_otlp.endpoint,
+            "http://collector:4318/v1/logs"
+        );
         assert_eq!(c.tracing.logs_otlp.protocol, OtlpProtocol::HttpProtobuf);
         assert_eq!(c.otlp.headers.get("a").map(String::as_str), Some("1"));
-        assert_eq!(c.tracing.logs_otlp.headers.get("b").map(String::as_str), Some("2"));
+        assert_eq!(
+            c.tracing.logs_otlp.headers.get("b").map(String::as_str),
+            Some("2")
+        );
         assert!(!c.tracing.logs_otlp.headers.contains_key("a"));
         let c = config(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
@@ -772,9 +794,22 @@ mod tracing {
 
     #[test]
     fn stdout_lines_from_the_environment() {
-        assert!(config(&[("TRACED_STDOUT_LOGS", "compact")]).unwrap().tracing.stdout);
-        assert!(!config(&[("TRACED_STDOUT_LOGS", "none")]).unwrap().tracing.stdout);
-        assert_eq!(err(&[("TRACED_STDOUT_LOGS", "json")]).variable(), "TRACED_STDOUT_LOGS");
+        assert!(
+            config(&[("TRACED_STDOUT_LOGS", "compact")])
+                .unwrap()
+                .tracing
+                .stdout
+        );
+        assert!(
+            !config(&[("TRACED_STDOUT_LOGS", "none")])
+                .unwrap()
+                .tracing
+                .stdout
+        );
+        assert_eq!(
+            err(&[("TRACED_STDOUT_LOGS", "json")]).variable(),
+            "TRACED_STDOUT_LOGS"
+        );
     }
 
     #[test]

@@ -242,7 +242,13 @@ mod tests {
 
     /// Records one exception on a fresh span under `signal`; returns how
     /// many `exception` events the span got and the log records emitted.
-    fn run(signal: ExceptionSignal) -> (usize, Vec<opentelemetry_sdk::logs::in_memory_exporter::LogDataWithResource>, opentelemetry::trace::SpanContext) {
+    fn run(
+        signal: ExceptionSignal,
+    ) -> (
+        usize,
+        Vec<opentelemetry_sdk::logs::in_memory_exporter::LogDataWithResource>,
+        opentelemetry::trace::SpanContext,
+    ) {
         let capture = crate::testing::Capture::start();
         let exporter = InMemoryLogExporter::default();
         let logs = SdkLoggerProvider::builder()
@@ -286,7 +292,10 @@ mod tests {
         assert_eq!((events, logs.len()), (0, 1), "`logs`: the log record only");
         let record = &logs[0].record;
         assert_eq!(record.event_name(), Some(EXCEPTION_EVENT));
-        assert_eq!(record.severity_number(), Some(opentelemetry::logs::Severity::Error));
+        assert_eq!(
+            record.severity_number(),
+            Some(opentelemetry::logs::Severity::Error)
+        );
         assert_eq!(record.severity_text(), Some("ERROR"));
         let tc = record.trace_context().expect("linked to the span");
         assert_eq!((tc.trace_id, tc.span_id), (sc.trace_id(), sc.span_id()));
@@ -333,6 +342,12 @@ mod tests {
         set_exception_signal(ExceptionSignal::SpanEvent);
         crate::span::logger::replace(previous);
         let spans = capture.spans();
-        assert!(spans.one("lonely").events.iter().any(|e| e.name == EXCEPTION_EVENT));
+        assert!(
+            spans
+                .one("lonely")
+                .events
+                .iter()
+                .any(|e| e.name == EXCEPTION_EVENT)
+        );
     }
 }

@@ -46,9 +46,7 @@ pub(crate) fn check_filter(variable: &str, value: &str) -> Result<String, InitEr
         Err(err) => Err(InitError::new(
             variable,
             value,
-            format!(
-                "`tracing` filter directives such as `info,my_crate=debug,h2=trace` ({err})"
-            ),
+            format!("`tracing` filter directives such as `info,my_crate=debug,h2=trace` ({err})"),
         )),
     }
 }

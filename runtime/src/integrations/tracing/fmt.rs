@@ -7,9 +7,9 @@
 
 use std::fmt;
 
+use ::tracing::{Event, Subscriber};
 use opentelemetry::Context;
 use opentelemetry::trace::TraceContextExt as _;
-use ::tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::time::{FormatTime as _, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, Layer};

@@ -23,8 +23,8 @@ mod tracer;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use ::tracing::Subscriber;
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
