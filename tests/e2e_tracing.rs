@@ -30,12 +30,14 @@ fn one<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
 }
 
 fn record<'a>(logs: &'a [ReceivedLog], body: &str) -> &'a ReceivedLog {
-    logs.iter().find(|r| r.body_str() == Some(body)).unwrap_or_else(|| {
-        panic!(
-            "no log record {body:?} among {:?}",
-            logs.iter().map(|r| &r.body).collect::<Vec<_>>()
-        )
-    })
+    logs.iter()
+        .find(|r| r.body_str() == Some(body))
+        .unwrap_or_else(|| {
+            panic!(
+                "no log record {body:?} among {:?}",
+                logs.iter().map(|r| &r.body).collect::<Vec<_>>()
+            )
+        })
 }
 
 #[test]
@@ -93,8 +95,14 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
     let place = one(&spans, "place_order");
     let reserve = one(&spans, "reserve_stock");
     assert!(request.is_root(), "{request:#?}");
-    assert_eq!(place.parent_id, request.span_id, "#[traced] under the tower-http span");
-    assert_eq!(reserve.parent_id, place.span_id, "#[tracing::instrument] under #[traced]");
+    assert_eq!(
+        place.parent_id, request.span_id,
+        "#[traced] under the tower-http span"
+    );
+    assert_eq!(
+        reserve.parent_id, place.span_id,
+        "#[tracing::instrument] under #[traced]"
+    );
     for span in [place, reserve] {
         assert_eq!(span.trace_id, request.trace_id, "one trace");
     }
@@ -116,7 +124,11 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
     assert_eq!(placed.attr("order_id"), Some(&Typed::Int(7)));
     assert_eq!(placed.attr("reserved"), Some(&Typed::Int(3)));
     assert_eq!(
-        placed.resource.iter().find(|(k, _)| k == "service.name").map(|(_, v)| v),
+        placed
+            .resource
+            .iter()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v),
         Some(&Typed::Str("mixed".into()))
     );
     let shipped = record(&logs, "order 7 handed to shipping");

@@ -97,6 +97,7 @@ pub(crate) const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_CO
 
 /// Where log records go (feature `tracing`): a comma list of `otlp`,
 /// `console`, `none`; unset, the traces exporters (see `Config::logs`).
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
 /// Like `OTEL_EXPORTER_OTLP_PROTOCOL`, for logs only; wins over it.
 pub(crate) const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
@@ -119,6 +120,7 @@ pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: &str =
 pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY";
 /// The `tracing` filter (feature `tracing`), in `tracing-subscriber`'s
 /// `EnvFilter` syntax, added on top of the default one.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) const RUST_LOG: &str = "RUST_LOG";
 /// The semantic conventions' opt-in for exceptions as log records:
 /// `logs` (only the log record) or `logs/dup` (the span event too).
@@ -126,6 +128,7 @@ pub(crate) const OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: &str =
     "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN";
 /// Ours (feature `tracing`): `compact` prints each `tracing` event as a
 /// line on stdout with its `trace_id` and `span_id`; `none` (default) does not.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) const TRACED_STDOUT_LOGS: &str = "TRACED_STDOUT_LOGS";
 
 /// The variables of one signal's OTLP exporter, and its URL path.

@@ -2,7 +2,9 @@
 //! the configured exporters, and the global `tracing` subscriber.
 
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider, SimpleLogProcessor};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use opentelemetry_sdk::logs::BatchLogProcessor;
+use opentelemetry_sdk::logs::{SdkLoggerProvider, SimpleLogProcessor};
 
 use super::config::{Config, Exporter};
 use super::error::InitError;

@@ -463,7 +463,10 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 type OtlpRuntime = tokio::runtime::Runtime;
 /// Without an OTLP exporter there is no runtime to share.
-#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+#[cfg(all(
+    feature = "tracing",
+    not(any(feature = "otlp-grpc", feature = "otlp-http"))
+))]
 type OtlpRuntime = ();
 
 /// `processor`, behind the value-length truncation when one is configured.

@@ -95,8 +95,9 @@ fn failed(config: &OtlpConfig, err: &dyn fmt::Display) -> InitError {
 /// The checked TLS files for an `https://` endpoint.
 #[cfg(feature = "tls")]
 type Tls = Option<super::tls::Loaded>;
+/// Without `tls` there is nothing to load (`https://` is refused earlier).
 #[cfg(not(feature = "tls"))]
-type Tls = ();
+type Tls = Option<std::convert::Infallible>;
 
 #[cfg(feature = "tls")]
 fn tls(config: &OtlpConfig) -> Result<Tls, InitError> {
@@ -109,7 +110,7 @@ fn tls(config: &OtlpConfig) -> Result<Tls, InitError> {
 
 #[cfg(not(feature = "tls"))]
 fn tls(_config: &OtlpConfig) -> Result<Tls, InitError> {
-    Ok(())
+    Ok(None)
 }
 
 /// The transports this build has.
@@ -188,7 +189,7 @@ where
         builder = builder.with_tls_config(tls.tonic_config());
     }
     #[cfg(not(feature = "tls"))]
-    let () = *tls;
+    let _ = tls;
     Ok(builder)
 }
 
@@ -219,7 +220,7 @@ where
         None => client,
     };
     #[cfg(not(feature = "tls"))]
-    let () = *tls;
+    let _ = tls;
     let client = client
         .build()
         .map_err(|e| opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string()))?;

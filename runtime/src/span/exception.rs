@@ -49,6 +49,7 @@ thread_local! {
 /// Where an exception goes: `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`, the
 /// semantic conventions' opt-in for the move from span events to logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) enum ExceptionSignal {
     /// The `exception` span event (the default).
     #[default]
