@@ -216,9 +216,13 @@ impl Diag {
             Ok(v) => Ok(v),
             Err(e) if self.strict => Err(e),
             Err(e) => {
-                self.warnings
-                    .borrow_mut()
-                    .push(format!("{e}; using {instead} instead"));
+                // A generic variable is read once per signal (traces,
+                // logs): the same sentence is said once.
+                let warning = format!("{e}; using {instead} instead");
+                let mut warnings = self.warnings.borrow_mut();
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
                 Ok(fallback())
             }
         }

@@ -831,3 +831,16 @@ mod tracing {
         assert!(!c.tracing.install_subscriber);
     }
 }
+
+// Regression: the generic OTLP variables are read for traces and for logs;
+// a bad one must be warned about once, not once per signal.
+#[test]
+fn a_generic_variable_is_warned_about_once() {
+    let c = lenient(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "udp")]);
+    let about: Vec<_> = c
+        .warnings
+        .iter()
+        .filter(|w| w.contains("OTEL_EXPORTER_OTLP_PROTOCOL"))
+        .collect();
+    assert_eq!(about.len(), 1, "{:?}", c.warnings);
+}
