@@ -116,3 +116,35 @@ mod tests {
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
     }
 }
+
+#[cfg(test)]
+mod line_tests {
+    use opentelemetry::logs::{
+        AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity,
+    };
+    use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+    use opentelemetry_sdk::logs::SdkLoggerProvider;
+
+    #[test]
+    fn a_record_is_one_line_with_its_ids() {
+        let logger = SdkLoggerProvider::builder().build().logger("scope");
+        let mut record = logger.create_log_record();
+        record.set_severity_number(Severity::Error);
+        record.set_severity_text("ERROR");
+        record.set_event_name("exception");
+        record.set_body(AnyValue::from("disk full"));
+        record.add_attribute("exception.type", "io::Error");
+        record.add_attribute("attempt", 2);
+        record.set_trace_context(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            Some(TraceFlags::SAMPLED),
+        );
+        let mut out = String::new();
+        super::line(&mut out, &record, "traced");
+        assert_eq!(
+            out,
+            "ERROR traced exception \"disk full\"  exception.type=\"io::Error\"  attempt=2  trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7\n"
+        );
+    }
+}

@@ -52,7 +52,16 @@ pub(crate) fn layer<S>() -> impl tracing_subscriber::Layer<S> + Send + Sync + 's
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    layer_to(std::io::stdout)
+}
+
+/// The same layer writing to `writer`.
+pub(crate) fn layer_to<S, W>(writer: W) -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     Layer::default()
         .event_format(Correlated)
-        .with_writer(std::io::stdout)
+        .with_writer(writer)
 }

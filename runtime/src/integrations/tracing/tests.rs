@@ -91,3 +91,61 @@ fn checking_a_filter_names_the_variable() {
     assert_eq!(e.variable(), "RUST_LOG");
     assert!(e.to_string().contains("filter directives"), "{e}");
 }
+
+/// Collects what a fmt layer writes.
+#[derive(Clone, Default)]
+struct Written(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Written {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn compact_lines_end_with_the_ids_of_the_current_span() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+
+    let written = Written::default();
+    let sink = written.clone();
+    let subscriber =
+        tracing_subscriber::registry().with(super::fmt::layer_to(move || sink.clone()));
+    let sc = SpanContext::new(
+        TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+        SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::NONE,
+    );
+    ::tracing::subscriber::with_default(subscriber, || {
+        ::tracing::info!(target: "app::login", user = "ana", "outside");
+        let _cx = opentelemetry::Context::new()
+            .with_remote_span_context(sc)
+            .attach();
+        ::tracing::warn!(target: "app::login", attempts = 3, "inside");
+    });
+    let text = String::from_utf8(written.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].ends_with(" INFO app::login: outside user=\"ana\""),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(
+            " WARN app::login: inside attempts=3 trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7"
+        ),
+        "{}",
+        lines[1]
+    );
+    // An RFC 3339 timestamp first.
+    assert_eq!(&lines[1][4..5], "-");
+}
