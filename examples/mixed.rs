@@ -12,7 +12,9 @@
 //!
 //! With no collector configured, spans go to the console tree and log
 //! records to the console too; `TRACED_STDOUT_LOGS=compact` adds the
-//! compact `tracing` lines.
+//! compact `tracing` lines. Order 0 is out of stock: its error is an
+//! `exception` event of the `place_order` span, or with
+//! `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs` an `exception` log record.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -25,13 +27,28 @@ use traced::traced;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Nothing left to reserve.
+#[derive(Debug)]
+struct OutOfStock(u64);
+
+impl std::fmt::Display for OutOfStock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "order {} is out of stock", self.0)
+    }
+}
+
+impl std::error::Error for OutOfStock {}
+
 /// Our code: a span of its own, with the order id as an attribute.
 #[traced]
-async fn place_order(order_id: u64) -> String {
+async fn place_order(order_id: u64) -> Result<String, OutOfStock> {
     let reserved = reserve_stock(order_id).await;
+    if reserved == 0 {
+        return Err(OutOfStock(order_id));
+    }
     tracing::info!(order_id, reserved, "order placed");
     log::info!("order {order_id} handed to shipping");
-    format!("order {order_id}: {reserved} reserved\n")
+    Ok(format!("order {order_id}: {reserved} reserved\n"))
 }
 
 /// A library's code, instrumented with `tracing`.
@@ -39,11 +56,14 @@ async fn place_order(order_id: u64) -> String {
 async fn reserve_stock(order_id: u64) -> u32 {
     tokio::task::yield_now().await;
     tracing::debug!("stock checked");
-    3
+    if order_id == 0 { 0 } else { 3 }
 }
 
-async fn order(Path(order_id): Path<u64>) -> String {
-    place_order(order_id).await
+async fn order(Path(order_id): Path<u64>) -> (axum::http::StatusCode, String) {
+    match place_order(order_id).await {
+        Ok(body) => (axum::http::StatusCode::OK, body),
+        Err(err) => (axum::http::StatusCode::CONFLICT, format!("{err}\n")),
+    }
 }
 
 fn main() -> Result<(), BoxError> {

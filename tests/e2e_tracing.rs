@@ -4,7 +4,10 @@
 //! function that runs a `#[tracing::instrument]`ed one and logs with
 //! `tracing::info!` and `log::info!`. One request is one trace with the
 //! parents right, and the log records read back from the collector carry
-//! the ids of the span they were written in.
+//! the ids of the span they were written in. With
+//! `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs`, the error of the
+//! `#[traced]` function is an `exception` log record linked to its span
+//! instead of a span event.
 
 mod support;
 
@@ -49,6 +52,7 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.grpc_endpoint())
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .env("OTEL_BLRP_SCHEDULE_DELAY", "100")
+        .env("OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN", "logs")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()
@@ -68,20 +72,22 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
         .enable_all()
         .build()
         .expect("runtime");
-    let body = rt.block_on(async {
-        reqwest::Client::builder()
-            .timeout(SERVICE_TIMEOUT)
-            .build()
-            .expect("client")
-            .get(format!("http://{addr}/orders/7"))
-            .send()
-            .await
-            .expect("request")
-            .text()
-            .await
-            .expect("body")
-    });
-    assert_eq!(body, "order 7: 3 reserved\n");
+    let get = |id: u64| {
+        rt.block_on(async {
+            let response = reqwest::Client::builder()
+                .timeout(SERVICE_TIMEOUT)
+                .build()
+                .expect("client")
+                .get(format!("http://{addr}/orders/{id}"))
+                .send()
+                .await
+                .expect("request");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        })
+    };
+    assert_eq!(get(7), (200, "order 7: 3 reserved\n".to_owned()));
+    assert_eq!(get(0), (409, "order 0 is out of stock\n".to_owned()));
 
     // SIGINT: the service stops gracefully and its guard flushes both
     // pipelines.
@@ -90,10 +96,21 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
     let status = wait::exit(&mut child.0, STOP_TIMEOUT, "the mixed service after SIGINT");
     assert!(status.success(), "the service exited with {status}");
 
-    let spans = collector.wait_for_spans(3, SERVICE_TIMEOUT);
-    let request = one(&spans, "request");
-    let place = one(&spans, "place_order");
-    let reserve = one(&spans, "reserve_stock");
+    let spans = collector.wait_for_spans(6, SERVICE_TIMEOUT);
+    let ordered = |id: i64| {
+        spans
+            .iter()
+            .find(|s| s.name == "place_order" && s.attr("order_id") == Some(&Typed::Int(id)))
+            .unwrap_or_else(|| panic!("no place_order span for order {id}"))
+    };
+    let place = ordered(7);
+    let trace: Vec<ReceivedSpan> = spans
+        .iter()
+        .filter(|s| s.trace_id == place.trace_id)
+        .cloned()
+        .collect();
+    let request = one(&trace, "request");
+    let reserve = one(&trace, "reserve_stock");
     assert!(request.is_root(), "{request:#?}");
     assert_eq!(
         place.parent_id, request.span_id,
@@ -113,7 +130,7 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
         Some(&Typed::Str("mixed".into()))
     );
 
-    let logs = collector.wait_for_logs(2, SERVICE_TIMEOUT);
+    let logs = collector.wait_for_logs(3, SERVICE_TIMEOUT);
     let placed = record(&logs, "order placed");
     assert_eq!(
         (placed.trace_id.as_str(), placed.span_id.as_str()),
@@ -139,4 +156,32 @@ fn a_mixed_service_is_one_trace_and_its_logs_carry_the_span_ids() {
     );
     // DEBUG is below the default filter.
     assert!(logs.iter().all(|r| r.body_str() != Some("stock checked")));
+
+    // The opt-in: the error is a log record linked to its span, and the
+    // span keeps its status but no event.
+    let failed = ordered(0);
+    assert_eq!(failed.status_code, "Error");
+    assert_eq!(
+        failed.attr("error.type"),
+        Some(&Typed::Str("mixed::OutOfStock".into()))
+    );
+    assert!(failed.event("exception").is_none(), "{failed:#?}");
+    let exception = logs
+        .iter()
+        .find(|r| r.event_name == "exception")
+        .unwrap_or_else(|| panic!("no exception log record among {logs:#?}"));
+    assert_eq!(
+        (exception.trace_id.as_str(), exception.span_id.as_str()),
+        (failed.trace_id.as_str(), failed.span_id.as_str())
+    );
+    assert_eq!(exception.severity_text, "ERROR");
+    assert_eq!(exception.scope_name, "traced");
+    assert_eq!(
+        exception.attr("exception.type"),
+        Some(&Typed::Str("mixed::OutOfStock".into()))
+    );
+    assert_eq!(
+        exception.attr("exception.message"),
+        Some(&Typed::Str("order 0 is out of stock".into()))
+    );
 }
