@@ -12,7 +12,7 @@ use super::env::*;
 use super::error::InitError;
 use crate::span::ExceptionSignal;
 
-/// Where finished spans go.
+/// Where finished spans (and, with the feature `tracing`, log records) go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exporter {
     /// Over OTLP to a collector.

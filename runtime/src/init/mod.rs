@@ -253,7 +253,9 @@ pub fn builder() -> Builder {
 /// With the feature `tracing`, `init` also installs a global `tracing`
 /// subscriber (see [`tracing_layer`](crate::tracing_layer)) and
 /// `tracing-log`'s `log` logger; one that is already set is left alone and
-/// reported like an invalid value (a warning, or strict the error).
+/// reported like an invalid value (a warning, or strict the error). They
+/// stay for the life of the process and follow the providers of later
+/// `init`s, so the first `init` decides the filter and the stdout lines.
 ///
 /// Enum values are case-insensitive. A value that is not valid is warned
 /// about once on stderr (variable, value, what is accepted, what is used
