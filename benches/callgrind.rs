@@ -10,7 +10,9 @@
 //!
 //! VARIANT: `none`, `hand_written` (global `BoxedTracer`),
 //! `hand_written_sdk` (`SdkTracer`), `hand_written_code_attrs` (with the
-//! three `code.*` attributes `#[traced]` records), `traced`, `tracing`, `bare_span`
+//! three `code.*` attributes `#[traced]` records), `traced`,
+//! `traced_tracing_layer` (`traced` under a subscriber with
+//! `traced::tracing_layer()`, feature `tracing`), `tracing`, `bare_span`
 //! (`tracer.start` and drop), `bare_span_current` (the same, made current).
 //! PIPELINE: `sampled_simple`, `unsampled`, `disabled` (nothing installed)
 //! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`). N: calls (default 10 000),
@@ -49,6 +51,11 @@ fn main() {
     let sdk = provider.as_ref().map(sdk_tracer);
     let dispatch = match (&provider, variant) {
         (Some(provider), "tracing") => tracing::Dispatch::new(tracing_subscriber_for(provider)),
+        // `#[traced]` under a subscriber with `traced::tracing_layer()`.
+        (_, "traced_tracing_layer") => {
+            use tracing_subscriber::layer::SubscriberExt as _;
+            tracing::Dispatch::new(tracing_subscriber::registry().with(traced::tracing_layer()))
+        }
         _ => tracing::Dispatch::none(),
     };
     let run = |n: u64| {
@@ -67,7 +74,7 @@ fn main() {
                         "hello",
                     ));
                 }
-                "traced" => {
+                "traced" | "traced_tracing_layer" => {
                     black_box(work(black_box(i), "hello"));
                 }
                 "tracing" => {

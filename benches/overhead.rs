@@ -26,6 +26,7 @@ use opentelemetry::trace::{
     FutureExt as _, TraceContextExt as _, Tracer as _, mark_span_as_active,
 };
 use opentelemetry::{Context, KeyValue, global};
+use tracing_subscriber::layer::SubscriberExt as _;
 
 const B: &str = "hello";
 
@@ -361,6 +362,15 @@ fn installed(c: &mut Criterion, pipeline: Pipeline) {
                 bench.iter(|| tracing_failing(black_box(7), black_box(B)))
             });
         }
+    });
+    // `#[traced]` with `traced::tracing_layer()` on the thread's subscriber
+    // (feature `tracing`) and no `tracing` span in sight: what the bridge
+    // adds to our spans. `traced` in this group is the same call without it.
+    let bridged = tracing_subscriber::registry().with(traced::tracing_layer());
+    tracing::subscriber::with_default(bridged, || {
+        group.bench_function("traced_tracing_layer", |bench| {
+            bench.iter(|| work(black_box(7), black_box(B)))
+        });
     });
     // Last, and flushed: fastrace's collector thread works through what
     // it was sent after the measurement, and on 2 cores it would slow down

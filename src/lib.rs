@@ -45,6 +45,7 @@
 //! | `axum` | | [`http::server::TracedLayer`](http) |
 //! | `reqwest` | | [`http::client::SendTraced`](http) |
 //! | `tonic` | | `grpc::server::TracedLayer`, `grpc::client::TracedLayer`: gRPC spans |
+//! | `tracing` | | the `tracing` ecosystem in the same traces, `tracing`/`log` events as OTLP logs with trace ids: `tracing_layer()`, `DEFAULT_TRACING_FILTER`; implies `init` |
 //! | `testing` | | `testing`: capture finished spans in memory |
 
 #![warn(missing_docs)]
@@ -301,6 +302,11 @@ pub use traced_runtime::{
 
 #[cfg(feature = "testing")]
 pub use traced_runtime::testing;
+
+#[cfg(feature = "tracing")]
+pub use traced_runtime::{
+    DEFAULT_TRACING_FILTER, set_logger_provider, tracing_filter, tracing_layer,
+};
 
 pub use traced_runtime::db;
 #[cfg(feature = "tonic")]

@@ -480,3 +480,82 @@ ResourceSpans #
     assert!(parse("").is_empty());
     assert!(parse("\n\n\r\n").is_empty());
 }
+
+/// What rotel prints with `--debug-log logs` (from a run of
+/// `examples/mixed.rs`), between two blocks of spans.
+const LOGS_SAMPLE: &str = "\
+ResourceLog #0
+Resource SchemaURL: 
+Resource attributes:
+     -> service.name: Str(mixed)
+ScopeLogs #0
+ScopeLogs SchemaURL: 
+InstrumentationScope mixed 
+LogRecord #0
+ObservedTimestamp: 1796164459591177999
+Timestamp: 0
+SeverityText: INFO
+SeverityNumber: SEVERITY_NUMBER_INFO(9)
+EventName: event examples/mixed.rs:32
+Body: Str(order placed
+and more)
+Attributes:
+     -> order_id: Int(7)
+     -> note: Str(a
+b)
+    Trace ID       : 3de8889e96b1e5e81637c8f5294e16ac
+    Span ID        : 17f56129e9737fb1
+Flags: 1
+LogRecord #1
+ObservedTimestamp: 1796164459591177999
+Timestamp: 0
+SeverityText: WARN
+SeverityNumber: SEVERITY_NUMBER_WARN(13)
+EventName: 
+Body: Empty()
+Attributes:
+    Trace ID       : 
+    Span ID        : 
+Flags: 0
+";
+
+#[test]
+fn parses_the_log_records_rotel_prints_and_spans_around_them() {
+    let mixed = format!(
+        "{}{LOGS_SAMPLE}{}",
+        collector::strip_ansi(SAMPLE),
+        collector::strip_ansi(SAMPLE)
+    );
+    let logs = collector::parse_logs(&mixed);
+    assert_eq!(logs.len(), 2, "{logs:#?}");
+    let first = &logs[0];
+    assert_eq!(first.trace_id, "3de8889e96b1e5e81637c8f5294e16ac");
+    assert_eq!(first.span_id, "17f56129e9737fb1");
+    assert_eq!(first.severity_text, "INFO");
+    assert_eq!(first.severity_number, "SEVERITY_NUMBER_INFO(9)");
+    assert_eq!(first.event_name, "event examples/mixed.rs:32");
+    assert_eq!(first.body_str(), Some("order placed\nand more"));
+    assert_eq!(first.scope_name, "mixed");
+    assert_eq!(first.attr("order_id"), Some(&Typed::Int(7)));
+    assert_eq!(first.attr("note"), Some(&Typed::Str("a\nb".into())));
+    assert_eq!(
+        first.resource,
+        vec![("service.name".to_owned(), Typed::Str("mixed".into()))]
+    );
+    let second = &logs[1];
+    assert_eq!(second.severity_text, "WARN");
+    assert_eq!(
+        (second.trace_id.as_str(), second.span_id.as_str()),
+        ("", "")
+    );
+    assert_eq!(second.body, None);
+    assert!(second.attributes.is_empty());
+
+    // The spans' parser reads the same output as without the logs.
+    let alone = parse(&collector::strip_ansi(SAMPLE));
+    let spans = parse(&mixed);
+    assert_eq!(spans.len(), 2 * alone.len());
+    assert_eq!(spans[..alone.len()], alone[..]);
+    assert_eq!(spans[alone.len()..], alone[..]);
+    assert!(collector::parse_logs(&collector::strip_ansi(SAMPLE)).is_empty());
+}

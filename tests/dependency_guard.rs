@@ -39,8 +39,20 @@ fn opentelemetry_otlp_keeps_the_blocking_http_client() {
 
 /// Crates a library that only puts `#[traced]` on its functions must not
 /// pull: an async runtime, gRPC, HTTP clients and servers, protobuf.
-const NOT_IN_A_LIBRARY: [&str; 10] = [
-    "tokio", "tonic", "reqwest", "hyper", "h2", "prost", "axum", "tower", "rustls", "anstyle",
+const NOT_IN_A_LIBRARY: [&str; 13] = [
+    "tokio",
+    "tonic",
+    "reqwest",
+    "hyper",
+    "h2",
+    "prost",
+    "axum",
+    "tower",
+    "rustls",
+    "anstyle",
+    "tracing-subscriber",
+    "tracing-opentelemetry",
+    "opentelemetry-appender-tracing",
 ];
 
 /// The normal (non-dev) dependencies of `traced` with `features`, one crate
@@ -110,4 +122,29 @@ fn the_tonic_integration_pulls_no_transport_or_protobuf() {
         transport.is_empty(),
         "the `tonic` feature pulls {transport:?}"
     );
+}
+
+#[test]
+fn the_tracing_feature_brings_the_bridge_and_nothing_else_heavy() {
+    // The guard above must be able to fail for the bridge too.
+    let crates = normal_dependencies(&["tracing"]);
+    for needed in [
+        "tracing-subscriber",
+        "tracing-opentelemetry",
+        "opentelemetry-appender-tracing",
+        "tracing-log",
+    ] {
+        assert!(
+            crates.iter().any(|c| c == needed),
+            "the `tracing` feature lacks {needed}: {crates:?}"
+        );
+    }
+    // On its own (console only, like `init`) it pulls no async runtime,
+    // gRPC or HTTP stack.
+    for heavy in ["tokio", "tonic", "reqwest", "hyper", "h2", "prost"] {
+        assert!(
+            !crates.iter().any(|c| c == heavy),
+            "the `tracing` feature alone pulls {heavy}: {crates:?}"
+        );
+    }
 }

@@ -12,7 +12,7 @@
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
 //! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
 //! | `export` | drop counting, value truncation, the console tree (feature `console`) |
-//! | `integrations` | HTTP server and client (features `axum`, `reqwest`), gRPC (feature `tonic`), messaging, databases |
+//! | `integrations` | HTTP server and client (features `axum`, `reqwest`), gRPC (feature `tonic`), messaging, databases, the `tracing` bridge (feature `tracing`) |
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 
 #![warn(missing_docs)]
@@ -46,10 +46,14 @@ pub use integrations::db;
 pub use integrations::grpc;
 pub use integrations::http;
 pub use integrations::messaging;
+#[cfg(feature = "tracing")]
+pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_layer};
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,
 };
+#[cfg(feature = "tracing")]
+pub use span::logger::set_logger_provider;
 pub use span::{CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_tracer_provider};
 
 /// The console tree of one trace, for `traced-view`, which draws joined

@@ -56,6 +56,32 @@
 //!
 //! Values are printed raw, so a string holding a newline continues on the
 //! next lines; the parser appends such lines to the value they continue.
+//!
+//! [`Collector::start_with_logs`] adds `--debug-log logs`: rotel then also
+//! prints the log records it receives, which [`Collector::logs`] parses
+//! (and [`parse`] skips):
+//!
+//! ```text
+//! ResourceLog #0
+//! Resource SchemaURL:
+//! Resource attributes:
+//!      -> service.name: Str(svc)
+//! ScopeLogs #0
+//! ScopeLogs SchemaURL:
+//! InstrumentationScope my.scope
+//! LogRecord #0
+//! ObservedTimestamp: 1796164459591219070
+//! Timestamp: 0
+//! SeverityText: INFO
+//! SeverityNumber: SEVERITY_NUMBER_INFO(9)
+//! EventName: exception
+//! Body: Str(order placed)
+//! Attributes:
+//!      -> order_id: Int(7)
+//!     Trace ID       : 3de8889e96b1e5e81637c8f5294e16ac
+//!     Span ID        : 17f56129e9737fb1
+//! Flags: 1
+//! ```
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -175,6 +201,41 @@ impl ReceivedSpan {
     }
 }
 
+/// A log record as the collector received it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReceivedLog {
+    /// 32 lowercase hex digits; empty outside a span.
+    pub trace_id: String,
+    /// 16 lowercase hex digits; empty outside a span.
+    pub span_id: String,
+    /// `INFO`, `ERROR`, … as sent.
+    pub severity_text: String,
+    /// `SEVERITY_NUMBER_INFO(9)`, as printed.
+    pub severity_number: String,
+    /// The event name; empty when none was sent.
+    pub event_name: String,
+    /// The body; `None` when it was empty.
+    pub body: Option<Typed>,
+    /// The record's attributes, in the order received.
+    pub attributes: Vec<(String, Typed)>,
+    /// The attributes of the resource that sent the record.
+    pub resource: Vec<(String, Typed)>,
+    /// The name of the instrumentation scope.
+    pub scope_name: String,
+}
+
+impl ReceivedLog {
+    /// The value of the record attribute `key`.
+    pub fn attr(&self, key: &str) -> Option<&Typed> {
+        lookup(&self.attributes, key)
+    }
+
+    /// The body, for a string body.
+    pub fn body_str(&self) -> Option<&str> {
+        self.body.as_ref().and_then(Typed::as_str)
+    }
+}
+
 fn lookup<'a>(attributes: &'a [(String, Typed)], key: &str) -> Option<&'a Typed> {
     attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
@@ -200,13 +261,30 @@ impl Collector {
         Collector::try_start_with(&bin).unwrap_or_else(|why| panic!("{why}"))
     }
 
+    /// [`Collector::start`], and the collector also prints the log
+    /// records it receives, for [`Collector::logs`].
+    ///
+    /// # Panics
+    ///
+    /// As [`Collector::start`].
+    pub fn start_with_logs() -> Collector {
+        let bin = agent().unwrap_or_else(|why| panic!("no OpenTelemetry collector: {why}"));
+        Collector::try_start_printing(&bin, true).unwrap_or_else(|why| panic!("{why}"))
+    }
+
     /// Starts `bin` as the collector; `Err` says why it did not come up.
     /// A collector that exits early (e.g. a port taken in the meantime) is
     /// retried twice on fresh ports.
     pub fn try_start_with(bin: &Path) -> Result<Collector, String> {
+        Collector::try_start_printing(bin, false)
+    }
+
+    /// [`Collector::try_start_with`]; `logs`: the received log records are
+    /// printed too.
+    fn try_start_printing(bin: &Path, logs: bool) -> Result<Collector, String> {
         let mut last = String::new();
         for _ in 0..3 {
-            match Collector::attempt(bin)? {
+            match Collector::attempt(bin, logs)? {
                 Ok(collector) => return Ok(collector),
                 Err(exited) => last = exited,
             }
@@ -216,7 +294,7 @@ impl Collector {
 
     /// One start. The outer `Err` is final (cannot run, timed out); the
     /// inner one means the collector exited and may be retried.
-    fn attempt(bin: &Path) -> Result<Result<Collector, String>, String> {
+    fn attempt(bin: &Path, logs: bool) -> Result<Result<Collector, String>, String> {
         static RUN: AtomicUsize = AtomicUsize::new(0);
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "collector-{}-{}",
@@ -238,6 +316,11 @@ impl Collector {
             .arg("start")
             .args(["--exporter", "blackhole"])
             .args(["--debug-log", "traces", "--debug-log-verbosity", "detailed"])
+            .args(if logs {
+                &["--debug-log", "logs"][..]
+            } else {
+                &[]
+            })
             .arg("--pid-file")
             .arg(dir.join("rotel.pid"))
             .arg("--log-file")
@@ -365,6 +448,32 @@ impl Collector {
             let late = Instant::now() >= deadline + Duration::from_secs(1);
             if (enough && settled) || (!enough && Instant::now() >= deadline) || late {
                 return parse(&log);
+            }
+            previous = Some(log);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Collector {
+    /// Every log record received so far (needs [`Collector::start_with_logs`]).
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        parse_logs(&self.raw_log())
+    }
+
+    /// Polls until at least `n` log records arrived and the output stopped
+    /// growing, or until `timeout` passed; returns the records received by
+    /// then.
+    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        let deadline = Instant::now() + timeout;
+        let mut previous: Option<String> = None;
+        loop {
+            let log = self.raw_log();
+            let enough = log.lines().filter(|l| l.starts_with("LogRecord #")).count() >= n;
+            let settled = previous.as_deref() == Some(log.as_str());
+            let late = Instant::now() >= deadline + Duration::from_secs(1);
+            if (enough && settled) || (!enough && Instant::now() >= deadline) || late {
+                return parse_logs(&log);
             }
             previous = Some(log);
             std::thread::sleep(Duration::from_millis(150));
@@ -563,11 +672,28 @@ fn is_structural(line: &str) -> bool {
         "SpanLink #",
     ];
     STARTS.iter().any(|s| line.starts_with(s))
+        || LOG_STARTS.iter().any(|s| line.starts_with(s))
+        || span_field(line, "Span ID").is_some()
         || line.starts_with("     -> ")
         || line.starts_with("          -> ")
         || SPAN_FIELDS.iter().any(|f| span_field(line, f).is_some())
         || is_log_line(line)
 }
+
+/// The lines of the log records' layout that the spans' layout lacks.
+const LOG_STARTS: [&str; 11] = [
+    "ResourceLog #",
+    "Body:",
+    "ScopeLogs #",
+    "ScopeLogs SchemaURL:",
+    "LogRecord #",
+    "ObservedTimestamp:",
+    "Timestamp:",
+    "SeverityText:",
+    "SeverityNumber:",
+    "EventName:",
+    "Flags:",
+];
 
 /// rotel's own log lines start with an RFC 3339 timestamp.
 fn is_log_line(line: &str) -> bool {
@@ -610,8 +736,19 @@ pub fn parse(log: &str) -> Vec<ReceivedSpan> {
     let mut section = Section::None;
     // The open value and its raw text so far.
     let mut open: Option<(Open, String)> = None;
+    // Inside a block of log records (printed with `--debug-log logs`).
+    let mut in_logs = false;
     for line in log.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with("ResourceLog #") {
+            in_logs = true;
+            open = None;
+        } else if line.starts_with("ResourceSpans #") {
+            in_logs = false;
+        }
+        if in_logs {
+            continue;
+        }
         if !is_structural(line) {
             if let Some((what, raw)) = open.as_mut() {
                 raw.push('\n');
@@ -768,4 +905,113 @@ fn title(upper: &str) -> String {
         .next()
         .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
         .unwrap_or_default()
+}
+
+/// Parses the log records in the collector's detailed debug output (see
+/// [`Collector::start_with_logs`]); spans and unknown lines are skipped. It
+/// never panics.
+pub fn parse_logs(log: &str) -> Vec<ReceivedLog> {
+    #[derive(PartialEq)]
+    enum At {
+        Elsewhere,
+        Resource,
+        Record,
+        Attributes,
+    }
+    let mut records: Vec<ReceivedLog> = Vec::new();
+    let mut resource: Vec<(String, Typed)> = Vec::new();
+    let mut scope = String::new();
+    let mut at = At::Elsewhere;
+    let mut in_logs = false;
+    // The value a continuation line extends: the body (`None`) or the last
+    // attribute of the resource or the record, and its raw text so far.
+    let mut open: Option<(bool, String)> = None;
+    for line in log.lines() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.starts_with("ResourceSpans #") {
+            in_logs = false;
+        } else if line.starts_with("ResourceLog #") {
+            in_logs = true;
+            resource = Vec::new();
+            scope.clear();
+            at = At::Elsewhere;
+            open = None;
+            continue;
+        }
+        if !in_logs {
+            continue;
+        }
+        if !is_structural(line) {
+            if let Some((is_attr, raw)) = open.as_mut() {
+                raw.push('\n');
+                raw.push_str(line);
+                let value = typed(raw);
+                let slot = match (*is_attr, &at) {
+                    (true, At::Resource) => resource.last_mut().map(|(_, v)| v),
+                    (true, _) => records
+                        .last_mut()
+                        .and_then(|r| r.attributes.last_mut())
+                        .map(|(_, v)| v),
+                    (false, _) => records
+                        .last_mut()
+                        .map(|r| r.body.get_or_insert(Typed::Other(String::new()))),
+                };
+                if let Some(slot) = slot {
+                    *slot = value;
+                }
+            }
+            continue;
+        }
+        open = None;
+        let record = records.last_mut();
+        if line.starts_with("Resource attributes:") {
+            at = At::Resource;
+        } else if line.starts_with("ScopeLogs #") {
+            scope.clear();
+            at = At::Elsewhere;
+        } else if let Some(rest) = line.strip_prefix("InstrumentationScope ") {
+            rest.split_once(' ')
+                .map_or(rest, |(name, _)| name)
+                .clone_into(&mut scope);
+            at = At::Elsewhere;
+        } else if line.starts_with("LogRecord #") {
+            records.push(ReceivedLog {
+                resource: resource.clone(),
+                scope_name: scope.clone(),
+                ..ReceivedLog::default()
+            });
+            at = At::Record;
+        } else if line.starts_with("Attributes:") {
+            at = At::Attributes;
+        } else if let Some((key, raw)) = attribute_line(line, 5) {
+            match (&at, record) {
+                (At::Resource, _) => resource.push((key.to_owned(), typed(raw))),
+                (At::Attributes, Some(record)) => {
+                    record.attributes.push((key.to_owned(), typed(raw)))
+                }
+                _ => continue,
+            }
+            open = Some((true, raw.to_owned()));
+        } else if let Some(record) = record {
+            let field = |name: &str| line.strip_prefix(name).map(str::trim);
+            if let Some(v) = field("SeverityText:") {
+                v.clone_into(&mut record.severity_text);
+            } else if let Some(v) = field("SeverityNumber:") {
+                v.clone_into(&mut record.severity_number);
+            } else if let Some(v) = field("EventName:") {
+                v.clone_into(&mut record.event_name);
+            } else if let Some(raw) = line.strip_prefix("Body: ") {
+                record.body = match raw {
+                    "" | "Empty()" => None,
+                    raw => Some(typed(raw)),
+                };
+                open = Some((false, raw.to_owned()));
+            } else if let Some(v) = span_field(line, "Trace ID") {
+                v.trim().clone_into(&mut record.trace_id);
+            } else if let Some(v) = span_field(line, "Span ID") {
+                v.trim().clone_into(&mut record.span_id);
+            }
+        }
+    }
+    records
 }

@@ -10,8 +10,9 @@ use opentelemetry_sdk::trace::{Sampler, SpanLimits};
 
 use super::env::*;
 use super::error::InitError;
+use crate::span::ExceptionSignal;
 
-/// Where finished spans go.
+/// Where finished spans (and, with the feature `tracing`, log records) go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Exporter {
     /// Over OTLP to a collector.
@@ -50,10 +51,39 @@ pub(crate) struct Config {
     pub value_length_limit: Option<usize>,
     /// Invalid values that were ignored, one sentence each, for stderr.
     pub warnings: Vec<String>,
+    /// Whether an invalid value stops `init` (for what is found while
+    /// installing, such as a `tracing` subscriber set by someone else).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub strict: bool,
     /// `OTEL_LOG_LEVEL`, as one of the `LEVEL_*` of `export::reported`.
     pub log_level: u8,
     /// `Builder::service_version`.
     pub service_version: Option<String>,
+    /// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`.
+    pub exception_signal: ExceptionSignal,
+    /// The `tracing` subscriber and the logs.
+    #[cfg(feature = "tracing")]
+    pub tracing: TracingConfig,
+}
+
+/// The `tracing` bridge and the logs pipeline (feature `tracing`).
+#[cfg(feature = "tracing")]
+#[derive(Debug)]
+pub(crate) struct TracingConfig {
+    /// Whether `init` installs the global `tracing` subscriber.
+    pub install_subscriber: bool,
+    /// The user's filter directives (`RUST_LOG` or `Builder::tracing_filter`),
+    /// already checked; empty for the defaults alone.
+    pub filter: String,
+    /// Where log records go; empty: no logs.
+    pub log_exporters: Vec<Exporter>,
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub logs_otlp: OtlpConfig,
+    /// The compact stdout lines (`TRACED_STDOUT_LOGS`, `Builder::stdout_logs`).
+    pub stdout: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +170,7 @@ impl Config {
 
         let exporters = match (&code.exporters, get(lookup, OTEL_TRACES_EXPORTER)) {
             (Some(list), _) => list.clone(),
-            (None, Some(v)) => parse_exporters(&d, &v)?,
+            (None, Some(v)) => parse_exporters(&d, OTEL_TRACES_EXPORTER, &v)?,
             (None, None) => {
                 let endpoint_set = get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
                     || get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some();
@@ -151,7 +181,7 @@ impl Config {
             }
         };
 
-        let mut otlp = otlp_config(&d, lookup)?;
+        let mut otlp = otlp_config(&d, lookup, &TRACES)?;
         let code_tls = [
             (&code.tls.certificate, &mut otlp.tls.certificate),
             (
@@ -238,6 +268,10 @@ impl Config {
             ))?,
         };
 
+        let exception_signal = exception_signal(&d, lookup)?;
+        #[cfg(feature = "tracing")]
+        let tracing = tracing_config(&d, lookup, code, &exporters)?;
+
         Ok(Config {
             disabled,
             resource,
@@ -250,10 +284,112 @@ impl Config {
             limits,
             value_length_limit,
             warnings: d.into_warnings(),
+            strict,
             log_level,
             service_version: code.service_version.clone(),
+            exception_signal,
+            #[cfg(feature = "tracing")]
+            tracing,
         })
     }
+}
+
+/// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`: `logs` or `logs/dup` (in a
+/// comma list, as the conventions' opt-in variables are); anything else is
+/// a warning and the span event.
+fn exception_signal(d: &Diag, lookup: Lookup) -> Result<ExceptionSignal, InitError> {
+    let Some(value) = get(lookup, OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN) else {
+        return Ok(ExceptionSignal::SpanEvent);
+    };
+    let mut signal = ExceptionSignal::SpanEvent;
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.to_ascii_lowercase().as_str() {
+            "logs" if signal == ExceptionSignal::SpanEvent => signal = ExceptionSignal::Logs,
+            "logs" => {}
+            "logs/dup" => signal = ExceptionSignal::LogsAndSpanEvent,
+            _ => {
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN,
+                        &value,
+                        format!("`logs` or `logs/dup` (`{item}` is unknown)"),
+                    )),
+                    || (),
+                    "the `exception` span event for it",
+                )?;
+            }
+        }
+    }
+    if signal != ExceptionSignal::SpanEvent && !cfg!(feature = "tracing") {
+        return d.soft(
+            Err(InitError::new(
+                OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN,
+                &value,
+                "no value: this build of `traced` has no logs (turn on its feature `tracing`)",
+            )),
+            || ExceptionSignal::SpanEvent,
+            "the `exception` span event",
+        );
+    }
+    Ok(signal)
+}
+
+/// The `tracing` section: the subscriber, the filter, the logs exporters
+/// (unset: the same as the traces', so that one variable sends both to
+/// the console on a fresh machine and to the collector in production) and
+/// the stdout lines.
+#[cfg(feature = "tracing")]
+fn tracing_config(
+    d: &Diag,
+    lookup: Lookup,
+    code: &Overrides,
+    traces: &[Exporter],
+) -> Result<TracingConfig, InitError> {
+    let filter = match (&code.tracing_filter, get(lookup, RUST_LOG)) {
+        (Some(filter), _) => d.soft(
+            crate::integrations::tracing::check_filter("Builder::tracing_filter", filter),
+            String::new,
+            "the default filter",
+        )?,
+        (None, Some(value)) => d.soft(
+            crate::integrations::tracing::check_filter(RUST_LOG, &value),
+            String::new,
+            "the default filter",
+        )?,
+        (None, None) => String::new(),
+    };
+    let log_exporters = match (&code.log_exporters, get(lookup, OTEL_LOGS_EXPORTER)) {
+        (Some(list), _) => list.clone(),
+        (None, Some(v)) => parse_exporters(d, OTEL_LOGS_EXPORTER, &v)?,
+        (None, None) => traces.to_vec(),
+    };
+    let logs_otlp = otlp_config(d, lookup, &LOGS)?;
+    let stdout = match code.stdout_logs {
+        Some(on) => on,
+        None => match get(lookup, TRACED_STDOUT_LOGS) {
+            None => false,
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "compact" => true,
+                "none" => false,
+                _ => d.soft(
+                    Err(InitError::new(
+                        TRACED_STDOUT_LOGS,
+                        &v,
+                        "`compact` or `none`",
+                    )),
+                    || false,
+                    "`none`",
+                )?,
+            },
+        },
+    };
+    Ok(TracingConfig {
+        install_subscriber: code.tracing_subscriber.unwrap_or(true),
+        filter,
+        log_exporters,
+        logs_otlp,
+        stdout,
+    })
 }
 
 fn log_level(d: &Diag, lookup: Lookup) -> Result<u8, InitError> {
@@ -289,7 +425,7 @@ fn default_service_name() -> String {
         )
 }
 
-fn parse_exporters(d: &Diag, value: &str) -> Result<Vec<Exporter>, InitError> {
+fn parse_exporters(d: &Diag, name: &str, value: &str) -> Result<Vec<Exporter>, InitError> {
     let mut out = Vec::new();
     for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let exporter = match item.to_ascii_lowercase().as_str() {
@@ -298,7 +434,7 @@ fn parse_exporters(d: &Diag, value: &str) -> Result<Vec<Exporter>, InitError> {
             "none" => continue,
             "zipkin" | "jaeger" => {
                 d.soft(Err(InitError::new(
-                    OTEL_TRACES_EXPORTER,
+                    name,
                     value,
                     format!(
                         "`otlp`, `console` or `none` (`{item}` is not supported: send OTLP, which {item} accepts)"
@@ -309,7 +445,7 @@ fn parse_exporters(d: &Diag, value: &str) -> Result<Vec<Exporter>, InitError> {
             _ => {
                 d.soft(
                     Err(InitError::new(
-                        OTEL_TRACES_EXPORTER,
+                        name,
                         value,
                         format!(
                             "a comma list of `otlp`, `console` and `none` (`{item}` is unknown)"
@@ -328,20 +464,23 @@ fn parse_exporters(d: &Diag, value: &str) -> Result<Vec<Exporter>, InitError> {
     Ok(out)
 }
 
-fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
-    // The traces-only variable wins; the name is kept for the error.
+/// The OTLP settings of one signal: its own variables (`OTEL_EXPORTER_OTLP_TRACES_*`,
+/// `OTEL_EXPORTER_OTLP_LOGS_*`) win over the generic ones.
+pub(crate) fn otlp_config(
+    d: &Diag,
+    lookup: Lookup,
+    sig: &SignalVars,
+) -> Result<OtlpConfig, InitError> {
+    // The signal's own variable wins; the name is kept for the error.
     let pick = |specific: &'static str, general: &'static str| match get(lookup, specific) {
         Some(v) => (Some(v), specific),
         None => (get(lookup, general), general),
     };
     let (endpoint_specific, endpoint_general) = (
-        get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT),
+        get(lookup, sig.endpoint),
         get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT),
     );
-    let (protocol, protocol_var) = pick(
-        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
-        OTEL_EXPORTER_OTLP_PROTOCOL,
-    );
+    let (protocol, protocol_var) = pick(sig.protocol, OTEL_EXPORTER_OTLP_PROTOCOL);
     let protocol = match protocol.as_deref().map(str::to_ascii_lowercase).as_deref() {
         Some("grpc") => Some(OtlpProtocol::Grpc),
         Some("http/protobuf") => Some(OtlpProtocol::HttpProtobuf),
@@ -381,10 +520,7 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
             }
         }
     };
-    let (insecure, insecure_var) = pick(
-        OTEL_EXPORTER_OTLP_TRACES_INSECURE,
-        OTEL_EXPORTER_OTLP_INSECURE,
-    );
+    let (insecure, insecure_var) = pick(sig.insecure, OTEL_EXPORTER_OTLP_INSECURE);
     let insecure = match insecure {
         None => false,
         Some(v) if v.eq_ignore_ascii_case("true") => true,
@@ -398,7 +534,7 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
     let http = protocol != OtlpProtocol::Grpc;
     let default_endpoint = || {
         if http {
-            format!("{OTLP_HTTP_ENDPOINT_DEFAULT}/v1/traces")
+            format!("{OTLP_HTTP_ENDPOINT_DEFAULT}{}", sig.path)
         } else {
             OTLP_GRPC_ENDPOINT_DEFAULT.to_owned()
         }
@@ -406,7 +542,7 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
     let instead = default_endpoint();
     let endpoint = match (endpoint_specific, endpoint_general) {
         (Some(url), _) => d.soft(
-            check_url(OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, &url, insecure),
+            check_url(sig.endpoint, &url, insecure),
             default_endpoint,
             &instead,
         )?,
@@ -416,7 +552,7 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
                 || None,
                 &instead,
             )? {
-                Some(base) if http => format!("{}/v1/traces", base.trim_end_matches('/')),
+                Some(base) if http => format!("{}{}", base.trim_end_matches('/'), sig.path),
                 Some(base) => base,
                 None => default_endpoint(),
             }
@@ -426,10 +562,7 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
     // The traces-only variable replaces the generic one, as every other
     // signal-specific variable does (the specification); values are
     // percent-decoded once.
-    let (headers, headers_var) = pick(
-        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
-        OTEL_EXPORTER_OTLP_HEADERS,
-    );
+    let (headers, headers_var) = pick(sig.headers, OTEL_EXPORTER_OTLP_HEADERS);
     let headers: HashMap<String, String> = match headers {
         Some(v) => d
             .soft(parse_pairs(headers_var, &v), Vec::new, "no headers")?
@@ -437,16 +570,13 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
             .collect(),
         None => HashMap::new(),
     };
-    let timeout = match d.unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT))? {
+    let timeout = match d.unset(parse_millis(lookup, sig.timeout))? {
         Some(t) => t,
         None => d
             .unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT))?
             .unwrap_or(OTLP_TIMEOUT_DEFAULT),
     };
-    let (compression, compression_var) = pick(
-        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
-        OTEL_EXPORTER_OTLP_COMPRESSION,
-    );
+    let (compression, compression_var) = pick(sig.compression, OTEL_EXPORTER_OTLP_COMPRESSION);
     let gzip = match compression
         .as_deref()
         .map(str::to_ascii_lowercase)
@@ -469,18 +599,12 @@ fn otlp_config(d: &Diag, lookup: Lookup) -> Result<OtlpConfig, InitError> {
         value.map(|v| (name, PathBuf::from(v)))
     };
     let tls = TlsFiles {
-        certificate: file(
-            OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
-            OTEL_EXPORTER_OTLP_CERTIFICATE,
-        ),
+        certificate: file(sig.certificate, OTEL_EXPORTER_OTLP_CERTIFICATE),
         client_certificate: file(
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+            sig.client_certificate,
             OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
         ),
-        client_key: file(
-            OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
-            OTEL_EXPORTER_OTLP_CLIENT_KEY,
-        ),
+        client_key: file(sig.client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY),
     };
     Ok(OtlpConfig {
         protocol,
@@ -649,4 +773,16 @@ pub(crate) struct Overrides {
     pub(crate) service_version: Option<String>,
     /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
     pub(crate) strict: Option<bool>,
+    /// `Builder::tracing_subscriber`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) tracing_subscriber: Option<bool>,
+    /// `Builder::tracing_filter`: wins over `RUST_LOG`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) tracing_filter: Option<String>,
+    /// `Builder::logs_exporter`/`no_logs`: wins over `OTEL_LOGS_EXPORTER`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) log_exporters: Option<Vec<Exporter>>,
+    /// `Builder::stdout_logs`: wins over `TRACED_STDOUT_LOGS`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) stdout_logs: Option<bool>,
 }

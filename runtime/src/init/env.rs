@@ -95,6 +95,87 @@ pub(crate) const OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_EVENT_ATTRIBUTE_
 /// Attributes per link.
 pub(crate) const OTEL_LINK_ATTRIBUTE_COUNT_LIMIT: &str = "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT";
 
+/// Where log records go (feature `tracing`): a comma list of `otlp`,
+/// `console`, `none`; unset, the traces exporters (see `Config::logs`).
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const OTEL_LOGS_EXPORTER: &str = "OTEL_LOGS_EXPORTER";
+/// Like `OTEL_EXPORTER_OTLP_PROTOCOL`, for logs only; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL";
+/// The full URL log records are sent to; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// Like `OTEL_EXPORTER_OTLP_HEADERS`, for logs; replaces it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+/// Like `OTEL_EXPORTER_OTLP_TIMEOUT`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
+/// Like `OTEL_EXPORTER_OTLP_COMPRESSION`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
+/// Like `OTEL_EXPORTER_OTLP_INSECURE`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_INSECURE: &str = "OTEL_EXPORTER_OTLP_LOGS_INSECURE";
+/// Like `OTEL_EXPORTER_OTLP_CERTIFICATE`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_KEY`, for logs; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY: &str = "OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY";
+/// The `tracing` filter (feature `tracing`), in `tracing-subscriber`'s
+/// `EnvFilter` syntax, added on top of the default one.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const RUST_LOG: &str = "RUST_LOG";
+/// The semantic conventions' opt-in for exceptions as log records:
+/// `logs` (only the log record) or `logs/dup` (the span event too).
+pub(crate) const OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: &str =
+    "OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN";
+/// Ours (feature `tracing`): `compact` prints each `tracing` event as a
+/// line on stdout with its `trace_id` and `span_id`; `none` (default) does not.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const TRACED_STDOUT_LOGS: &str = "TRACED_STDOUT_LOGS";
+
+/// The variables of one signal's OTLP exporter, and its URL path.
+#[derive(Debug)]
+pub(crate) struct SignalVars {
+    pub(crate) protocol: &'static str,
+    pub(crate) endpoint: &'static str,
+    pub(crate) headers: &'static str,
+    pub(crate) timeout: &'static str,
+    pub(crate) compression: &'static str,
+    pub(crate) insecure: &'static str,
+    pub(crate) certificate: &'static str,
+    pub(crate) client_certificate: &'static str,
+    pub(crate) client_key: &'static str,
+    /// Appended to `OTEL_EXPORTER_OTLP_ENDPOINT` for HTTP.
+    pub(crate) path: &'static str,
+}
+
+/// The traces exporter's variables.
+pub(crate) const TRACES: SignalVars = SignalVars {
+    protocol: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+    endpoint: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    headers: OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+    timeout: OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+    compression: OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+    insecure: OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+    certificate: OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE,
+    client_certificate: OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE,
+    client_key: OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY,
+    path: "/v1/traces",
+};
+
+/// The logs exporter's variables.
+#[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+pub(crate) const LOGS: SignalVars = SignalVars {
+    protocol: OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+    endpoint: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    headers: OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+    timeout: OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+    compression: OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+    insecure: OTEL_EXPORTER_OTLP_LOGS_INSECURE,
+    certificate: OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+    client_certificate: OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE,
+    client_key: OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY,
+    path: "/v1/logs",
+};
+
 /// Our own diagnostics on stderr: `none`/`off`, `error`/`fatal`, `warn`,
 /// `info` (default), `debug`, `trace`, `all`.
 pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
@@ -135,9 +216,13 @@ impl Diag {
             Ok(v) => Ok(v),
             Err(e) if self.strict => Err(e),
             Err(e) => {
-                self.warnings
-                    .borrow_mut()
-                    .push(format!("{e}; using {instead} instead"));
+                // A generic variable is read once per signal (traces,
+                // logs): the same sentence is said once.
+                let warning = format!("{e}; using {instead} instead");
+                let mut warnings = self.warnings.borrow_mut();
+                if !warnings.contains(&warning) {
+                    warnings.push(warning);
+                }
                 Ok(fallback())
             }
         }

@@ -11,6 +11,8 @@
 pub(crate) mod config;
 mod env;
 mod error;
+#[cfg(feature = "tracing")]
+mod logs;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
 pub(crate) mod propagators;
@@ -154,6 +156,52 @@ impl Builder {
         self
     }
 
+    /// `false`: `init` installs no global `tracing` subscriber (and no
+    /// `log` logger); compose [`tracing_layer`](crate::tracing_layer) into
+    /// your own instead (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub fn tracing_subscriber(mut self, install: bool) -> Self {
+        self.code.tracing_subscriber = Some(install);
+        self
+    }
+
+    /// `tracing` filter directives (`EnvFilter` syntax) added on top of
+    /// [`DEFAULT_TRACING_FILTER`](crate::DEFAULT_TRACING_FILTER); wins over
+    /// `RUST_LOG` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub fn tracing_filter(mut self, directives: impl Into<String>) -> Self {
+        self.code.tracing_filter = Some(directives.into());
+        self
+    }
+
+    /// Adds an exporter for log records; wins over `OTEL_LOGS_EXPORTER`
+    /// (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub fn logs_exporter(mut self, exporter: Exporter) -> Self {
+        let list = self.code.log_exporters.get_or_insert_with(Vec::new);
+        if !list.contains(&exporter) {
+            list.push(exporter);
+        }
+        self
+    }
+
+    /// Sends log records nowhere, whatever `OTEL_LOGS_EXPORTER` says
+    /// (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub fn no_logs(mut self) -> Self {
+        self.code.log_exporters = Some(Vec::new());
+        self
+    }
+
+    /// `true`: each `tracing` event is also printed on stdout as a compact
+    /// line ending with `trace_id=` and `span_id=`; wins over
+    /// `TRACED_STDOUT_LOGS` (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub fn stdout_logs(mut self, on: bool) -> Self {
+        self.code.stdout_logs = Some(on);
+        self
+    }
+
     /// Installs everything; see [`init`].
     ///
     /// # Errors
@@ -196,6 +244,18 @@ pub fn builder() -> Builder {
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
+/// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
+/// | `OTEL_LOGS_EXPORTER` | the traces exporters | comma list of `otlp`, `console`, `none` (feature `tracing`) |
+/// | `OTEL_EXPORTER_OTLP_LOGS_*` | the generic `OTEL_EXPORTER_OTLP_*` | `_ENDPOINT` (`/v1/logs` is appended to the generic one for HTTP), `_PROTOCOL`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_CERTIFICATE`, `_CLIENT_KEY` (feature `tracing`) |
+/// | `RUST_LOG` | | `tracing` filter directives added on top of [`DEFAULT_TRACING_FILTER`](crate::DEFAULT_TRACING_FILTER) (feature `tracing`) |
+/// | `TRACED_STDOUT_LOGS` | `none` | `compact`: each `tracing` event as a line on stdout with `trace_id`/`span_id` (feature `tracing`) |
+///
+/// With the feature `tracing`, `init` also installs a global `tracing`
+/// subscriber (see [`tracing_layer`](crate::tracing_layer)) and
+/// `tracing-log`'s `log` logger; one that is already set is left alone and
+/// reported like an invalid value (a warning, or strict the error). They
+/// stay for the life of the process and follow the providers of later
+/// `init`s, so the first `init` decides the filter and the stdout lines.
 ///
 /// Enum values are case-insensitive. A value that is not valid is warned
 /// about once on stderr (variable, value, what is accepted, what is used
@@ -220,6 +280,9 @@ pub fn init() -> Result<Telemetry, InitError> {
 #[must_use = "dropping the guard shuts tracing down at once"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// The log pipeline (feature `tracing`), when logs are on.
+    #[cfg(feature = "tracing")]
+    logs: Option<opentelemetry_sdk::logs::SdkLoggerProvider>,
     /// Drives the gRPC exporter's connections.
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     runtime: Option<OtlpRuntime>,
@@ -254,10 +317,13 @@ impl Telemetry {
         }
         global::set_text_map_propagator(TextMapCompositePropagator::new(list));
 
+        crate::span::set_exception_signal(config.exception_signal);
         if config.disabled {
             provider::replace(Some(Installed::Disabled));
             return Ok(Telemetry {
                 provider: None,
+                #[cfg(feature = "tracing")]
+                logs: None,
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 runtime: None,
             });
@@ -271,12 +337,12 @@ impl Telemetry {
             .with_service_name(config.service_name.clone())
             .build();
         let mut builder = SdkTracerProvider::builder()
-            .with_resource(resource)
+            .with_resource(resource.clone())
             .with_sampler(config.sampler.clone())
             .with_id_generator(RandomRoots::default())
             .with_span_limits(config.limits);
-        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-        let mut runtime = None;
+        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
+        let mut runtime: Option<OtlpRuntime> = None;
         for exporter in &config.exporters {
             match exporter {
                 Exporter::Console => {
@@ -288,8 +354,7 @@ impl Telemetry {
                 }
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
-                    let (exporter, rt, detail) = build_otlp(&config.otlp)?;
-                    runtime = runtime.or(rt);
+                    let (exporter, detail) = build_otlp(&config.otlp, &mut runtime)?;
                     let tally = std::sync::Arc::new(Tally::default());
                     let exporter = Reported::new(exporter, config.otlp.endpoint.clone())
                         .with_detail(detail)
@@ -311,13 +376,24 @@ impl Telemetry {
                 }
             }
         }
+        #[cfg(feature = "tracing")]
+        let logs = logs::build(&config, &resource, &mut runtime)?;
         let provider = builder.build();
         crate::span::set_tracer_provider(provider.clone());
-        Ok(Telemetry {
+        #[cfg(feature = "tracing")]
+        if let Some(logs) = &logs {
+            crate::span::logger::set_logger_provider(logs.clone());
+        }
+        let telemetry = Telemetry {
             provider: Some(provider),
+            #[cfg(feature = "tracing")]
+            logs,
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
             runtime,
-        })
+        };
+        #[cfg(feature = "tracing")]
+        logs::install_subscriber(&config)?;
+        Ok(telemetry)
     }
 
     /// Exports every finished span now.
@@ -326,6 +402,10 @@ impl Telemetry {
     ///
     /// The SDK's error when an exporter fails.
     pub fn flush(&self) -> Result<(), opentelemetry_sdk::error::OTelSdkError> {
+        #[cfg(feature = "tracing")]
+        if let Some(logs) = &self.logs {
+            off_runtime(|| logs.force_flush())?;
+        }
         match &self.provider {
             Some(provider) => off_runtime(|| provider.force_flush()),
             None => Ok(()),
@@ -335,6 +415,13 @@ impl Telemetry {
 
 impl Drop for Telemetry {
     fn drop(&mut self) {
+        #[cfg(feature = "tracing")]
+        if let Some(logs) = self.logs.take() {
+            crate::span::logger::replace(None);
+            if let Err(err) = off_runtime(|| logs.shutdown()) {
+                eprintln!("traced: shutting the logger provider down failed: {err}");
+            }
+        }
         if let Some(provider) = self.provider.take() {
             // Spans started from now on go nowhere, rather than to a
             // provider that is shut down.
@@ -377,6 +464,12 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// The tokio runtime that drives the gRPC exporter's connections.
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 type OtlpRuntime = tokio::runtime::Runtime;
+/// Without an OTLP exporter there is no runtime to share.
+#[cfg(all(
+    feature = "tracing",
+    not(any(feature = "otlp-grpc", feature = "otlp-http"))
+))]
+type OtlpRuntime = ();
 
 /// `processor`, behind the value-length truncation when one is configured.
 fn add_processor<P>(

@@ -2,11 +2,10 @@
 
 use std::fmt;
 
-use opentelemetry_otlp::WithExportConfig as _;
 #[cfg(feature = "otlp-grpc")]
-use opentelemetry_otlp::WithTonicConfig as _;
+use opentelemetry_otlp::WithTonicConfig;
 #[cfg(feature = "otlp-http")]
-use opentelemetry_otlp::{Protocol, WithHttpConfig as _};
+use opentelemetry_otlp::{Protocol, WithHttpConfig};
 
 use super::config::{OtlpConfig, OtlpProtocol};
 #[cfg(feature = "otlp-grpc")]
@@ -16,31 +15,113 @@ use super::error::InitError;
 use super::off_runtime;
 use crate::export::reported::Detail;
 
-/// The exporter, the tokio runtime that drives it (gRPC only) and where
-/// its client records why an export failed (HTTP only).
-pub(super) type Built = (
-    opentelemetry_otlp::SpanExporter,
-    Option<super::OtlpRuntime>,
-    Option<Detail>,
-);
+/// The span exporter and where its client records why an export failed
+/// (HTTP only).
+pub(super) type Built = (opentelemetry_otlp::SpanExporter, Option<Detail>);
 
-/// The OTLP exporter for `config`, and the tokio runtime that drives it
-/// (gRPC only). A transport this build was compiled without is an error
-/// that names the feature to turn on.
-pub(super) fn build_otlp(config: &OtlpConfig) -> Result<Built, InitError> {
-    let failed = |err: &dyn fmt::Display| {
-        InitError::new(
-            "the OTLP exporter",
-            &config.endpoint,
-            format!("an exporter that can be built ({err})"),
-        )
-    };
-    #[cfg(feature = "tls")]
-    let tls = if config.endpoint.starts_with("https://") {
-        Some(super::tls::Loaded::read(&config.tls)?)
+/// The OTLP span exporter for `config`. The gRPC exporter needs a tokio
+/// runtime to run on: `runtime` is started here if it is still `None`, and
+/// shared by the exporters of every signal. A transport this build was
+/// compiled without is an error that names the feature to turn on.
+pub(super) fn build_otlp(
+    config: &OtlpConfig,
+    runtime: &mut Option<super::OtlpRuntime>,
+) -> Result<Built, InitError> {
+    let tls = tls(config)?;
+    match transport(config)? {
+        #[cfg(feature = "otlp-grpc")]
+        Transport::Grpc => {
+            let runtime = grpc_runtime(config, runtime)?;
+            let _entered = runtime.enter();
+            let builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+            let exporter = tonic_settings(builder, config, &tls)?
+                .build()
+                .map_err(|e| failed(config, &e))?;
+            Ok((exporter, None))
+        }
+        #[cfg(feature = "otlp-http")]
+        Transport::Http(protocol) => {
+            let _ = runtime;
+            let detail = Detail::default();
+            let build = || {
+                let builder = opentelemetry_otlp::SpanExporter::builder().with_http();
+                http_settings(builder, config, &tls, protocol, &detail)?.build()
+            };
+            let exporter = off_runtime(build).map_err(|e| failed(config, &e))?;
+            Ok((exporter, Some(detail)))
+        }
+    }
+}
+
+/// The OTLP log exporter for `config` (feature `tracing`), on the same
+/// transports and runtime as [`build_otlp`].
+#[cfg(feature = "tracing")]
+pub(super) fn build_otlp_logs(
+    config: &OtlpConfig,
+    runtime: &mut Option<super::OtlpRuntime>,
+) -> Result<opentelemetry_otlp::LogExporter, InitError> {
+    let tls = tls(config)?;
+    match transport(config)? {
+        #[cfg(feature = "otlp-grpc")]
+        Transport::Grpc => {
+            let runtime = grpc_runtime(config, runtime)?;
+            let _entered = runtime.enter();
+            let builder = opentelemetry_otlp::LogExporter::builder().with_tonic();
+            tonic_settings(builder, config, &tls)?
+                .build()
+                .map_err(|e| failed(config, &e))
+        }
+        #[cfg(feature = "otlp-http")]
+        Transport::Http(protocol) => {
+            let _ = runtime;
+            let detail = Detail::default();
+            let build = || {
+                let builder = opentelemetry_otlp::LogExporter::builder().with_http();
+                http_settings(builder, config, &tls, protocol, &detail)?.build()
+            };
+            off_runtime(build).map_err(|e| failed(config, &e))
+        }
+    }
+}
+
+fn failed(config: &OtlpConfig, err: &dyn fmt::Display) -> InitError {
+    InitError::new(
+        "the OTLP exporter",
+        &config.endpoint,
+        format!("an exporter that can be built ({err})"),
+    )
+}
+
+/// The checked TLS files for an `https://` endpoint.
+#[cfg(feature = "tls")]
+type Tls = Option<super::tls::Loaded>;
+/// Without `tls` there is nothing to load (`https://` is refused earlier).
+#[cfg(not(feature = "tls"))]
+type Tls = Option<std::convert::Infallible>;
+
+#[cfg(feature = "tls")]
+fn tls(config: &OtlpConfig) -> Result<Tls, InitError> {
+    if config.endpoint.starts_with("https://") {
+        Ok(Some(super::tls::Loaded::read(&config.tls)?))
     } else {
-        None
-    };
+        Ok(None)
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls(_config: &OtlpConfig) -> Result<Tls, InitError> {
+    Ok(None)
+}
+
+/// The transports this build has.
+enum Transport {
+    #[cfg(feature = "otlp-grpc")]
+    Grpc,
+    #[cfg(feature = "otlp-http")]
+    Http(Protocol),
+}
+
+fn transport(config: &OtlpConfig) -> Result<Transport, InitError> {
     match config.protocol {
         #[cfg(not(feature = "otlp-grpc"))]
         OtlpProtocol::Grpc => Err(InitError::new(
@@ -59,80 +140,103 @@ pub(super) fn build_otlp(config: &OtlpConfig) -> Result<Built, InitError> {
             "`grpc`: this build of `traced` has no HTTP exporter (turn on its feature `otlp-http`)",
         )),
         #[cfg(feature = "otlp-grpc")]
-        OtlpProtocol::Grpc => {
-            // The tonic exporter needs a tokio reactor when it is built and
-            // while it exports; owning one avoids "no reactor running"
-            // outside tokio and deadlocks on a current-thread runtime.
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .thread_name("traced-otlp")
-                .enable_all()
-                .build()
-                .map_err(|e| failed(&e))?;
-            let mut metadata = tonic_metadata(config)?;
-            let exporter = {
-                let _entered = runtime.enter();
-                let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                    .with_tonic()
-                    .with_endpoint(config.endpoint.clone())
-                    .with_timeout(config.timeout)
-                    .with_metadata(std::mem::take(&mut metadata));
-                if config.gzip {
-                    builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                #[cfg(feature = "tls")]
-                if let Some(tls) = &tls {
-                    builder = builder.with_tls_config(tls.tonic_config());
-                }
-                builder.build().map_err(|e| failed(&e))?
-            };
-            Ok((exporter, Some(runtime), None))
-        }
+        OtlpProtocol::Grpc => Ok(Transport::Grpc),
         #[cfg(feature = "otlp-http")]
-        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
-            let protocol = if config.protocol == OtlpProtocol::HttpJson {
-                Protocol::HttpJson
-            } else {
-                Protocol::HttpBinary
-            };
-            let detail = Detail::default();
-            let build = || {
-                // The blocking client, given explicitly: if any crate in the
-                // graph turns on opentelemetry-otlp's `reqwest-client`
-                // feature, the exporter would otherwise pick the async
-                // client, which the batch processor's plain thread cannot
-                // drive.
-                let client = reqwest::blocking::Client::builder().timeout(config.timeout);
-                #[cfg(feature = "tls")]
-                let client = match &tls {
-                    Some(tls) => client.tls_backend_preconfigured(
-                        tls.rustls_config()
-                            .map_err(opentelemetry_otlp::ExporterBuildError::InternalFailure)?,
-                    ),
-                    None => client,
-                };
-                let client = client.build().map_err(|e| {
-                    opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string())
-                })?;
-                let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_http_client(Explained {
-                        client,
-                        last: detail.clone(),
-                    })
-                    .with_protocol(protocol)
-                    .with_endpoint(config.endpoint.clone())
-                    .with_timeout(config.timeout)
-                    .with_headers(config.headers.clone());
-                if config.gzip {
-                    builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
-                }
-                builder.build()
-            };
-            let exporter = off_runtime(build).map_err(|e| failed(&e))?;
-            Ok((exporter, None, Some(detail)))
-        }
+        OtlpProtocol::HttpProtobuf => Ok(Transport::Http(Protocol::HttpBinary)),
+        #[cfg(feature = "otlp-http")]
+        OtlpProtocol::HttpJson => Ok(Transport::Http(Protocol::HttpJson)),
     }
+}
+
+/// The runtime the gRPC exporters run on, started on first use.
+///
+/// The tonic exporter needs a tokio reactor when it is built and while it
+/// exports; owning one avoids "no reactor running" outside tokio and
+/// deadlocks on a current-thread runtime.
+#[cfg(feature = "otlp-grpc")]
+fn grpc_runtime<'a>(
+    config: &OtlpConfig,
+    runtime: &'a mut Option<super::OtlpRuntime>,
+) -> Result<&'a super::OtlpRuntime, InitError> {
+    if runtime.is_none() {
+        let built = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("traced-otlp")
+            .enable_all()
+            .build()
+            .map_err(|e| failed(config, &e))?;
+        *runtime = Some(built);
+    }
+    Ok(runtime.as_ref().expect("started above"))
+}
+
+/// Endpoint, timeout, metadata, compression and TLS on a tonic exporter
+/// builder of any signal.
+#[cfg(feature = "otlp-grpc")]
+fn tonic_settings<B>(mut builder: B, config: &OtlpConfig, tls: &Tls) -> Result<B, InitError>
+where
+    B: opentelemetry_otlp::WithExportConfig + WithTonicConfig,
+{
+    builder = builder
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.timeout)
+        .with_metadata(tonic_metadata(config)?);
+    if config.gzip {
+        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    #[cfg(feature = "tls")]
+    if let Some(tls) = tls {
+        builder = builder.with_tls_config(tls.tonic_config());
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    Ok(builder)
+}
+
+/// The blocking client, endpoint, protocol, timeout, headers and
+/// compression on an HTTP exporter builder of any signal.
+#[cfg(feature = "otlp-http")]
+fn http_settings<B>(
+    builder: B,
+    config: &OtlpConfig,
+    tls: &Tls,
+    protocol: Protocol,
+    detail: &Detail,
+) -> Result<B, opentelemetry_otlp::ExporterBuildError>
+where
+    B: opentelemetry_otlp::WithExportConfig + WithHttpConfig,
+{
+    // The blocking client, given explicitly: if any crate in the graph
+    // turns on opentelemetry-otlp's `reqwest-client` feature, the exporter
+    // would otherwise pick the async client, which the batch processor's
+    // plain thread cannot drive.
+    let client = reqwest::blocking::Client::builder().timeout(config.timeout);
+    #[cfg(feature = "tls")]
+    let client = match tls {
+        Some(tls) => client.tls_backend_preconfigured(
+            tls.rustls_config()
+                .map_err(opentelemetry_otlp::ExporterBuildError::InternalFailure)?,
+        ),
+        None => client,
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    let client = client
+        .build()
+        .map_err(|e| opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string()))?;
+    let mut builder = builder
+        .with_http_client(Explained {
+            client,
+            last: detail.clone(),
+        })
+        .with_protocol(protocol)
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.timeout)
+        .with_headers(config.headers.clone());
+    if config.gzip {
+        builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
+    }
+    Ok(builder)
 }
 
 #[cfg(feature = "otlp-grpc")]

@@ -6,3 +6,5 @@ pub mod db;
 pub mod grpc;
 pub mod http;
 pub mod messaging;
+#[cfg(feature = "tracing")]
+pub mod tracing;

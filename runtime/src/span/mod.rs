@@ -9,6 +9,8 @@ mod exception;
 mod future;
 mod guard;
 // Spans that end with a response body: only the gRPC integration needs them.
+#[cfg(feature = "tracing")]
+pub(crate) mod logger;
 #[cfg(feature = "tonic")]
 mod open;
 mod panic;
@@ -24,5 +26,7 @@ pub use provider::set_tracer_provider;
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 
 pub use exception::CANCELLED_EVENT;
+#[cfg_attr(not(feature = "init"), allow(unused_imports))]
+pub(crate) use exception::{ExceptionSignal, set_exception_signal};
 #[cfg(feature = "init")]
 pub(crate) use panic::ensure_panic_hook;

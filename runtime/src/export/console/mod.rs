@@ -20,6 +20,8 @@
 //! failures are marked with `✗` and `ERROR` either way.
 
 mod buffer;
+#[cfg(feature = "tracing")]
+pub(crate) mod logs;
 mod render;
 mod style;
 #[cfg(test)]

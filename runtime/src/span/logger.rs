@@ -1,0 +1,138 @@
+//! The logger provider log records go to (feature `tracing`): the records
+//! the `tracing` bridge makes of events and `log` records, and the
+//! exceptions `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN=logs` turns into logs.
+//!
+//! Like the tracer provider (see `provider`), one slot with a generation:
+//! loggers handed out before a provider is installed, or across a
+//! replacement, find the current one on their next record. That lets the
+//! `tracing` layer be built before `init` (or installed once and kept
+//! across several `init`s in one process) and still reach the provider.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use arc_swap::ArcSwapOption;
+use opentelemetry::InstrumentationScope;
+use opentelemetry::logs::{LoggerProvider as _, Severity};
+use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
+
+/// `0`: nothing was ever installed. Each installation bumps it.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static INSTALLED: RwLock<Option<SdkLoggerProvider>> = RwLock::new(None);
+
+/// Installs `provider` as the logger provider the `tracing` bridge and the
+/// exceptions-as-logs opt-in emit to; returns the one it replaced (call its
+/// `shutdown()` to flush what it still holds).
+///
+/// [`init`](crate::init) calls this for you when logs are on; call it
+/// yourself when you build the SDK's logger provider by hand (or with an
+/// in-memory exporter in tests). Loggers already handed out, such as the
+/// ones in [`tracing_layer`](crate::tracing_layer), see it on their next
+/// record.
+pub fn set_logger_provider(provider: SdkLoggerProvider) -> Option<SdkLoggerProvider> {
+    replace(Some(provider))
+}
+
+/// Puts `next` into the slot and returns what was there.
+pub(crate) fn replace(next: Option<SdkLoggerProvider>) -> Option<SdkLoggerProvider> {
+    let mut slot = INSTALLED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let previous = std::mem::replace(&mut *slot, next);
+    GENERATION.fetch_add(1, Ordering::Release);
+    previous
+}
+
+/// A [`LoggerProvider`](opentelemetry::logs::LoggerProvider) whose loggers
+/// follow the slot above.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SlotLoggerProvider;
+
+impl opentelemetry::logs::LoggerProvider for SlotLoggerProvider {
+    type Logger = SlotLogger;
+
+    fn logger_with_scope(&self, scope: InstrumentationScope) -> SlotLogger {
+        SlotLogger {
+            scope,
+            cache: ArcSwapOption::const_empty(),
+        }
+    }
+}
+
+/// A logger for one scope: the installed provider's logger, cached per
+/// generation; without a provider every record is disabled.
+#[derive(Debug)]
+pub(crate) struct SlotLogger {
+    scope: InstrumentationScope,
+    cache: ArcSwapOption<(u64, Option<SdkLogger>)>,
+}
+
+impl SlotLogger {
+    /// The current provider's logger, if one is installed.
+    fn current(&self) -> Option<Arc<(u64, Option<SdkLogger>)>> {
+        let generation = GENERATION.load(Ordering::Acquire);
+        if generation == 0 {
+            return None;
+        }
+        let cached = self.cache.load_full();
+        if let Some(cached) = cached.filter(|c| c.0 == generation) {
+            return Some(cached);
+        }
+        let slot = INSTALLED
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let fresh = Arc::new((
+            GENERATION.load(Ordering::Acquire),
+            slot.as_ref()
+                .map(|p| p.logger_with_scope(self.scope.clone())),
+        ));
+        drop(slot);
+        self.cache.store(Some(fresh.clone()));
+        Some(fresh)
+    }
+}
+
+impl opentelemetry::logs::Logger for SlotLogger {
+    type LogRecord = SdkLogRecord;
+
+    fn create_log_record(&self) -> SdkLogRecord {
+        match self.current().as_deref() {
+            Some((_, Some(logger))) => logger.create_log_record(),
+            // Only reached when the provider went away between
+            // `event_enabled` and here: a record of an empty provider,
+            // which `emit` then drops.
+            _ => empty().create_log_record(),
+        }
+    }
+
+    fn emit(&self, record: SdkLogRecord) {
+        if let Some((_, Some(logger))) = self.current().as_deref() {
+            logger.emit(record);
+        }
+    }
+
+    fn event_enabled(&self, level: Severity, target: &str, name: Option<&str>) -> bool {
+        match self.current().as_deref() {
+            Some((_, Some(logger))) => logger.event_enabled(level, target, name),
+            _ => false,
+        }
+    }
+}
+
+/// A logger of a provider without processors: makes records, emits none.
+fn empty() -> &'static SdkLogger {
+    static EMPTY: std::sync::OnceLock<SdkLogger> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| SdkLoggerProvider::builder().build().logger("traced"))
+}
+
+/// The logger exceptions are emitted with, in the scope `traced`.
+pub(crate) fn traced_logger() -> &'static SlotLogger {
+    static LOGGER: std::sync::OnceLock<SlotLogger> = std::sync::OnceLock::new();
+    LOGGER.get_or_init(|| {
+        SlotLoggerProvider.logger_with_scope(
+            InstrumentationScope::builder("traced")
+                .with_version(env!("CARGO_PKG_VERSION"))
+                .build(),
+        )
+    })
+}
