@@ -14,7 +14,8 @@
 //! `traced_tracing_layer` (`traced` under a subscriber with
 //! `traced::tracing_layer()`, feature `tracing`), `tracing`, `bare_span`
 //! (`tracer.start` and drop), `bare_span_current` (the same, made current).
-//! PIPELINE: `sampled_simple`, `unsampled`, `disabled` (nothing installed)
+//! PIPELINE: `sampled_simple`, `sampled_simple_global` (the same provider
+//! installed with `opentelemetry::global::set_tracer_provider` only), `unsampled`, `disabled` (nothing installed)
 //! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`). N: calls (default 10 000),
 //! after 1 000 warm-up calls. Per-call cost: the difference between two
 //! runs with different N divided by the difference in N, which cancels

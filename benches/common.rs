@@ -28,6 +28,10 @@ impl SpanExporter for NoopExporter {
 pub enum Pipeline {
     /// Sampled, `SimpleSpanProcessor` (exports on the calling thread).
     SampledSimple,
+    /// [`Pipeline::SampledSimple`] installed the way the OpenTelemetry
+    /// documentation shows, with `opentelemetry::global::set_tracer_provider`
+    /// only.
+    SampledSimpleGlobal,
     /// Sampled, `BatchSpanProcessor` (exports on a background thread).
     SampledBatch,
     /// `Sampler::AlwaysOff`, simple processor.
@@ -43,6 +47,7 @@ impl Pipeline {
     pub fn name(self) -> &'static str {
         match self {
             Pipeline::SampledSimple => "sampled_simple",
+            Pipeline::SampledSimpleGlobal => "sampled_simple_global",
             Pipeline::SampledBatch => "sampled_batch",
             Pipeline::Unsampled => "unsampled",
             Pipeline::Disabled => "disabled",
@@ -52,6 +57,7 @@ impl Pipeline {
     pub fn from_name(name: &str) -> Option<Pipeline> {
         [
             Pipeline::SampledSimple,
+            Pipeline::SampledSimpleGlobal,
             Pipeline::SampledBatch,
             Pipeline::Unsampled,
             Pipeline::Disabled,
@@ -67,6 +73,11 @@ impl Pipeline {
         let builder = SdkTracerProvider::builder();
         let provider = match self {
             Pipeline::SampledSimple => builder.with_simple_exporter(NoopExporter).build(),
+            Pipeline::SampledSimpleGlobal => {
+                let provider = builder.with_simple_exporter(NoopExporter).build();
+                opentelemetry::global::set_tracer_provider(provider.clone());
+                return Some(provider);
+            }
             Pipeline::SampledBatch => builder
                 .with_span_processor(BatchSpanProcessor::builder(NoopExporter).build())
                 .build(),

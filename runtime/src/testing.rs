@@ -47,7 +47,6 @@ impl Capture {
             .with_id_generator(crate::propagation::RandomRoots::default())
             .with_simple_exporter(exporter.clone())
             .build();
-        opentelemetry::global::set_tracer_provider(provider.clone());
         let previous = provider::replace(Some(Installed::Sdk(provider)));
         Capture {
             exporter,

@@ -5,18 +5,34 @@
 //! runtime keeps its own slot for the SDK provider, with a generation number
 //! that call sites compare against their cached tracer: installing or
 //! replacing the provider is seen by every call site on its next call.
+//!
+//! A provider installed only through `opentelemetry::global` must be seen
+//! as soon, but OpenTelemetry says nothing when its global slot changes.
+//! So whatever we put in that slot is *watched*: a no-op provider of ours
+//! before anything is installed (put there before `main`), or the SDK
+//! provider wrapped. When someone else replaces it, the global drops ours,
+//! and the drop is the signal: the generation moves on, and from then on
+//! call sites follow the global provider, reading it on every call, until
+//! a provider is installed through `traced` again.
 
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use opentelemetry::InstrumentationScope;
 use opentelemetry::global;
-use opentelemetry::trace::noop::NoopTracerProvider;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry::trace::TracerProvider;
+use opentelemetry::trace::noop::NoopTracer;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-/// `0` means no provider was installed through `traced`: call sites then use
-/// OpenTelemetry's global provider. Each installation bumps it.
+/// `0` means nothing happened yet: no provider installed through `traced`,
+/// and the global one not replaced. Every change bumps it.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 static INSTALLED: RwLock<Option<Installed>> = RwLock::new(None);
+
+/// Which of our watched providers is the one in the global slot.
+static GLOBAL_EPOCH: AtomicU64 = AtomicU64::new(0);
+/// The global slot holds a provider someone else put there, after ours.
+static GLOBAL_FOREIGN: AtomicBool = AtomicBool::new(false);
 
 #[derive(Clone)]
 pub(crate) enum Installed {
@@ -25,6 +41,92 @@ pub(crate) enum Installed {
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
     #[cfg_attr(not(feature = "init"), allow(dead_code))]
     Disabled,
+}
+
+/// Rides along with what we put in the global slot; its drop says the
+/// slot was replaced.
+///
+/// A replacement by us bumps [`GLOBAL_EPOCH`] first, so the watch that
+/// goes is no longer the current one; a watch that goes while still
+/// current was replaced by someone else. (A caller holding a clone of the
+/// global provider delays the drop, and so the signal, until it lets go.)
+#[derive(Debug)]
+struct Watch(u64);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // Runs inside `global::set_tracer_provider`, under its lock: only
+        // atomics here, nothing that reads the global slot.
+        if GLOBAL_EPOCH.load(Ordering::Acquire) == self.0 {
+            GLOBAL_FOREIGN.store(true, Ordering::Release);
+            GENERATION.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// The global slot's provider before anything is installed: a no-op one
+/// (its tracer is OpenTelemetry's `NoopTracer`), watched.
+#[derive(Debug)]
+struct Unset(#[allow(dead_code)] Watch);
+
+impl TracerProvider for Unset {
+    type Tracer = NoopTracer;
+
+    fn tracer_with_scope(&self, _scope: InstrumentationScope) -> NoopTracer {
+        NoopTracer::new()
+    }
+}
+
+/// The SDK provider installed through `traced`, as the global slot holds
+/// it: the same tracers, watched.
+#[derive(Debug)]
+struct Watched {
+    provider: SdkTracerProvider,
+    _watch: Watch,
+}
+
+impl TracerProvider for Watched {
+    type Tracer = SdkTracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> SdkTracer {
+        self.provider.tracer_with_scope(scope)
+    }
+}
+
+/// Puts `provider` (or, for `None`, the watched no-op) in the global slot
+/// as ours.
+fn set_global(provider: Option<SdkTracerProvider>) {
+    let epoch = GLOBAL_EPOCH.fetch_add(1, Ordering::AcqRel) + 1;
+    GLOBAL_FOREIGN.store(false, Ordering::Release);
+    match provider {
+        Some(provider) => global::set_tracer_provider(Watched {
+            provider,
+            _watch: Watch(epoch),
+        }),
+        None => global::set_tracer_provider(Unset(Watch(epoch))),
+    }
+}
+
+/// Watches the global slot from the start, when nothing has been put
+/// there: a provider installed later only through `opentelemetry::global`
+/// is then seen on the first call after. (If something is there already,
+/// another constructor put it; call sites find it by probing.)
+fn watch_the_global_slot() {
+    if super::site::global_is_noop() {
+        set_global(None);
+    }
+}
+
+// SAFETY (the `unsafe` in `ctor(unsafe)` acknowledges code before `main`):
+// this runs once, on the main thread, before `main` and before any thread
+// of the program exists, so nothing races with it. It uses no part of std
+// that needs `main`'s set-up (no stdio, arguments, environment or thread
+// spawning): only atomics, a heap allocation, and OpenTelemetry's global
+// `OnceLock<RwLock<..>>`, all of which work before `main` on every
+// platform `ctor` supports. A panic cannot cross it: it is caught.
+#[ctor::ctor(unsafe)]
+fn watch_the_global_slot_before_main() {
+    let _ = std::panic::catch_unwind(watch_the_global_slot);
 }
 
 /// Installs `provider` as the provider `#[traced]` spans go to, and as
@@ -39,35 +141,40 @@ pub(crate) enum Installed {
 /// next call.)
 ///
 /// A provider installed only through `opentelemetry::global` is found too,
-/// within [`GLOBAL_PROBE_EVERY`](crate::GLOBAL_PROBE_EVERY) calls of each
-/// function; this function makes it immediate.
+/// from the next call on, and so is a provider that replaces this one
+/// through `opentelemetry::global`: instrumented functions then follow the
+/// global provider (reading it on every call, which costs more than this
+/// function's path; see docs/performance.md) until this function is called
+/// again.
 pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvider> {
-    global::set_tracer_provider(provider.clone());
     match replace(Some(Installed::Sdk(provider))) {
         Some(Installed::Sdk(previous)) => Some(previous),
         _ => None,
     }
 }
 
-/// Puts `next` into the slot and returns what was there.
+/// Puts `next` into the slot and returns what was there; an SDK provider
+/// also goes into the global slot. Emptying the slot leaves the global
+/// provider alone when it is someone else's, and otherwise puts the
+/// watched no-op back.
 pub(crate) fn replace(next: Option<Installed>) -> Option<Installed> {
     let mut slot = INSTALLED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let previous = std::mem::replace(&mut *slot, next);
-    if slot.is_none() {
-        global::set_tracer_provider(NoopTracerProvider::new());
+    match &*slot {
+        Some(Installed::Sdk(provider)) => set_global(Some(provider.clone())),
+        Some(Installed::Disabled) => {}
+        None if GLOBAL_FOREIGN.load(Ordering::Acquire) => {}
+        None => set_global(None),
     }
-    GENERATION.fetch_add(1, Ordering::Release);
+    GENERATION.fetch_add(1, Ordering::AcqRel);
     previous
 }
 
 /// Restores a slot value taken with [`replace`], global provider included.
 #[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) fn restore(previous: Option<Installed>) {
-    if let Some(Installed::Sdk(provider)) = &previous {
-        global::set_tracer_provider(provider.clone());
-    }
     replace(previous);
 }
 
@@ -83,5 +190,10 @@ pub(crate) fn installed() -> (u64, Option<Installed>) {
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     // Read under the lock so the pair is consistent with `replace`.
-    (generation(), slot.clone())
+    let generation = generation();
+    if GLOBAL_FOREIGN.load(Ordering::Acquire) {
+        // Someone replaced the global provider after ours: follow it.
+        return (generation, None);
+    }
+    (generation, slot.clone())
 }

@@ -59,9 +59,11 @@ enum Resolved {
     /// Nothing was installed through `traced`: ask OpenTelemetry's global provider.
     Global,
     /// Nothing was installed through `traced`, and OpenTelemetry's global
-    /// provider is the no-op one: start no span. Probed again every
-    /// [`GLOBAL_PROBE_EVERY`] calls, since a provider installed directly
-    /// with `opentelemetry::global::set_tracer_provider` tells us nothing.
+    /// provider is the no-op one: start no span. A provider installed later
+    /// through `opentelemetry::global` replaces the watched no-op there
+    /// (see `provider.rs`), which moves the generation on; as a fallback
+    /// for when that watch could not be set up, probed again every
+    /// [`GLOBAL_PROBE_EVERY`] calls.
     GlobalNoop,
     /// Tracing is disabled: start no span at all.
     Disabled,
@@ -85,9 +87,11 @@ pub struct CallSite {
 }
 
 /// How often a call site that found no provider looks again at
-/// OpenTelemetry's global one. `traced::init` and `traced::set_tracer_provider`
-/// are seen on the next call; a provider installed only through
-/// `opentelemetry::global` within this many calls.
+/// OpenTelemetry's global one. Providers installed through `traced::init`,
+/// `traced::set_tracer_provider` or `opentelemetry::global` are all seen on
+/// the next call; this probe only matters when the global slot already held
+/// a provider someone put there before `main` (another crate's constructor),
+/// which `traced` cannot watch.
 pub const GLOBAL_PROBE_EVERY: u32 = 1024;
 
 impl CallSite {
@@ -374,7 +378,7 @@ where
 /// returns an empty span context (and records nothing), while the no-op
 /// tracer hands back the parent's span context, which identifies it.
 #[cold]
-fn global_is_noop() -> bool {
+pub(super) fn global_is_noop() -> bool {
     let marker = SpanContext::new(
         opentelemetry::trace::TraceId::from_bytes(*b"traced.noop.prob"),
         opentelemetry::trace::SpanId::from_bytes(*b"traced.p"),
