@@ -44,6 +44,7 @@
 //! | `init` | | `init()`, `builder()`, `Telemetry`, `InitError` |
 //! | `axum` | | [`http::server::TracedLayer`](http) |
 //! | `reqwest` | | [`http::client::SendTraced`](http) |
+//! | `serde` | | `Json`: a `Serialize` value recorded as JSON, secret keys' values replaced |
 //! | `tonic` | | `grpc::server::TracedLayer`, `grpc::client::TracedLayer`: gRPC spans |
 //! | `tracing` | | the `tracing` ecosystem in the same traces, `tracing`/`log` events as OTLP logs with trace ids: `tracing_layer()`, `DEFAULT_TRACING_FILTER`; implies `init` |
 //! | `testing` | | `testing`: capture finished spans in memory |
@@ -289,6 +290,9 @@ pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, 
 
 #[cfg(feature = "console")]
 pub use traced_runtime::ConsoleExporter;
+
+#[cfg(feature = "serde")]
+pub use traced_runtime::Json;
 
 #[cfg(feature = "signal")]
 pub use traced_runtime::shutdown_signal;

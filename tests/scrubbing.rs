@@ -170,3 +170,76 @@ fn debug_values_events_and_messages() {
 fn get_event<'a>(event: &'a [(String, Value)], key: &str) -> Option<&'a Value> {
     support::spans::get(event, key)
 }
+
+#[derive(serde::Serialize)]
+struct Signup {
+    user: &'static str,
+    password: &'static str,
+    profile: serde_json::Value,
+}
+
+#[traced(skip(form), attributes(form = traced::Json(form)))]
+fn signup(form: &Signup, payload: traced::Json<serde_json::Value>) {
+    traced::event!(
+        "stored",
+        row = traced::Json(serde_json::json!({"id": 1, "token": "t0k3n"}))
+    );
+    let _ = payload;
+}
+
+#[test]
+fn serde_values_through_json() {
+    let spans = capture(|| {
+        signup(
+            &Signup {
+                user: "ann",
+                password: "hunter2",
+                profile: serde_json::json!({"author": "Tolkien", "api_key": "k-1"}),
+            },
+            traced::Json(serde_json::json!([{"session": "s-9", "ok": true}])),
+        );
+    });
+    let everything = format!("{:?}", spans.all());
+    for secret in ["hunter2", "k-1", "s-9", "t0k3n"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+    let span = spans.one("signup");
+    assert_eq!(
+        attr(span, "form"),
+        Some(&Value::String(
+            r#"{"password":"[REDACTED]","profile":{"api_key":"[REDACTED]","author":"Tolkien"},"user":"ann"}"#
+                .into()
+        ))
+    );
+    assert_eq!(
+        attr(span, "payload"),
+        Some(&Value::String(
+            r#"[{"ok":true,"session":"[REDACTED]"}]"#.into()
+        ))
+    );
+    assert_eq!(
+        strings(attr(span, "traced.scrubbed")),
+        vec![
+            "payload.[0].session",
+            "form.password",
+            "form.profile.api_key"
+        ]
+    );
+    let event = span
+        .events
+        .iter()
+        .find(|e| e.name == "stored")
+        .expect("event");
+    let row = event
+        .attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == "row")
+        .map(|kv| kv.value.clone());
+    assert_eq!(
+        row,
+        Some(Value::String(r#"{"id":1,"token":"[REDACTED]"}"#.into()))
+    );
+}

@@ -48,6 +48,8 @@ pub use integrations::http;
 pub use integrations::messaging;
 #[cfg(feature = "tracing")]
 pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_layer};
+#[cfg(feature = "serde")]
+pub use kind::json::Json;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,

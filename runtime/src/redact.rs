@@ -354,6 +354,15 @@ pub(crate) fn debug_value(text: String) -> String {
     }
 }
 
+/// Paths scrubbed in a value recorded other than through `Debug`
+/// (`traced::Json`): they wait for [`claim`] like [`debug_value`]'s.
+#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+pub(crate) fn pending(paths: Vec<String>) {
+    if !paths.is_empty() {
+        let _ = PENDING.try_with(|pending| pending.borrow_mut().extend(paths));
+    }
+}
+
 /// Moves the paths scrubbed for the attribute `key` into `into`, as
 /// `key.path`.
 #[inline]

@@ -40,6 +40,8 @@
 //! `event!`/`attributes!` invoke them (through `__private`).
 
 pub(crate) mod expects;
+#[cfg(feature = "serde")]
+pub(crate) mod json;
 pub(crate) mod outcome;
 pub(crate) mod value;
 
