@@ -778,3 +778,32 @@ fn an_unsampled_caller_is_respected() {
     );
     assert!(spans.is_empty(), "nothing was sampled: {:?}", spans.all());
 }
+
+#[test]
+fn credential_metadata_is_never_copied_into_spans() {
+    let rt = runtime();
+    let ((), spans) = capture_future(|f| rt.block_on(f), async {
+        let server = Server::start().await;
+        let mut client = server.client().await;
+        let mut request = tonic::Request::new(HelloRequest {
+            name: "ana".to_owned(),
+        });
+        let metadata = request.metadata_mut();
+        metadata.insert("authorization", "Bearer grpc-s3cret".parse().unwrap());
+        metadata.insert("x-api-key", "grpc-k3y".parse().unwrap());
+        metadata.insert("cookie", "session=grpc-c00kie".parse().unwrap());
+        client.say_hello(request).await.expect("SayHello");
+        server.shut_down().await;
+    });
+    let everything = format!("{:?}", spans.all());
+    assert!(
+        everything.contains("traced.demo.Greeter/SayHello"),
+        "{everything}"
+    );
+    for secret in ["grpc-s3cret", "grpc-k3y", "grpc-c00kie"] {
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked: {everything}"
+        );
+    }
+}
