@@ -6,6 +6,8 @@ mod expand;
 mod fallback;
 mod forward;
 mod item;
+#[cfg(test)]
+mod options_props;
 mod secret;
 mod semconv;
 mod valid;
