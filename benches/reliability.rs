@@ -12,6 +12,9 @@
 //!
 //! - `off`: `OTEL_TRACES_EXPORTER=none`, the baseline;
 //! - `healthy`: the receiver answers;
+//! - `healthy, larger batches`: the same with `OTEL_BSP_MAX_QUEUE_SIZE=65536`
+//!   and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096`, what a service at this rate
+//!   would set;
 //! - `down`: the port is closed;
 //! - `black hole`: a listener accepts connections and never answers;
 //! - `restarted`: the receiver is stopped after a third of the phase and
@@ -132,6 +135,7 @@ fn closed_port() -> SocketAddr {
 enum Phase {
     Off,
     Healthy,
+    HealthyLargerBatches,
     Down,
     BlackHole,
     Restarted,
@@ -142,6 +146,7 @@ impl Phase {
         match self {
             Phase::Off => "off (no export)",
             Phase::Healthy => "healthy collector",
+            Phase::HealthyLargerBatches => "healthy, larger batches",
             Phase::Down => "collector down (port closed)",
             Phase::BlackHole => "collector black-holed",
             Phase::Restarted => "collector restarted mid-run",
@@ -187,9 +192,14 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn start_app(login: &PathBuf, endpoint: Option<SocketAddr>) -> (Child, String) {
+fn start_app(
+    login: &PathBuf,
+    endpoint: Option<SocketAddr>,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     let mut command = Command::new(login);
     command
+        .envs(env.iter().copied())
         .args(["app", "--port", "0"])
         .env("LOGIN_STATS", "1")
         .env("OTEL_SERVICE_NAME", "app")
@@ -305,7 +315,7 @@ fn run_phase(
     let mut hole = None;
     let endpoint = match phase {
         Phase::Off => None,
-        Phase::Healthy | Phase::Restarted => {
+        Phase::Healthy | Phase::HealthyLargerBatches | Phase::Restarted => {
             let r = rt.block_on(Receiver::start(
                 "127.0.0.1:0".parse().unwrap(),
                 count.clone(),
@@ -321,7 +331,15 @@ fn run_phase(
             Some(addr)
         }
     };
-    let (child, addr) = start_app(login, endpoint);
+    let batches: &[(&str, &str)] = if phase == Phase::HealthyLargerBatches {
+        &[
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
+        ]
+    } else {
+        &[]
+    };
+    let (child, addr) = start_app(login, endpoint, batches);
     let pid = child.id();
     let started = Instant::now();
     let ((requests, seconds, socket_errors, status_errors, percentiles), rss) =
@@ -441,6 +459,7 @@ fn main() {
     for phase in [
         Phase::Off,
         Phase::Healthy,
+        Phase::HealthyLargerBatches,
         Phase::Down,
         Phase::BlackHole,
         Phase::Restarted,
