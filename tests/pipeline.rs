@@ -127,11 +127,13 @@ fn errors_events_links_and_status_as_on_the_sdk_path() {
 #[test]
 fn span_limits_and_value_truncation() {
     let out = Collect::default();
-    let mut limits = SpanLimits::default();
-    limits.max_attributes_per_span = 2;
-    limits.max_events_per_span = 1;
-    limits.max_links_per_span = 1;
-    limits.max_attributes_per_event = 1;
+    let limits = SpanLimits {
+        max_attributes_per_span: 2,
+        max_events_per_span: 1,
+        max_links_per_span: 1,
+        max_attributes_per_event: 1,
+        ..SpanLimits::default()
+    };
     let provider = PipelineProvider::builder()
         .with_exporter(out.clone())
         .with_span_limits(limits)
