@@ -18,6 +18,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Sampler, SpanData, SpanExporter, SpanLimits};
+use serial_test::serial;
 use support::spans::*;
 use traced::testing::Capture;
 use traced::{PipelineProvider, traced};
@@ -326,7 +327,9 @@ impl SpanExporter for Stuck {
     }
 }
 
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
 #[test]
+#[serial(dropped)]
 fn a_full_queue_drops_spans_and_counts_them() {
     let out = Collect::default();
     let (started_tx, started) = mpsc::channel();
@@ -356,7 +359,45 @@ fn a_full_queue_drops_spans_and_counts_them() {
     assert_eq!(out.spans().len(), 5);
 }
 
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
 #[test]
+#[serial(dropped)]
+fn a_shutdown_that_cannot_wait_counts_what_it_leaves() {
+    let out = Collect::default();
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let provider = PipelineProvider::builder()
+        .with_exporter(Stuck {
+            out: out.clone(),
+            started: Mutex::new(Some(started_tx)),
+            release: Mutex::new(Some(release_rx)),
+        })
+        .with_max_export_batch_size(1)
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("stuck");
+    tracer.start("in flight").end();
+    started
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the export thread takes the span");
+    tracer.start("queued").end();
+    let before = traced::dropped_spans();
+    assert!(
+        provider
+            .shutdown_with_timeout(Duration::from_millis(50))
+            .is_err()
+    );
+    assert_eq!(
+        traced::dropped_spans() - before,
+        2,
+        "one in flight, one queued"
+    );
+    release.send(()).unwrap();
+}
+
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
 fn stress_many_threads_then_shutdown_exports_every_span_once() {
     const THREADS: usize = 8;
     const SPANS: usize = 4000;

@@ -91,6 +91,8 @@ pub(crate) struct Shared {
     shut_down: AtomicBool,
     /// Flush requests so far; the export thread answers them in `done`.
     flushes: AtomicU64,
+    /// Spans taken off the queue whose export has not returned yet.
+    in_flight: AtomicU64,
     done: Mutex<Done>,
     answered: Condvar,
     thread: OnceLock<Thread>,
@@ -123,6 +125,7 @@ impl Shared {
             awake: AtomicBool::new(true),
             shut_down: AtomicBool::new(false),
             flushes: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             done: Mutex::new(Done::default()),
             answered: Condvar::new(),
             thread: OnceLock::new(),
@@ -220,8 +223,9 @@ impl Shared {
         while !done.exited {
             let now = Instant::now();
             if now >= deadline {
-                // What is still queued will not be exported.
-                let left = self.queue.len() as u64;
+                // What is still queued, or still being exported with no
+                // answer, will not be delivered before the process goes.
+                let left = self.queue.len() as u64 + self.in_flight.swap(0, Ordering::SeqCst);
                 DROPPED.fetch_add(left, Ordering::Relaxed);
                 return Err(OTelSdkError::Timeout(timeout));
             }
@@ -347,6 +351,8 @@ impl Worker {
         if spans.is_empty() {
             return Ok(());
         }
+        let count = spans.len() as u64;
+        self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
         let mut result = Ok(());
         let last = self.sinks.len().saturating_sub(1);
         for (i, sink) in self.sinks.iter_mut().enumerate() {
@@ -357,6 +363,13 @@ impl Worker {
             };
             result = result.and(sink.export(batch));
         }
+        // A shutdown that gave up on this batch already counted it.
+        let _ = self
+            .shared
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                Some(v.saturating_sub(count))
+            });
         result
     }
 }
