@@ -14,8 +14,13 @@
 //! `traced_tracing_layer` (`traced` under a subscriber with
 //! `traced::tracing_layer()`, feature `tracing`), `tracing`, `bare_span`
 //! (`tracer.start` and drop), `bare_span_current` (the same, made current).
+//! `floor` (two `SystemTime::now()` and a thread-local write: the
+//! wall-clock floor of a span).
 //! PIPELINE: `sampled_simple`, `sampled_simple_global` (the same provider
-//! installed with `opentelemetry::global::set_tracer_provider` only), `unsampled`, `disabled` (nothing installed)
+//! installed with `opentelemetry::global::set_tracer_provider` only), `unsampled`,
+//! `traced_pipeline` and `traced_pipeline_unsampled` (our own pipeline,
+//! sampled and `AlwaysOff`; callgrind counts every thread, so its figure
+//! includes the export thread's work), `disabled` (nothing installed)
 //! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`). N: calls (default 10 000),
 //! after 1 000 warm-up calls. Per-call cost: the difference between two
 //! runs with different N divided by the difference in N, which cancels
@@ -26,7 +31,7 @@ mod common;
 use std::hint::black_box;
 
 use common::{
-    Pipeline, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
+    Pipeline, floor, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
     tracing_subscriber_for, tracing_work, work,
 };
 use opentelemetry::global;
@@ -40,8 +45,12 @@ fn main() {
     let variant = args.first().map_or("traced", String::as_str);
     let pipeline_name = args.get(1).map_or("sampled_simple", String::as_str);
     let calls: u64 = args.get(2).map_or(10_000, |n| n.parse().expect("N"));
+    let mut ours = None;
     let provider = if pipeline_name == "sdk_disabled" {
         install_sdk_disabled();
+        None
+    } else if let Some(pipeline) = Pipeline::from_name(pipeline_name).filter(|p| p.is_ours()) {
+        ours = Some(pipeline.install_ours());
         None
     } else {
         Pipeline::from_name(pipeline_name)
@@ -88,6 +97,9 @@ fn main() {
                     let _guard = mark_span_as_active(sdk.as_ref().expect("SDK").start("work"));
                     black_box(i);
                 }
+                "floor" => {
+                    black_box(floor(black_box(i), "hello"));
+                }
                 "none" => {
                     black_box(i);
                 }
@@ -99,4 +111,10 @@ fn main() {
         run(1_000);
         run(calls);
     });
+    // Our pipeline: every span exported before the count ends, so that the
+    // export thread's share is in it.
+    if let Some(ours) = ours {
+        ours.shutdown().expect("shutdown");
+        assert_eq!(traced::dropped_spans(), 0, "the queue held every span");
+    }
 }

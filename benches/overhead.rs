@@ -381,6 +381,47 @@ fn installed(c: &mut Criterion, pipeline: Pipeline) {
     let _ = provider.shutdown();
 }
 
+/// Our own pipeline, sampled and unsampled, after the SDK's: the same
+/// exporter, beside the wall-clock floor and fastrace in the same run.
+fn ours(c: &mut Criterion, pipeline: Pipeline) {
+    let provider = pipeline.install_ours();
+    let tracer = global::tracer("bench");
+    let dropped = traced::dropped_spans();
+    let mut group = c.benchmark_group(pipeline.name());
+    common_benches(&mut group, &tracer);
+    group.bench_function("floor", |bench| {
+        bench.iter(|| common::floor(black_box(7), black_box(B)))
+    });
+    if pipeline == Pipeline::Ours {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        group.bench_function("traced_chain3", |bench| {
+            bench.iter(|| chain_1(black_box(7), black_box(B)))
+        });
+        group.bench_function("traced_async", |bench| {
+            bench.iter(|| rt.block_on(work_async(black_box(7), black_box(B))))
+        });
+        group.bench_function("traced_8_args", |bench| {
+            bench.iter(|| eight(black_box(7), "b", 3, true, 1.5, "f", 9, -4))
+        });
+        group.bench_function("traced_error", |bench| {
+            bench.iter(|| failing(black_box(7), black_box(B)))
+        });
+    }
+    fastrace_benches(&mut group, pipeline != Pipeline::OursUnsampled);
+    fastrace::flush();
+    group.finish();
+    let _ = provider.shutdown();
+    // A queue the export thread could not keep up with drops (and counts)
+    // spans: say how many, since a dropped span costs its caller less.
+    eprintln!(
+        "{}: {} spans dropped by a full queue",
+        pipeline.name(),
+        traced::dropped_spans() - dropped
+    );
+}
+
 fn benches(c: &mut Criterion) {
     disabled(c);
     fastrace::set_reporter(DropReporter, fastrace::collector::Config::default());
@@ -390,6 +431,9 @@ fn benches(c: &mut Criterion) {
         Pipeline::SampledBatch,
     ] {
         installed(c, pipeline);
+    }
+    for pipeline in [Pipeline::OursUnsampled, Pipeline::Ours] {
+        ours(c, pipeline);
     }
 }
 

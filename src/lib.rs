@@ -286,7 +286,9 @@ macro_rules! init {
 }
 
 #[cfg(feature = "init")]
-pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use traced_runtime::{
+    Builder, Exporter, InitError, OtlpProtocol, Pipeline, Telemetry, builder, init,
+};
 
 #[cfg(feature = "console")]
 pub use traced_runtime::ConsoleExporter;
@@ -302,6 +304,13 @@ pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
+};
+
+/// Our own span pipeline (opted into with `TRACED_PIPELINE=traced` or
+/// `Builder::pipeline`): its provider, builder, tracer and span, and
+/// installing it by hand.
+pub use traced_runtime::{
+    PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer, set_pipeline_provider,
 };
 
 #[cfg(feature = "testing")]

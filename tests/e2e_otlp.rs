@@ -190,6 +190,80 @@ fn graceful_shutdown_delivers_every_span() {
     assert_eq!(indexes.len(), 10_000, "no span twice, none missing");
 }
 
+/// The same programs with our own span pipeline opted into
+/// (`TRACED_PIPELINE=traced`): the same spans reach the collector.
+#[test]
+fn quickstart_over_grpc_on_our_pipeline() {
+    let collector = Collector::start();
+    let out = run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
+            ("TRACED_PIPELINE", "traced"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "quickstart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
+}
+
+#[test]
+fn quickstart_over_http_protobuf_on_our_pipeline() {
+    let collector = Collector::start();
+    let out = run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.http_endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+            ("TRACED_PIPELINE", "traced"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "quickstart failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
+}
+
+#[test]
+fn graceful_shutdown_delivers_every_span_on_our_pipeline() {
+    let collector = Collector::start();
+    let out = run(
+        "burst",
+        &["10000"],
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
+            ("OTEL_SERVICE_NAME", "burst"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "16384"),
+            ("TRACED_PIPELINE", "traced"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "burst failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spans = collector.wait_for_spans(10_000, Duration::from_secs(60));
+    let units = by_name(&spans, "unit_of_work");
+    assert_eq!(units.len(), 10_000, "every finished span arrives");
+    let mut indexes: Vec<i64> = units
+        .iter()
+        .map(|s| match attr(s, "index") {
+            Some(Typed::Int(i)) => *i,
+            other => panic!("index: {other:?}"),
+        })
+        .collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), 10_000, "no span twice, none missing");
+}
+
 #[test]
 fn a_collector_that_is_down_costs_spans_not_the_application() {
     // A port nothing listens on.

@@ -26,6 +26,7 @@ pub mod fuzzing;
 mod init;
 mod integrations;
 mod kind;
+mod pipeline;
 mod propagation;
 mod redact;
 pub mod semconv;
@@ -40,7 +41,7 @@ pub use export::dropped_spans;
 #[cfg(feature = "signal")]
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
-pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use init::{Builder, Exporter, InitError, OtlpProtocol, Pipeline, Telemetry, builder, init};
 pub use integrations::db;
 #[cfg(feature = "tonic")]
 pub use integrations::grpc;
@@ -51,12 +52,15 @@ pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_
 #[cfg(feature = "serde")]
 pub use kind::json::Json;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
+pub use pipeline::{PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,
 };
 #[cfg(feature = "tracing")]
 pub use span::logger::set_logger_provider;
-pub use span::{CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_tracer_provider};
+pub use span::{
+    CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_pipeline_provider, set_tracer_provider,
+};
 
 /// The console tree of one trace, for `traced-view`, which draws joined
 /// traces the way the console exporter does. Not public API.

@@ -10,7 +10,10 @@
 //!
 //! A capture installs its own tracer provider (a synchronous processor over
 //! an in-memory exporter) for as long as it runs, and restores the previous
-//! one afterwards. Captures in one process take turns: a second capture waits
+//! one afterwards. With `TRACED_PIPELINE=traced` in the environment (or
+//! through [`Capture::start_pipeline`]) that provider is our own span
+//! pipeline over the same in-memory exporter, flushed before the spans are
+//! read: the behaviour tests run against either pipeline. Captures in one process take turns: a second capture waits
 //! until the first is finished, so tests that capture may run in parallel.
 
 use std::collections::HashMap;
@@ -32,31 +35,71 @@ static TURN: Mutex<()> = Mutex::new(());
 /// Dropping it restores the tracer provider that was installed before.
 pub struct Capture {
     exporter: InMemorySpanExporter,
+    /// Our pipeline, when the capture runs on it.
+    pipeline: Option<crate::PipelineProvider>,
     previous: Option<Option<Installed>>,
     _turn: MutexGuard<'static, ()>,
 }
 
 impl Capture {
     /// Starts capturing; waits while another capture in this process runs.
+    ///
+    /// The spans go through the SDK's provider, or through our own pipeline
+    /// when `TRACED_PIPELINE` is `traced`.
     pub fn start() -> Capture {
+        let ours = std::env::var("TRACED_PIPELINE").is_ok_and(|v| v.eq_ignore_ascii_case("traced"));
+        Capture::start_on(ours)
+    }
+
+    /// Starts capturing through our own span pipeline
+    /// ([`PipelineProvider`](crate::PipelineProvider)), whatever the
+    /// environment says.
+    pub fn start_pipeline() -> Capture {
+        Capture::start_on(true)
+    }
+
+    fn start_on(ours: bool) -> Capture {
         // A test that panicked mid-capture poisons the lock; its capture was
         // restored by `Drop` all the same, so the next one may go on.
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_id_generator(crate::propagation::RandomRoots::default())
-            .with_simple_exporter(exporter.clone())
-            .build();
-        let previous = provider::replace(Some(Installed::Sdk(provider)));
+        let (installed, pipeline) = if ours {
+            let pipeline = crate::PipelineProvider::builder()
+                .with_exporter(exporter.clone())
+                // Large enough that no test drops a span.
+                .with_max_queue_size(1 << 16)
+                .build()
+                .expect("the export thread of the capture starts");
+            (Installed::Pipeline(pipeline.clone()), Some(pipeline))
+        } else {
+            let provider = SdkTracerProvider::builder()
+                .with_id_generator(crate::propagation::RandomRoots::default())
+                .with_simple_exporter(exporter.clone())
+                .build();
+            (Installed::Sdk(provider), None)
+        };
+        let previous = provider::replace(Some(installed));
         Capture {
             exporter,
+            pipeline,
             previous: Some(previous),
             _turn: turn,
         }
     }
 
-    /// The spans finished so far, in the order they finished.
+    /// Whether this capture runs on our own pipeline.
+    pub fn on_pipeline(&self) -> bool {
+        self.pipeline.is_some()
+    }
+
+    /// The spans finished so far, in the order they finished (on our
+    /// pipeline, after a flush, so every span that ended is there).
     pub fn spans(&self) -> Spans {
+        if let Some(pipeline) = &self.pipeline {
+            pipeline
+                .force_flush()
+                .expect("the capture's pipeline flushes");
+        }
         Spans(self.exporter.get_finished_spans().unwrap_or_default())
     }
 }
@@ -65,6 +108,9 @@ impl Drop for Capture {
     fn drop(&mut self) {
         if let Some(previous) = self.previous.take() {
             provider::restore(previous);
+        }
+        if let Some(pipeline) = self.pipeline.take() {
+            let _ = pipeline.shutdown();
         }
     }
 }

@@ -17,8 +17,11 @@ static LAST_REPORT: AtomicU64 = AtomicU64::new(0);
 
 /// How many finished spans could not be exported (the collector was down,
 /// slow or refused them) since the process started.
+///
+/// With our own pipeline (`TRACED_PIPELINE=traced`), this includes the
+/// spans it dropped because its queue was full.
 pub fn dropped_spans() -> u64 {
-    DROPPED.load(Ordering::Relaxed)
+    DROPPED.load(Ordering::Relaxed) + crate::pipeline::dropped()
 }
 
 /// Wraps an exporter so that a failed export is counted and reported on

@@ -32,6 +32,21 @@ pub enum OtlpProtocol {
     HttpJson,
 }
 
+/// Which span pipeline [`init`](crate::init) installs
+/// ([`Builder::pipeline`](crate::Builder::pipeline), `TRACED_PIPELINE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pipeline {
+    /// The OpenTelemetry SDK's provider, with its batch (OTLP) and simple
+    /// (console) processors: the default.
+    #[default]
+    Sdk,
+    /// Our own pipeline ([`PipelineProvider`](crate::PipelineProvider)):
+    /// the calling thread only starts and ends spans, an export thread
+    /// builds the SDK's span records and hands them to the same exporters,
+    /// in batches (the console's too). Opt in while it is new.
+    Traced,
+}
+
 /// Everything `init` decided, before anything is installed.
 #[derive(Debug)]
 pub(crate) struct Config {
@@ -49,6 +64,8 @@ pub(crate) struct Config {
     pub batch: BatchSettings,
     pub limits: SpanLimits,
     pub value_length_limit: Option<usize>,
+    /// `TRACED_PIPELINE`, `Builder::pipeline`.
+    pub pipeline: Pipeline,
     /// Invalid values that were ignored, one sentence each, for stderr.
     pub warnings: Vec<String>,
     /// Whether an invalid value stops `init` (for what is found while
@@ -269,6 +286,21 @@ impl Config {
         };
 
         let exception_signal = exception_signal(&d, lookup)?;
+        let pipeline = match code.pipeline {
+            Some(pipeline) => pipeline,
+            None => match get(lookup, TRACED_PIPELINE) {
+                None => Pipeline::Sdk,
+                Some(v) => match v.to_ascii_lowercase().as_str() {
+                    "sdk" | "" => Pipeline::Sdk,
+                    "traced" => Pipeline::Traced,
+                    _ => d.soft(
+                        Err(InitError::new(TRACED_PIPELINE, &v, "`sdk` or `traced`")),
+                        || Pipeline::Sdk,
+                        "`sdk`",
+                    )?,
+                },
+            },
+        };
         #[cfg(feature = "tracing")]
         let tracing = tracing_config(&d, lookup, code, &exporters)?;
 
@@ -283,6 +315,7 @@ impl Config {
             batch,
             limits,
             value_length_limit,
+            pipeline,
             warnings: d.into_warnings(),
             strict,
             log_level,
@@ -773,6 +806,8 @@ pub(crate) struct Overrides {
     pub(crate) service_version: Option<String>,
     /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
     pub(crate) strict: Option<bool>,
+    /// `Builder::pipeline`: wins over `TRACED_PIPELINE`.
+    pub(crate) pipeline: Option<Pipeline>,
     /// `Builder::tracing_subscriber`.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) tracing_subscriber: Option<bool>,

@@ -180,6 +180,11 @@ pub(crate) const LOGS: SignalVars = SignalVars {
 /// `info` (default), `debug`, `trace`, `all`.
 pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 
+/// Ours: `traced` sends spans through our own span pipeline (see
+/// [`Pipeline::Traced`](crate::Pipeline::Traced)); `sdk` (default) through
+/// the OpenTelemetry SDK's provider and batch processor.
+pub(crate) const TRACED_PIPELINE: &str = "TRACED_PIPELINE";
+
 /// Ours: `true` turns every warning about an invalid value into the
 /// [`InitError`] that stops `init` (as `Builder::strict(true)` does).
 pub(crate) const TRACED_CONFIG_STRICT: &str = "TRACED_CONFIG_STRICT";

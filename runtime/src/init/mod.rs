@@ -36,7 +36,7 @@ use opentelemetry_sdk::trace::{
     BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor,
 };
 
-pub use config::{Exporter, OtlpProtocol};
+pub use config::{Exporter, OtlpProtocol, Pipeline};
 pub use error::InitError;
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;
@@ -202,6 +202,13 @@ impl Builder {
         self
     }
 
+    /// Which span pipeline to install; wins over `TRACED_PIPELINE`.
+    /// [`Pipeline::Traced`] is our own, opted into while it is new.
+    pub fn pipeline(mut self, pipeline: Pipeline) -> Self {
+        self.code.pipeline = Some(pipeline);
+        self
+    }
+
     /// Installs everything; see [`init`].
     ///
     /// # Errors
@@ -243,6 +250,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
+/// | `TRACED_PIPELINE` | `sdk` | `traced`: spans go through our own pipeline ([`Pipeline::Traced`]), to the same exporters |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
 /// | `OTEL_LOGS_EXPORTER` | the traces exporters | comma list of `otlp`, `console`, `none` (feature `tracing`) |
@@ -280,6 +288,8 @@ pub fn init() -> Result<Telemetry, InitError> {
 #[must_use = "dropping the guard shuts tracing down at once"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// Our own pipeline, when opted into (`TRACED_PIPELINE=traced`).
+    pipeline: Option<crate::PipelineProvider>,
     /// The log pipeline (feature `tracing`), when logs are on.
     #[cfg(feature = "tracing")]
     logs: Option<opentelemetry_sdk::logs::SdkLoggerProvider>,
@@ -291,7 +301,11 @@ pub struct Telemetry {
 impl fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Telemetry")
-            .field("enabled", &self.provider.is_some())
+            .field(
+                "enabled",
+                &(self.provider.is_some() || self.pipeline.is_some()),
+            )
+            .field("pipeline", &self.pipeline.is_some())
             .finish()
     }
 }
@@ -322,6 +336,7 @@ impl Telemetry {
             provider::replace(Some(Installed::Disabled));
             return Ok(Telemetry {
                 provider: None,
+                pipeline: None,
                 #[cfg(feature = "tracing")]
                 logs: None,
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -336,6 +351,9 @@ impl Telemetry {
             .with_attributes(config.resource.iter().cloned())
             .with_service_name(config.service_name.clone())
             .build();
+        if config.pipeline == Pipeline::Traced {
+            return Telemetry::install_pipeline(&config, resource);
+        }
         let mut builder = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_sampler(config.sampler.clone())
@@ -386,6 +404,7 @@ impl Telemetry {
         }
         let telemetry = Telemetry {
             provider: Some(provider),
+            pipeline: None,
             #[cfg(feature = "tracing")]
             logs,
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -393,6 +412,79 @@ impl Telemetry {
         };
         #[cfg(feature = "tracing")]
         logs::install_subscriber(&config)?;
+        Ok(telemetry)
+    }
+
+    /// [`Telemetry::install`] for our own pipeline: the same exporters
+    /// (OTLP behind the same failure reporting), resource, sampler, ids
+    /// and limits, with our queue and export thread in place of the SDK's
+    /// processors.
+    fn install_pipeline(config: &Config, resource: Resource) -> Result<Telemetry, InitError> {
+        let b = &config.batch;
+        let mut builder = crate::PipelineProvider::builder()
+            .with_resource(resource.clone())
+            .with_sampler(config.sampler.clone())
+            .with_id_generator(RandomRoots::default())
+            .with_span_limits(config.limits)
+            .with_value_length_limit(config.value_length_limit);
+        if let Some(v) = b.schedule_delay {
+            builder = builder.with_scheduled_delay(v);
+        }
+        if let Some(v) = b.max_queue_size {
+            builder = builder.with_max_queue_size(v);
+        }
+        if let Some(v) = b.max_export_batch_size {
+            builder = builder.with_max_export_batch_size(v);
+        }
+        if let Some(v) = b.export_timeout {
+            builder = builder.with_export_timeout(v);
+        }
+        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
+        let mut runtime: Option<OtlpRuntime> = None;
+        for exporter in &config.exporters {
+            match exporter {
+                Exporter::Console => builder = builder.with_exporter(ConsoleExporter::new()),
+                #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+                Exporter::Otlp => {
+                    let (exporter, detail) = build_otlp(&config.otlp, &mut runtime)?;
+                    let exporter =
+                        Reported::new(exporter, config.otlp.endpoint.clone()).with_detail(detail);
+                    builder = builder.with_exporter(exporter);
+                }
+                #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+                Exporter::Otlp => {
+                    return Err(InitError::new(
+                        env::OTEL_TRACES_EXPORTER,
+                        "otlp",
+                        "`console` or `none`: this build of `traced` has no OTLP exporter (turn on its feature `otlp-grpc` or `otlp-http`)",
+                    ));
+                }
+            }
+        }
+        #[cfg(feature = "tracing")]
+        let logs = logs::build(config, &resource, &mut runtime)?;
+        let pipeline = builder.build().map_err(|err| {
+            InitError::new(
+                env::TRACED_PIPELINE,
+                "traced",
+                format!("a pipeline whose export thread starts ({err})"),
+            )
+        })?;
+        crate::span::set_pipeline_provider(pipeline.clone());
+        #[cfg(feature = "tracing")]
+        if let Some(logs) = &logs {
+            crate::span::logger::set_logger_provider(logs.clone());
+        }
+        let telemetry = Telemetry {
+            provider: None,
+            pipeline: Some(pipeline),
+            #[cfg(feature = "tracing")]
+            logs,
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            runtime,
+        };
+        #[cfg(feature = "tracing")]
+        logs::install_subscriber(config)?;
         Ok(telemetry)
     }
 
@@ -405,6 +497,9 @@ impl Telemetry {
         #[cfg(feature = "tracing")]
         if let Some(logs) = &self.logs {
             off_runtime(|| logs.force_flush())?;
+        }
+        if let Some(pipeline) = &self.pipeline {
+            return off_runtime(|| pipeline.force_flush());
         }
         match &self.provider {
             Some(provider) => off_runtime(|| provider.force_flush()),
@@ -420,6 +515,12 @@ impl Drop for Telemetry {
             crate::span::logger::replace(None);
             if let Err(err) = off_runtime(|| logs.shutdown()) {
                 eprintln!("traced: shutting the logger provider down failed: {err}");
+            }
+        }
+        if let Some(pipeline) = self.pipeline.take() {
+            provider::replace(None);
+            if let Err(err) = off_runtime(|| pipeline.shutdown()) {
+                eprintln!("traced: shutting the span pipeline down failed: {err}");
             }
         }
         if let Some(provider) = self.provider.take() {

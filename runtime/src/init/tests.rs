@@ -844,3 +844,34 @@ fn a_generic_variable_is_warned_about_once() {
         .collect();
     assert_eq!(about.len(), 1, "{:?}", c.warnings);
 }
+
+/// `TRACED_PIPELINE`: the SDK's provider unless `traced` is asked for, in
+/// the variable or on the builder (which wins).
+#[test]
+fn the_pipeline_is_opted_into() {
+    assert_eq!(config(&[]).unwrap().pipeline, Pipeline::Sdk);
+    assert_eq!(
+        config(&[(TRACED_PIPELINE, "sdk")]).unwrap().pipeline,
+        Pipeline::Sdk
+    );
+    assert_eq!(
+        config(&[(TRACED_PIPELINE, "Traced")]).unwrap().pipeline,
+        Pipeline::Traced
+    );
+    assert_eq!(
+        err(&[(TRACED_PIPELINE, "fast")]).variable(),
+        TRACED_PIPELINE
+    );
+    assert_eq!(
+        lenient(&[(TRACED_PIPELINE, "fast")]).pipeline,
+        Pipeline::Sdk
+    );
+    let code = Overrides {
+        pipeline: Some(Pipeline::Sdk),
+        strict: Some(true),
+        ..Overrides::default()
+    };
+    let vars: HashMap<&str, &str> = [(TRACED_PIPELINE, "traced")].into();
+    let c = Config::from_lookup(&|name| vars.get(name).map(|v| (*v).to_owned()), &code).unwrap();
+    assert_eq!(c.pipeline, Pipeline::Sdk);
+}

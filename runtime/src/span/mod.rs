@@ -21,7 +21,7 @@ pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
 #[cfg(feature = "tonic")]
 pub(crate) use open::{KeepOpen, OpenSpan};
-pub use provider::set_tracer_provider;
+pub use provider::{set_pipeline_provider, set_tracer_provider};
 // Always there: the transport-neutral db and messaging cores use it too.
 pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
 

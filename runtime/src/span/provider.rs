@@ -24,6 +24,8 @@ use opentelemetry::trace::TracerProvider;
 use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
+use crate::pipeline::{PipelineProvider, PipelineTracer};
+
 /// `0` means nothing happened yet: no provider installed through `traced`,
 /// and the global one not replaced. Every change bumps it.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -38,6 +40,8 @@ static GLOBAL_FOREIGN: AtomicBool = AtomicBool::new(false);
 pub(crate) enum Installed {
     /// Spans go to this provider.
     Sdk(SdkTracerProvider),
+    /// Spans go to our own pipeline (opted into: `TRACED_PIPELINE=traced`).
+    Pipeline(PipelineProvider),
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
     #[cfg_attr(not(feature = "init"), allow(dead_code))]
     Disabled,
@@ -93,17 +97,42 @@ impl TracerProvider for Watched {
     }
 }
 
-/// Puts `provider` (or, for `None`, the watched no-op) in the global slot
-/// as ours.
-fn set_global(provider: Option<SdkTracerProvider>) {
+/// Our pipeline's provider as the global slot holds it, watched.
+#[derive(Debug)]
+struct WatchedPipeline {
+    provider: PipelineProvider,
+    _watch: Watch,
+}
+
+impl TracerProvider for WatchedPipeline {
+    type Tracer = PipelineTracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> PipelineTracer {
+        self.provider.tracer_with_scope(scope)
+    }
+}
+
+/// What goes into the global slot.
+enum ForGlobal {
+    Unset,
+    Sdk(SdkTracerProvider),
+    Pipeline(PipelineProvider),
+}
+
+/// Puts `provider` (or the watched no-op) in the global slot as ours.
+fn set_global(provider: ForGlobal) {
     let epoch = GLOBAL_EPOCH.fetch_add(1, Ordering::AcqRel) + 1;
     GLOBAL_FOREIGN.store(false, Ordering::Release);
     match provider {
-        Some(provider) => global::set_tracer_provider(Watched {
+        ForGlobal::Sdk(provider) => global::set_tracer_provider(Watched {
             provider,
             _watch: Watch(epoch),
         }),
-        None => global::set_tracer_provider(Unset(Watch(epoch))),
+        ForGlobal::Pipeline(provider) => global::set_tracer_provider(WatchedPipeline {
+            provider,
+            _watch: Watch(epoch),
+        }),
+        ForGlobal::Unset => global::set_tracer_provider(Unset(Watch(epoch))),
     }
 }
 
@@ -113,7 +142,7 @@ fn set_global(provider: Option<SdkTracerProvider>) {
 /// another constructor put it; call sites find it by probing.)
 fn watch_the_global_slot() {
     if super::site::global_is_noop() {
-        set_global(None);
+        set_global(ForGlobal::Unset);
     }
 }
 
@@ -153,6 +182,18 @@ pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvi
     }
 }
 
+/// Installs our own span pipeline's `provider` as the provider
+/// `#[traced]` spans go to, and as OpenTelemetry's global tracer provider
+/// (see [`set_tracer_provider`]); [`init`](crate::init) does this when
+/// `TRACED_PIPELINE=traced`. Returns the pipeline it replaced, if one was
+/// installed through `traced`: call its `shutdown()` to flush it.
+pub fn set_pipeline_provider(provider: PipelineProvider) -> Option<PipelineProvider> {
+    match replace(Some(Installed::Pipeline(provider))) {
+        Some(Installed::Pipeline(previous)) => Some(previous),
+        _ => None,
+    }
+}
+
 /// Puts `next` into the slot and returns what was there; an SDK provider
 /// also goes into the global slot. Emptying the slot leaves the global
 /// provider alone when it is someone else's, and otherwise puts the
@@ -163,10 +204,11 @@ pub(crate) fn replace(next: Option<Installed>) -> Option<Installed> {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let previous = std::mem::replace(&mut *slot, next);
     match &*slot {
-        Some(Installed::Sdk(provider)) => set_global(Some(provider.clone())),
+        Some(Installed::Sdk(provider)) => set_global(ForGlobal::Sdk(provider.clone())),
+        Some(Installed::Pipeline(provider)) => set_global(ForGlobal::Pipeline(provider.clone())),
         Some(Installed::Disabled) => {}
         None if GLOBAL_FOREIGN.load(Ordering::Acquire) => {}
-        None => set_global(None),
+        None => set_global(ForGlobal::Unset),
     }
     GENERATION.fetch_add(1, Ordering::AcqRel);
     previous

@@ -13,6 +13,8 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
 
+use crate::pipeline::{PipelineSpan, PipelineTracer, Start};
+
 use super::guard::Started;
 use super::panic;
 use super::provider::{self, Installed};
@@ -69,6 +71,8 @@ enum Resolved {
     Disabled,
     /// The SDK tracer for this call site's scope.
     Sdk(SdkTracer),
+    /// Our pipeline's tracer for this call site's scope.
+    Pipeline(PipelineTracer),
 }
 
 /// One instrumented function: its facts and its cached tracer.
@@ -164,6 +168,9 @@ impl CallSite {
             }
             Some(Resolved::Disabled) => no_span(),
             Some(Resolved::Sdk(tracer)) => in_parent(parent, |cx| start_built(tracer, build(), cx)),
+            Some(Resolved::Pipeline(tracer)) => {
+                in_parent(parent, |cx| start_built(tracer, build(), cx))
+            }
             Some(Resolved::Global) | None => {
                 let tracer = global::tracer_provider().tracer_with_scope(self.scope());
                 in_parent(parent, |cx| start_built(&tracer, build(), cx))
@@ -236,6 +243,9 @@ impl CallSite {
             Some(Installed::Sdk(provider)) => {
                 Resolved::Sdk(provider.tracer_with_scope(self.scope()))
             }
+            Some(Installed::Pipeline(provider)) => {
+                Resolved::Pipeline(provider.tracer_with_scope(self.scope()))
+            }
         };
         self.cache.store(Some(Arc::new((generation, resolved))));
     }
@@ -295,6 +305,39 @@ impl CallSite {
                         span.set_attributes(self.code_attributes());
                     }
                     let mut recorder = Recorder::new(RecorderSpan::Sdk(&mut span));
+                    record(&mut recorder);
+                    recorder.finish();
+                    (cx.with_span(span), true)
+                })
+            }
+            Some(Resolved::Pipeline(tracer)) => {
+                let predicted = self.recorded.load(Ordering::Relaxed);
+                let attributes = if predicted {
+                    let mut attributes = Vec::with_capacity(self.meta.attributes);
+                    attributes.extend(self.code_attributes());
+                    attributes
+                } else {
+                    Vec::new()
+                };
+                let start = Start::new(
+                    std::borrow::Cow::Borrowed(self.meta.name),
+                    self.meta.kind.clone(),
+                    attributes,
+                    links,
+                );
+                in_parent(parent.as_ref(), |cx| {
+                    let mut span = tracer.start_span(start, cx);
+                    let recording = span.is_recording();
+                    if recording != predicted {
+                        self.recorded.store(recording, Ordering::Relaxed);
+                    }
+                    if !recording {
+                        return (unsampled(cx, span.span_context()), false);
+                    }
+                    if !predicted {
+                        span.set_attributes(self.code_attributes());
+                    }
+                    let mut recorder = Recorder::new(RecorderSpan::Pipeline(&mut span));
                     record(&mut recorder);
                     recorder.finish();
                     (cx.with_span(span), true)
@@ -438,6 +481,7 @@ pub struct Recorder<'a> {
 
 enum RecorderSpan<'a> {
     Sdk(&'a mut SdkSpan),
+    Pipeline(&'a mut PipelineSpan),
     Global(&'a mut BoxedSpan),
 }
 
@@ -461,6 +505,7 @@ impl<'a> Recorder<'a> {
     fn set(&mut self, attribute: KeyValue) {
         match &mut self.span {
             RecorderSpan::Sdk(span) => span.set_attribute(attribute),
+            RecorderSpan::Pipeline(span) => span.set_attribute(attribute),
             RecorderSpan::Global(span) => span.set_attribute(attribute),
         }
     }

@@ -47,6 +47,9 @@ impl FollowingTracer {
             Some(Installed::Sdk(provider)) => {
                 BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())))
             }
+            Some(Installed::Pipeline(provider)) => {
+                BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())))
+            }
             // `OTEL_SDK_DISABLED`: spans that only carry their parent's
             // context, as `#[traced]` spans do then.
             Some(Installed::Disabled) => BoxedTracer::new(Box::new(NoopTracer::new())),

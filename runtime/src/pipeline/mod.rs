@@ -1,0 +1,31 @@
+//! Our own span pipeline behind the OpenTelemetry API, opted into with
+//! `TRACED_PIPELINE=traced` or [`Builder::pipeline`](crate::Builder::pipeline).
+//!
+//! The SDK's provider does a span's bookkeeping on the calling thread: it
+//! builds `SpanData`, takes the processor's lock and hands each span over
+//! one by one. Here the calling thread does only what must happen there:
+//! the ids, the sampling decision (the SDK's samplers, so
+//! `OTEL_TRACES_SAMPLER` means what it always did), two clock reads, and
+//! the attributes, kept in the span itself. A finished span is pushed, as
+//! it is, into a bounded lock-free queue; a background thread takes batches
+//! off it, builds the SDK's `SpanData` (span limits were applied while the
+//! span was open; string values are cut to the length limit here) and
+//! hands them to the SDK's exporters with the SDK's resource. A full queue
+//! drops the span and counts it in [`dropped_spans`](crate::dropped_spans).
+//!
+//! Files: `provider.rs` the provider and its builder, `tracer.rs` starting
+//! spans, `span.rs` the span, `worker.rs` the queue and the export thread,
+//! `limits.rs` value truncation (shared with the SDK path's processor).
+
+mod limits;
+mod provider;
+mod span;
+mod tracer;
+mod worker;
+
+pub(crate) use limits::truncate_all;
+pub use provider::{PipelineBuilder, PipelineProvider};
+pub use span::PipelineSpan;
+pub use tracer::PipelineTracer;
+pub(crate) use tracer::Start;
+pub(crate) use worker::dropped;

@@ -1,0 +1,210 @@
+//! The provider of our pipeline and its builder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{IdGenerator, Sampler, ShouldSample, SpanExporter, SpanLimits};
+
+use super::span::Scoped;
+use super::tracer::PipelineTracer;
+use super::worker::{Config, Exporting, Shared, Sink};
+
+/// A tracer provider whose spans go to the SDK's exporters through a
+/// queue and an export thread of ours (see `TRACED_PIPELINE` in
+/// [`init`](crate::init)).
+///
+/// Cheap to clone; the last clone to go shuts the pipeline down (as the
+/// SDK's provider does), exporting every finished span first.
+#[derive(Clone, Debug)]
+pub struct PipelineProvider(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if !self.shared.is_shut_down() {
+            let _ = self.shared.shutdown(self.shared.config.export_timeout);
+        }
+    }
+}
+
+impl PipelineProvider {
+    /// Starts configuring a pipeline: parent-based always-on sampling, the
+    /// SDK's default span limits, its batch defaults, no exporter.
+    pub fn builder() -> PipelineBuilder {
+        PipelineBuilder::default()
+    }
+
+    /// Exports every span that has ended; waits for the exporters.
+    ///
+    /// # Errors
+    ///
+    /// What an exporter returned, a timeout after the export timeout, or
+    /// `AlreadyShutdown`.
+    pub fn force_flush(&self) -> OTelSdkResult {
+        self.0.shared.force_flush()
+    }
+
+    /// Exports every span that has ended and shuts the exporters down;
+    /// spans started from now on do not record.
+    ///
+    /// # Errors
+    ///
+    /// As [`PipelineProvider::force_flush`].
+    pub fn shutdown(&self) -> OTelSdkResult {
+        self.shutdown_with_timeout(self.0.shared.config.export_timeout)
+    }
+
+    /// [`PipelineProvider::shutdown`], waiting at most `timeout`: what is
+    /// still queued then is counted in [`dropped_spans`](crate::dropped_spans).
+    ///
+    /// # Errors
+    ///
+    /// As [`PipelineProvider::force_flush`].
+    pub fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shared.shutdown(timeout)
+    }
+}
+
+impl opentelemetry::trace::TracerProvider for PipelineProvider {
+    type Tracer = PipelineTracer;
+
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> PipelineTracer {
+        PipelineTracer(Arc::new(Scoped {
+            scope,
+            shared: self.0.shared.clone(),
+        }))
+    }
+}
+
+/// Configures a [`PipelineProvider`].
+#[must_use]
+pub struct PipelineBuilder {
+    sampler: Box<dyn ShouldSample>,
+    ids: Box<dyn IdGenerator>,
+    limits: SpanLimits,
+    value_length_limit: Option<usize>,
+    max_queue_size: usize,
+    max_export_batch_size: usize,
+    scheduled_delay: Duration,
+    export_timeout: Duration,
+    resource: Option<Resource>,
+    sinks: Vec<Box<dyn Sink>>,
+}
+
+impl std::fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("sampler", &self.sampler)
+            .field("exporters", &self.sinks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for PipelineBuilder {
+    fn default() -> Self {
+        PipelineBuilder {
+            sampler: Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+            ids: Box::new(crate::propagation::RandomRoots::default()),
+            limits: SpanLimits::default(),
+            value_length_limit: None,
+            // The SDK's batch defaults.
+            max_queue_size: 2048,
+            max_export_batch_size: 512,
+            scheduled_delay: Duration::from_secs(5),
+            export_timeout: Duration::from_secs(30),
+            resource: None,
+            sinks: Vec::new(),
+        }
+    }
+}
+
+impl PipelineBuilder {
+    /// Adds an exporter; every exporter gets every sampled span.
+    pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
+        self.sinks.push(Box::new(Exporting(exporter)));
+        self
+    }
+
+    /// The sampler (any of the SDK's).
+    pub fn with_sampler<S: ShouldSample + 'static>(mut self, sampler: S) -> Self {
+        self.sampler = Box::new(sampler);
+        self
+    }
+
+    /// The id generator; the default is the SDK's random one.
+    pub fn with_id_generator<G: IdGenerator + 'static>(mut self, ids: G) -> Self {
+        self.ids = Box::new(ids);
+        self
+    }
+
+    /// The span limits.
+    pub fn with_span_limits(mut self, limits: SpanLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// String values are cut to this many characters.
+    pub fn with_value_length_limit(mut self, limit: Option<usize>) -> Self {
+        self.value_length_limit = limit;
+        self
+    }
+
+    /// The resource the exporters are given; the SDK's default when unset.
+    pub fn with_resource(mut self, resource: Resource) -> Self {
+        self.resource = Some(resource);
+        self
+    }
+
+    /// How many finished spans may wait for export; more are dropped
+    /// (and counted).
+    pub fn with_max_queue_size(mut self, size: usize) -> Self {
+        self.max_queue_size = size;
+        self
+    }
+
+    /// How many spans go to an exporter at once.
+    pub fn with_max_export_batch_size(mut self, size: usize) -> Self {
+        self.max_export_batch_size = size.max(1);
+        self
+    }
+
+    /// How long a span may wait before its batch is exported anyway.
+    pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
+        self.scheduled_delay = delay;
+        self
+    }
+
+    /// How long a flush or shutdown waits for the exporters.
+    pub fn with_export_timeout(mut self, timeout: Duration) -> Self {
+        self.export_timeout = timeout;
+        self
+    }
+
+    /// Starts the export thread.
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be spawned.
+    pub fn build(self) -> std::io::Result<PipelineProvider> {
+        let resource = self.resource.unwrap_or_else(|| Resource::builder().build());
+        let config = Config {
+            sampler: self.sampler,
+            ids: self.ids,
+            limits: self.limits,
+            value_length_limit: self.value_length_limit,
+            max_queue_size: self.max_queue_size,
+            max_export_batch_size: self.max_export_batch_size.min(self.max_queue_size.max(1)),
+            scheduled_delay: self.scheduled_delay,
+            export_timeout: self.export_timeout,
+        };
+        let shared = Shared::start(config, self.sinks, &resource)?;
+        Ok(PipelineProvider(Arc::new(Inner { shared })))
+    }
+}

@@ -1,0 +1,177 @@
+//! A span of our pipeline: everything it records is kept in the span
+//! itself, and handed over whole to the export thread when it ends.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+
+use super::worker::Shared;
+
+/// A span started by a [`PipelineTracer`](super::PipelineTracer).
+///
+/// Like the SDK's span, it is ended by [`end`](opentelemetry::trace::Span::end)
+/// or, at the latest, when dropped; it may be sent to and ended on any
+/// thread. A span that does not record carries only its span context.
+#[derive(Debug)]
+pub struct PipelineSpan {
+    pub(super) context: SpanContext,
+    /// `None`: not recording, or already ended.
+    pub(super) open: Option<Open>,
+}
+
+/// What a recording span holds until it ends.
+#[derive(Debug)]
+pub(super) struct Open {
+    pub(super) tracer: Arc<Scoped>,
+    pub(super) parent: SpanId,
+    pub(super) parent_is_remote: bool,
+    pub(super) kind: SpanKind,
+    pub(super) name: Cow<'static, str>,
+    pub(super) start: SystemTime,
+    pub(super) attributes: Vec<KeyValue>,
+    pub(super) dropped_attributes: u32,
+    pub(super) events: Vec<Event>,
+    pub(super) dropped_events: u32,
+    pub(super) links: Vec<Link>,
+    pub(super) dropped_links: u32,
+    pub(super) status: Status,
+}
+
+/// A tracer's shared part: its scope and the pipeline it feeds.
+#[derive(Debug)]
+pub(super) struct Scoped {
+    pub(super) scope: opentelemetry::InstrumentationScope,
+    pub(super) shared: Arc<Shared>,
+}
+
+/// A span that ended, on its way to the export thread.
+#[derive(Debug)]
+pub(super) struct Finished {
+    pub(super) context: SpanContext,
+    pub(super) end: SystemTime,
+    pub(super) open: Open,
+}
+
+impl PipelineSpan {
+    /// A span that records nothing, with `context` for its children.
+    pub(super) fn dropped(context: SpanContext) -> Self {
+        PipelineSpan {
+            context,
+            open: None,
+        }
+    }
+
+    fn finish(&mut self, end: Option<SystemTime>) {
+        let Some(open) = self.open.take() else {
+            return;
+        };
+        // Recorded but not sampled (`RecordOnly`): no exporter gets it,
+        // as with the SDK's batch processor.
+        if !self.context.is_sampled() {
+            return;
+        }
+        let end = end.unwrap_or_else(opentelemetry::time::now);
+        let shared = open.tracer.shared.clone();
+        shared.push(Finished {
+            context: self.context.clone(),
+            end,
+            open,
+        });
+    }
+}
+
+impl opentelemetry::trace::Span for PipelineSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        mut attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        let limits = &open.tracer.shared.config.limits;
+        if open.events.len() < limits.max_events_per_span as usize {
+            let max = limits.max_attributes_per_event as usize;
+            let dropped = attributes.len().saturating_sub(max);
+            attributes.truncate(max);
+            open.events
+                .push(Event::new(name, timestamp, attributes, dropped as u32));
+        } else {
+            open.dropped_events += 1;
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.open.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        if open.attributes.len() < open.tracer.shared.config.limits.max_attributes_per_span as usize
+        {
+            open.attributes.push(attribute);
+        } else {
+            open.dropped_attributes += 1;
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let Some(open) = &mut self.open {
+            // Ok > Error > Unset, as in the SDK.
+            if status > open.status {
+                open.status = status;
+            }
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(open) = &mut self.open {
+            open.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        let limits = &open.tracer.shared.config.limits;
+        if open.links.len() < limits.max_links_per_span as usize {
+            let max = limits.max_attributes_per_link as usize;
+            let dropped = attributes.len().saturating_sub(max);
+            attributes.truncate(max);
+            open.links
+                .push(Link::new(span_context, attributes, dropped as u32));
+        } else {
+            open.dropped_links += 1;
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        self.finish(Some(timestamp));
+    }
+
+    fn end(&mut self) {
+        self.finish(None);
+    }
+}
+
+impl Drop for PipelineSpan {
+    fn drop(&mut self) {
+        self.finish(None);
+    }
+}

@@ -1,0 +1,175 @@
+//! Starting a span on the calling thread: ids, the sampler, one clock read.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{
+    Event, Link, SpanBuilder, SpanContext, SpanKind, Status, TraceContextExt as _, TraceState,
+};
+use opentelemetry::{Context, KeyValue};
+
+use opentelemetry_sdk::trace::SamplingDecision;
+
+use super::span::{Open, PipelineSpan, Scoped};
+
+/// The tracer of a [`PipelineProvider`](super::PipelineProvider) for one
+/// instrumentation scope; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct PipelineTracer(pub(super) Arc<Scoped>);
+
+/// What a span starts with besides its parent.
+pub(crate) struct Start {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) kind: SpanKind,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) links: Vec<Link>,
+    pub(crate) start: Option<SystemTime>,
+    pub(crate) events: Vec<Event>,
+    pub(crate) status: Status,
+}
+
+impl Start {
+    /// A span named `name` of `kind` with `attributes` and `links`.
+    #[inline]
+    pub(crate) fn new(
+        name: Cow<'static, str>,
+        kind: SpanKind,
+        attributes: Vec<KeyValue>,
+        links: Vec<Link>,
+    ) -> Self {
+        Start {
+            name,
+            kind,
+            attributes,
+            links,
+            start: None,
+            events: Vec::new(),
+            status: Status::Unset,
+        }
+    }
+}
+
+impl PipelineTracer {
+    /// Starts a span as a child of the span in `parent_cx`, as the SDK's
+    /// tracer does: the parent's trace and flags, or a new trace; the
+    /// sampler decides; a span that is dropped keeps only its context.
+    #[inline]
+    pub(crate) fn start_span(&self, start: Start, parent_cx: &Context) -> PipelineSpan {
+        let shared = &self.0.shared;
+        if parent_cx.is_telemetry_suppressed() || shared.is_shut_down() {
+            return PipelineSpan::dropped(SpanContext::empty_context());
+        }
+        let config = &shared.config;
+        let span_id = config.ids.new_span_id();
+        let parent_span = parent_cx.span();
+        let parent = parent_span.span_context();
+        let parent = parent.is_valid().then_some(parent);
+        let trace_id = match parent {
+            Some(parent) => parent.trace_id(),
+            None => config.ids.new_trace_id(),
+        };
+        let sampled = config.sampler.should_sample(
+            Some(parent_cx),
+            trace_id,
+            &start.name,
+            &start.kind,
+            &start.attributes,
+            &start.links,
+        );
+        let flags = parent.map(SpanContext::trace_flags).unwrap_or_default();
+        let trace_state: TraceState = sampled.trace_state;
+        let flags = match sampled.decision {
+            SamplingDecision::Drop => {
+                return PipelineSpan::dropped(SpanContext::new(
+                    trace_id,
+                    span_id,
+                    Default::default(),
+                    false,
+                    trace_state,
+                ));
+            }
+            SamplingDecision::RecordOnly => flags.with_sampled(false),
+            SamplingDecision::RecordAndSample => flags.with_sampled(true),
+        };
+        let context = SpanContext::new(trace_id, span_id, flags, false, trace_state);
+        let limits = &config.limits;
+        let Start {
+            name,
+            kind,
+            mut attributes,
+            mut links,
+            start,
+            mut events,
+            status,
+        } = start;
+        attributes.extend(sampled.attributes);
+        let max = limits.max_attributes_per_span as usize;
+        let dropped_attributes = attributes.len().saturating_sub(max) as u32;
+        attributes.truncate(max);
+        let max = limits.max_links_per_span as usize;
+        let dropped_links = links.len().saturating_sub(max) as u32;
+        links.truncate(max);
+        for link in &mut links {
+            let max = limits.max_attributes_per_link as usize;
+            link.dropped_attributes_count = link.attributes.len().saturating_sub(max) as u32;
+            link.attributes.truncate(max);
+        }
+        let max = limits.max_events_per_span as usize;
+        let dropped_events = events.len().saturating_sub(max) as u32;
+        events.truncate(max);
+        for event in &mut events {
+            let max = limits.max_attributes_per_event as usize;
+            event.dropped_attributes_count = event.attributes.len().saturating_sub(max) as u32;
+            event.attributes.truncate(max);
+        }
+        let (parent, parent_is_remote) = match parent {
+            Some(parent) => (parent.span_id(), parent.is_remote()),
+            None => (opentelemetry::trace::SpanId::INVALID, false),
+        };
+        PipelineSpan {
+            context,
+            open: Some(Open {
+                tracer: self.0.clone(),
+                parent,
+                parent_is_remote,
+                kind,
+                name,
+                start: start.unwrap_or_else(opentelemetry::time::now),
+                attributes,
+                dropped_attributes,
+                events,
+                dropped_events,
+                links,
+                dropped_links,
+                status,
+            }),
+        }
+    }
+}
+
+impl opentelemetry::trace::Tracer for PipelineTracer {
+    type Span = PipelineSpan;
+
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> PipelineSpan {
+        let SpanBuilder {
+            name,
+            span_kind,
+            start_time,
+            attributes,
+            events,
+            links,
+            ..
+        } = builder;
+        let start = Start {
+            name,
+            kind: span_kind.unwrap_or(SpanKind::Internal),
+            attributes: attributes.unwrap_or_default(),
+            links: links.unwrap_or_default(),
+            start: start_time,
+            events: events.unwrap_or_default(),
+            status: Status::Unset,
+        };
+        self.start_span(start, parent_cx)
+    }
+}

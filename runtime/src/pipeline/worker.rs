@@ -1,0 +1,401 @@
+//! The bounded queue between the calling threads and the export thread,
+//! and the export thread itself.
+//!
+//! A calling thread pushes a finished span (one compare-and-swap) and, only
+//! when a whole batch is waiting and the export thread sleeps, wakes it.
+//! The export thread also wakes every schedule delay, and at once for a
+//! flush or shutdown, which it answers only when the queue is empty and
+//! the exporters have returned: every span that ended before the request
+//! is exported by then.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::thread::{JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::ArrayQueue;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{
+    IdGenerator, ShouldSample, SpanData, SpanEvents, SpanExporter, SpanLimits, SpanLinks,
+};
+
+use super::limits::truncate_all;
+use super::span::Finished;
+
+/// Spans our pipelines dropped because their queue was full, since the
+/// process started.
+static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Spans dropped by a full queue of any of our pipelines.
+pub(crate) fn dropped() -> u64 {
+    DROPPED.load(Ordering::Relaxed)
+}
+
+/// Fixed when the pipeline is built.
+pub(crate) struct Config {
+    pub(crate) sampler: Box<dyn ShouldSample>,
+    pub(crate) ids: Box<dyn IdGenerator>,
+    pub(crate) limits: SpanLimits,
+    pub(crate) value_length_limit: Option<usize>,
+    pub(crate) max_queue_size: usize,
+    pub(crate) max_export_batch_size: usize,
+    pub(crate) scheduled_delay: Duration,
+    pub(crate) export_timeout: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("sampler", &self.sampler)
+            .field("limits", &self.limits)
+            .field("max_queue_size", &self.max_queue_size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An exporter, as the export thread drives it.
+pub(crate) trait Sink: Send {
+    fn export(&mut self, batch: Vec<SpanData>) -> OTelSdkResult;
+    fn flush(&mut self) -> OTelSdkResult;
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
+}
+
+/// Any SDK exporter, its future run to completion on the export thread
+/// (as the SDK's own batch processor does).
+pub(crate) struct Exporting<E>(pub(crate) E);
+
+impl<E: SpanExporter> Sink for Exporting<E> {
+    fn export(&mut self, batch: Vec<SpanData>) -> OTelSdkResult {
+        futures_executor::block_on(self.0.export(batch))
+    }
+    fn flush(&mut self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// What the calling threads and the export thread share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    queue: ArrayQueue<Finished>,
+    /// The export thread is not parked (or is about to look again).
+    awake: AtomicBool,
+    shut_down: AtomicBool,
+    /// Flush requests so far; the export thread answers them in `done`.
+    flushes: AtomicU64,
+    /// Spans taken off the queue whose export has not returned yet.
+    in_flight: AtomicU64,
+    done: Mutex<Done>,
+    answered: Condvar,
+    thread: OnceLock<Thread>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct Done {
+    /// The last flush request answered.
+    flushed: u64,
+    /// What the exporters said to it.
+    result: Option<OTelSdkError>,
+    /// The export thread is gone (shut down).
+    exited: bool,
+}
+
+impl Shared {
+    /// Starts the export thread over `sinks`.
+    pub(crate) fn start(
+        config: Config,
+        mut sinks: Vec<Box<dyn Sink>>,
+        resource: &Resource,
+    ) -> std::io::Result<Arc<Shared>> {
+        for sink in &mut sinks {
+            sink.set_resource(resource);
+        }
+        let shared = Arc::new(Shared {
+            queue: ArrayQueue::new(config.max_queue_size.max(1)),
+            config,
+            awake: AtomicBool::new(true),
+            shut_down: AtomicBool::new(false),
+            flushes: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            done: Mutex::new(Done::default()),
+            answered: Condvar::new(),
+            thread: OnceLock::new(),
+            handle: Mutex::new(None),
+        });
+        let worker = Worker {
+            shared: shared.clone(),
+            sinks,
+        };
+        let handle = std::thread::Builder::new()
+            .name("traced-export".into())
+            .spawn(move || worker.run())?;
+        let _ = shared.thread.set(handle.thread().clone());
+        *lock(&shared.handle) = Some(handle);
+        Ok(shared)
+    }
+
+    /// Whether the pipeline was shut down: spans are no longer started.
+    #[inline]
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Relaxed)
+    }
+
+    /// Hands a finished span to the export thread, or counts it dropped
+    /// when the queue is full.
+    #[inline]
+    pub(crate) fn push(&self, span: Finished) {
+        if self.is_shut_down() {
+            // As the SDK: a span that ends after shutdown goes nowhere.
+            return;
+        }
+        if self.queue.push(span).is_err() {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+            self.wake();
+            return;
+        }
+        if self.queue.len() >= self.config.max_export_batch_size {
+            self.wake();
+        }
+    }
+
+    /// Unparks the export thread if it sleeps.
+    fn wake(&self) {
+        // Pairs with the fence in `Worker::sleep`: either the thread sees
+        // the span pushed, or this sees it asleep.
+        fence(Ordering::SeqCst);
+        if !self.awake.swap(true, Ordering::SeqCst) {
+            self.unpark();
+        }
+    }
+
+    fn unpark(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+
+    /// Exports every span that ended before this call; waits at most the
+    /// export timeout.
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        let ticket = self.flushes.fetch_add(1, Ordering::SeqCst) + 1;
+        self.awake.store(true, Ordering::SeqCst);
+        self.unpark();
+        let deadline = Instant::now() + self.config.export_timeout;
+        let mut done = lock(&self.done);
+        loop {
+            if done.flushed >= ticket {
+                return done.result.take().map_or(Ok(()), Err);
+            }
+            if done.exited {
+                return Err(OTelSdkError::AlreadyShutdown);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(OTelSdkError::Timeout(self.config.export_timeout));
+            }
+            done = self
+                .answered
+                .wait_timeout(done, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Stops starting spans, exports every finished one, shuts the
+    /// exporters down and ends the export thread. A second call says so.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        if self.shut_down.swap(true, Ordering::SeqCst) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        self.awake.store(true, Ordering::SeqCst);
+        self.unpark();
+        let deadline = Instant::now() + timeout;
+        let mut done = lock(&self.done);
+        while !done.exited {
+            let now = Instant::now();
+            if now >= deadline {
+                // What is still queued, or still being exported with no
+                // answer, will not be delivered before the process goes.
+                let left = self.queue.len() as u64 + self.in_flight.swap(0, Ordering::SeqCst);
+                DROPPED.fetch_add(left, Ordering::Relaxed);
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            done = self
+                .answered
+                .wait_timeout(done, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        let result = done.result.take();
+        drop(done);
+        if let Some(handle) = lock(&self.handle).take() {
+            let _ = handle.join();
+        }
+        // Spans that ended while the last batch went out: too late.
+        let late = self.queue.len() as u64;
+        DROPPED.fetch_add(late, Ordering::Relaxed);
+        result.map_or(Ok(()), Err)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The export thread.
+struct Worker {
+    shared: Arc<Shared>,
+    sinks: Vec<Box<dyn Sink>>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let delay = self.shared.config.scheduled_delay;
+        let batch = self.shared.config.max_export_batch_size.max(1);
+        let mut flushed = 0;
+        let mut next = Instant::now() + delay;
+        loop {
+            let requested = self.shared.flushes.load(Ordering::SeqCst);
+            let shutting = self.shared.shut_down.load(Ordering::SeqCst);
+            while self.shared.queue.len() >= batch {
+                // A failed export is counted and reported by the exporter's
+                // wrapper (`Reported`), as on the SDK path.
+                let _ = self.export(batch);
+            }
+            if requested > flushed || shutting {
+                // Everything pushed before the request is in the queue now.
+                let mut result = self.drain(batch);
+                for sink in &mut self.sinks {
+                    let flushed = if shutting {
+                        sink.shutdown(self.shared.config.export_timeout)
+                    } else {
+                        sink.flush()
+                    };
+                    result = result.and(flushed);
+                }
+                flushed = requested;
+                let mut done = lock(&self.shared.done);
+                done.flushed = requested;
+                done.result = result.err();
+                done.exited = shutting;
+                drop(done);
+                self.shared.answered.notify_all();
+                if shutting {
+                    return;
+                }
+                next = Instant::now() + delay;
+                continue;
+            }
+            let now = Instant::now();
+            if now >= next {
+                let _ = self.drain(batch);
+                next = now + delay;
+                continue;
+            }
+            self.sleep(next - now, batch, flushed);
+        }
+    }
+
+    /// Parks until woken or `timeout`, unless there is work already.
+    fn sleep(&self, timeout: Duration, batch: usize, flushed: u64) {
+        let shared = &self.shared;
+        shared.awake.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let work = shared.queue.len() >= batch
+            || shared.flushes.load(Ordering::SeqCst) > flushed
+            || shared.shut_down.load(Ordering::SeqCst);
+        if !work {
+            std::thread::park_timeout(timeout);
+        }
+        shared.awake.store(true, Ordering::SeqCst);
+    }
+
+    /// Exports until the queue is empty.
+    fn drain(&mut self, batch: usize) -> OTelSdkResult {
+        let mut result = Ok(());
+        while !self.shared.queue.is_empty() {
+            result = result.and(self.export(batch));
+        }
+        result
+    }
+
+    /// Exports up to `batch` spans off the queue.
+    fn export(&mut self, batch: usize) -> OTelSdkResult {
+        let limit = self.shared.config.value_length_limit;
+        let mut spans = Vec::with_capacity(batch.min(self.shared.queue.len()));
+        while spans.len() < batch {
+            let Some(finished) = self.shared.queue.pop() else {
+                break;
+            };
+            let mut data = span_data(finished);
+            if let Some(limit) = limit {
+                truncate_all(&mut data.attributes, limit);
+                for event in &mut data.events.events {
+                    truncate_all(&mut event.attributes, limit);
+                }
+                for link in &mut data.links.links {
+                    truncate_all(&mut link.attributes, limit);
+                }
+            }
+            spans.push(data);
+        }
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let count = spans.len() as u64;
+        self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
+        let mut result = Ok(());
+        let last = self.sinks.len().saturating_sub(1);
+        for (i, sink) in self.sinks.iter_mut().enumerate() {
+            let batch = if i == last {
+                std::mem::take(&mut spans)
+            } else {
+                spans.clone()
+            };
+            result = result.and(sink.export(batch));
+        }
+        // A shutdown that gave up on this batch already counted it.
+        let _ = self
+            .shared
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                Some(v.saturating_sub(count))
+            });
+        result
+    }
+}
+
+/// The SDK's record of a finished span.
+fn span_data(finished: Finished) -> SpanData {
+    let Finished { context, end, open } = finished;
+    let mut events = SpanEvents::default();
+    events.events = open.events;
+    events.dropped_count = open.dropped_events;
+    let mut links = SpanLinks::default();
+    links.links = open.links;
+    links.dropped_count = open.dropped_links;
+    SpanData {
+        span_context: context,
+        parent_span_id: open.parent,
+        parent_span_is_remote: open.parent_is_remote,
+        span_kind: open.kind,
+        name: open.name,
+        start_time: open.start,
+        end_time: end,
+        attributes: open.attributes,
+        dropped_attributes_count: open.dropped_attributes,
+        events,
+        links,
+        status: open.status,
+        instrumentation_scope: open.tracer.scope.clone(),
+    }
+}

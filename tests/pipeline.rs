@@ -1,0 +1,477 @@
+//! Our own span pipeline (`TRACED_PIPELINE=traced`), behaviour by
+//! behaviour: what the SDK path does stays true on it. The behaviour suite
+//! as a whole runs on it too, with `TRACED_PIPELINE=traced cargo test
+//! --test nesting ...` (every `traced::testing` capture then runs on it);
+//! the tests here run on it whatever the environment says.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use opentelemetry::trace::{
+    Link, Span as _, SpanContext, SpanId, Status, TraceContextExt as _, TraceFlags, TraceId,
+    TraceState, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Sampler, SpanData, SpanExporter, SpanLimits};
+use serial_test::serial;
+use support::spans::*;
+use traced::testing::Capture;
+use traced::{PipelineProvider, traced};
+
+/// Keeps every exported span, across shutdown (the SDK's in-memory
+/// exporter forgets them when shut down).
+#[derive(Debug, Clone, Default)]
+struct Collect(Arc<Mutex<Vec<SpanData>>>);
+
+impl Collect {
+    fn spans(&self) -> Vec<SpanData> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl SpanExporter for Collect {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+#[traced]
+fn outer() -> u32 {
+    let tracer = opentelemetry::global::tracer("manual");
+    tracer.in_span("manual", |_| inner())
+}
+
+#[traced]
+fn inner() -> u32 {
+    1
+}
+
+#[traced]
+fn fails(n: i64) -> Result<i64, std::num::ParseIntError> {
+    "x".parse::<i64>().map(|v| v + n)
+}
+
+#[test]
+fn parents_are_right_both_ways_through_the_global_provider() {
+    let capture = Capture::start_pipeline();
+    assert!(capture.on_pipeline());
+    assert_eq!(outer(), 1);
+    // A root through the OpenTelemetry API, with a #[traced] child.
+    opentelemetry::global::tracer("manual").in_span("api-root", |_| inner());
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 5, "{}", spans.tree());
+    let all = spans.all();
+    let by = |name: &str, parent: Option<SpanId>| {
+        all.iter()
+            .find(|s| s.name == name && parent.is_none_or(|p| s.parent_span_id == p))
+            .unwrap_or_else(|| panic!("{name}: {}", spans.tree()))
+    };
+    let (o, m) = (by("outer", None), by("manual", None));
+    let i = by("inner", Some(m.span_context.span_id()));
+    assert_eq!(o.parent_span_id, SpanId::INVALID);
+    assert_eq!(m.parent_span_id, o.span_context.span_id());
+    assert_eq!(i.span_context.trace_id(), o.span_context.trace_id());
+    let root = by("api-root", None);
+    let child = by("inner", Some(root.span_context.span_id()));
+    assert_eq!(child.span_context.trace_id(), root.span_context.trace_id());
+    assert_eq!(m.instrumentation_scope.name(), "manual");
+    assert_eq!(
+        attr(i, "code.function.name"),
+        Some(&Value::from("pipeline::inner"))
+    );
+}
+
+#[test]
+fn errors_events_links_and_status_as_on_the_sdk_path() {
+    let capture = Capture::start_pipeline();
+    assert!(fails(2).is_err());
+    let tracer = opentelemetry::global::tracer("manual");
+    let linked = SpanContext::new(
+        TraceId::from(7),
+        SpanId::from(9),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    let mut span = tracer
+        .span_builder("api")
+        .with_links(vec![Link::with_context(linked.clone())])
+        .with_attributes([KeyValue::new("at.start", 1)])
+        .start(&tracer);
+    span.add_event("record inserted", vec![KeyValue::new("id", 42)]);
+    span.set_attribute(KeyValue::new("later", true));
+    span.set_status(Status::error("boom"));
+    span.set_status(Status::Unset); // Unset never wins over Error.
+    span.update_name("api renamed");
+    span.end();
+    let spans = capture.spans();
+    let failed = spans.one("fails");
+    assert!(is_error(failed));
+    assert_eq!(exceptions(failed).len(), 1);
+    assert_eq!(attr(failed, "n"), Some(&Value::I64(2)));
+    let api = spans.one("api renamed");
+    assert_eq!(api.links.links.len(), 1);
+    assert_eq!(api.links.links[0].span_context, linked);
+    assert_eq!(api.events.events[0].name, "record inserted");
+    assert_eq!(attr(api, "at.start"), Some(&Value::I64(1)));
+    assert_eq!(attr(api, "later"), Some(&Value::Bool(true)));
+    assert_eq!(description(api), "boom");
+    assert!(api.end_time >= api.start_time);
+}
+
+#[test]
+fn span_limits_and_value_truncation() {
+    let out = Collect::default();
+    let limits = SpanLimits {
+        max_attributes_per_span: 2,
+        max_events_per_span: 1,
+        max_links_per_span: 1,
+        max_attributes_per_event: 1,
+        ..SpanLimits::default()
+    };
+    let provider = PipelineProvider::builder()
+        .with_exporter(out.clone())
+        .with_span_limits(limits)
+        .with_value_length_limit(Some(3))
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("limits");
+    let link = |n| {
+        Link::with_context(SpanContext::new(
+            TraceId::from(n),
+            SpanId::from(n as u64),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        ))
+    };
+    let mut span = tracer
+        .span_builder("limited")
+        .with_links(vec![link(1), link(2)])
+        .start(&tracer);
+    span.set_attribute(KeyValue::new("a", "abcdef"));
+    span.set_attribute(KeyValue::new("b", 1));
+    span.set_attribute(KeyValue::new("c", 2));
+    span.add_event(
+        "e1",
+        vec![KeyValue::new("x", "long value"), KeyValue::new("y", 1)],
+    );
+    span.add_event("e2", vec![]);
+    span.end();
+    provider.shutdown().unwrap();
+    let spans = out.spans();
+    let span = &spans[0];
+    assert_eq!(span.attributes.len(), 2);
+    assert_eq!(span.dropped_attributes_count, 1);
+    assert_eq!(attr(span, "a"), Some(&Value::from("abc")));
+    assert_eq!(span.events.events.len(), 1);
+    assert_eq!(span.events.dropped_count, 1);
+    assert_eq!(span.events.events[0].dropped_attributes_count, 1);
+    assert_eq!(
+        span.events.events[0].attributes[0].value,
+        Value::from("lon")
+    );
+    assert_eq!(span.links.links.len(), 1);
+    assert_eq!(span.links.dropped_count, 1);
+}
+
+#[traced]
+fn flags_here() -> TraceFlags {
+    Context::current().span().span_context().trace_flags()
+}
+
+#[test]
+fn samplers_and_the_w3c_random_flag() {
+    let random = traced::TRACE_FLAG_RANDOM.to_u8();
+    let remote = |flags: u8| {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(0x1234),
+            SpanId::from(0x56),
+            TraceFlags::new(flags),
+            true,
+            TraceState::NONE,
+        ))
+    };
+    // Parent-based (the default): a sampled, random caller's flags carry on.
+    let capture = Capture::start_pipeline();
+    let flags = {
+        let _in = remote(0x01 | random).attach();
+        flags_here()
+    };
+    assert_eq!(flags.to_u8(), 0x01 | random);
+    // An unsampled, random caller: no span, and the flag is kept for the
+    // children (as on the SDK path).
+    let flags = {
+        let _in = remote(random).attach();
+        flags_here()
+    };
+    assert_eq!(flags.to_u8(), random);
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 1, "{}", spans.tree());
+    assert!(spans.one("flags_here").parent_span_is_remote);
+    // The capture's turn is held on: no other capture swaps providers
+    // while the ones below are installed, and its drop restores the slot.
+
+    // The SDK's samplers decide, e.g. what `OTEL_TRACES_SAMPLER=always_off`
+    // and `traceidratio` give.
+    for (sampler, expected) in [
+        (Sampler::AlwaysOff, 0),
+        (Sampler::TraceIdRatioBased(0.0), 0),
+        (Sampler::TraceIdRatioBased(1.0), 3),
+    ] {
+        let out = Collect::default();
+        let provider = PipelineProvider::builder()
+            .with_exporter(out.clone())
+            .with_sampler(sampler)
+            .build()
+            .unwrap();
+        let previous = traced::set_pipeline_provider(provider.clone());
+        assert!(previous.is_some(), "the capture's, then the last loop's");
+        for _ in 0..3 {
+            flags_here();
+        }
+        provider.force_flush().unwrap();
+        assert_eq!(out.spans().len(), expected);
+        provider.shutdown().unwrap();
+        // Spans started after shutdown record nothing.
+        assert!(!provider.tracer("late").start("late").is_recording());
+    }
+    drop(capture);
+}
+
+#[test]
+fn spans_outlive_threads_and_cross_them() {
+    let capture = Capture::start_pipeline();
+    let tracer = opentelemetry::global::tracer("threads");
+    // Started on a thread that is gone when the span ends.
+    let span =
+        std::thread::spawn(|| opentelemetry::global::tracer("threads").start("born elsewhere"))
+            .join()
+            .unwrap();
+    // Started here, ended on another thread.
+    let moved = tracer.start("moved");
+    let (tx, rx) = mpsc::channel();
+    let ender = std::thread::spawn(move || {
+        let mut span: opentelemetry::global::BoxedSpan = rx.recv().unwrap();
+        span.end();
+    });
+    tx.send(moved).unwrap();
+    ender.join().unwrap();
+    drop(span);
+    let spans = capture.spans();
+    spans.one("born elsewhere");
+    spans.one("moved");
+}
+
+#[traced]
+async fn leaf(n: u32) -> u32 {
+    tokio::task::yield_now().await;
+    n
+}
+
+#[traced]
+async fn fan_out() -> u32 {
+    let mut total = 0;
+    for n in 0..4 {
+        total += tokio::spawn(leaf(n)).await.unwrap();
+        total += leaf(n).await;
+    }
+    total
+}
+
+#[test]
+fn async_spans_follow_their_futures() {
+    let capture = Capture::start_pipeline();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    assert_eq!(runtime.block_on(fan_out()), 12);
+    drop(runtime);
+    let spans = capture.spans();
+    let root = spans.one("fan_out");
+    let leaves: Vec<&SpanData> = spans.all().iter().filter(|s| s.name == "leaf").collect();
+    assert_eq!(leaves.len(), 8);
+    // Spawned or awaited, a leaf's span starts when `leaf(n)` is called,
+    // inside `fan_out`'s: all are its children.
+    let children = leaves
+        .iter()
+        .filter(|s| s.parent_span_id == root.span_context.span_id())
+        .count();
+    assert_eq!(children, 8, "{}", spans.tree());
+}
+
+/// Blocks its first export until released, to fill the queue behind it.
+#[derive(Debug)]
+struct Stuck {
+    out: Collect,
+    started: Mutex<Option<mpsc::Sender<()>>>,
+    release: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl SpanExporter for Stuck {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if let Some(started) = self.started.lock().unwrap().take() {
+            started.send(()).unwrap();
+            let release = self.release.lock().unwrap().take().unwrap();
+            release.recv().unwrap();
+        }
+        self.out.export(batch).await
+    }
+}
+
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn a_full_queue_drops_spans_and_counts_them() {
+    let out = Collect::default();
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let provider = PipelineProvider::builder()
+        .with_exporter(Stuck {
+            out: out.clone(),
+            started: Mutex::new(Some(started_tx)),
+            release: Mutex::new(Some(release_rx)),
+        })
+        .with_max_queue_size(4)
+        .with_max_export_batch_size(1)
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("full");
+    tracer.start("first").end();
+    started
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the export thread takes the first span");
+    let before = traced::dropped_spans();
+    for _ in 0..6 {
+        tracer.start("queued").end();
+    }
+    assert_eq!(traced::dropped_spans() - before, 2, "4 fit the queue");
+    release.send(()).unwrap();
+    provider.shutdown().unwrap();
+    assert_eq!(out.spans().len(), 5);
+}
+
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn a_shutdown_that_cannot_wait_counts_what_it_leaves() {
+    let out = Collect::default();
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel();
+    let provider = PipelineProvider::builder()
+        .with_exporter(Stuck {
+            out: out.clone(),
+            started: Mutex::new(Some(started_tx)),
+            release: Mutex::new(Some(release_rx)),
+        })
+        .with_max_export_batch_size(1)
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("stuck");
+    tracer.start("in flight").end();
+    started
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the export thread takes the span");
+    tracer.start("queued").end();
+    let before = traced::dropped_spans();
+    assert!(
+        provider
+            .shutdown_with_timeout(Duration::from_millis(50))
+            .is_err()
+    );
+    assert_eq!(
+        traced::dropped_spans() - before,
+        2,
+        "one in flight, one queued"
+    );
+    release.send(()).unwrap();
+}
+
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn stress_many_threads_then_shutdown_exports_every_span_once() {
+    const THREADS: usize = 8;
+    const SPANS: usize = 4000;
+    let out = Collect::default();
+    let provider = PipelineProvider::builder()
+        .with_exporter(out.clone())
+        .with_max_queue_size(THREADS * SPANS * 2)
+        .with_max_export_batch_size(256)
+        .build()
+        .unwrap();
+    let before = traced::dropped_spans();
+    let (tx, rx) = mpsc::channel::<traced::PipelineSpan>();
+    // A thread that ends spans others started.
+    let ender = std::thread::spawn(move || {
+        let mut ended = 0;
+        for mut span in rx {
+            span.end();
+            ended += 1;
+        }
+        ended
+    });
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let tracer = provider.tracer("stress");
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for i in 0..SPANS {
+                    let mut span = tracer.start("unit");
+                    span.set_attribute(KeyValue::new("id", (t * SPANS + i) as i64));
+                    if i % 2 == 0 {
+                        let cx = Context::new().with_span(span);
+                        let mut child = tracer.start_with_context("child", &cx);
+                        child.set_attribute(KeyValue::new("id", (t * SPANS + i) as i64));
+                        tx.send(child).unwrap();
+                        drop(cx);
+                    } else {
+                        span.end();
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    drop(tx);
+    let sent = ender.join().unwrap();
+    assert_eq!(sent, THREADS * SPANS / 2);
+    provider.shutdown().unwrap();
+    assert_eq!(traced::dropped_spans(), before, "the queue held everything");
+    let spans = out.spans();
+    let units: Vec<i64> = ids(&spans, "unit");
+    let children: Vec<i64> = ids(&spans, "child");
+    assert_eq!(units.len(), THREADS * SPANS, "every unit exported");
+    assert_eq!(children.len(), THREADS * SPANS / 2, "every child exported");
+    assert_eq!(
+        units.iter().collect::<HashSet<_>>().len(),
+        units.len(),
+        "once"
+    );
+    assert_eq!(
+        children.iter().collect::<HashSet<_>>().len(),
+        children.len(),
+        "once"
+    );
+}
+
+fn ids(spans: &[SpanData], name: &str) -> Vec<i64> {
+    spans
+        .iter()
+        .filter(|s| s.name == name)
+        .map(|s| match attr(s, "id") {
+            Some(Value::I64(id)) => *id,
+            other => panic!("id: {other:?}"),
+        })
+        .collect()
+}
