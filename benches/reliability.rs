@@ -15,6 +15,8 @@
 //! - `healthy, larger batches`: the same with `OTEL_BSP_MAX_QUEUE_SIZE=65536`
 //!   and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096`, what a service at this rate
 //!   would set;
+//! - `healthy, our pipeline`: the same with `TRACED_PIPELINE=traced` (our
+//!   own span pipeline, issue #15, instead of the SDK's batch processor);
 //! - `down`: the port is closed;
 //! - `black hole`: a listener accepts connections and never answers;
 //! - `restarted`: the receiver is stopped after a third of the phase and
@@ -136,6 +138,7 @@ enum Phase {
     Off,
     Healthy,
     HealthyLargerBatches,
+    HealthyOurPipeline,
     Down,
     BlackHole,
     Restarted,
@@ -147,6 +150,7 @@ impl Phase {
             Phase::Off => "off (no export)",
             Phase::Healthy => "healthy collector",
             Phase::HealthyLargerBatches => "healthy, larger batches",
+            Phase::HealthyOurPipeline => "healthy, our pipeline",
             Phase::Down => "collector down (port closed)",
             Phase::BlackHole => "collector black-holed",
             Phase::Restarted => "collector restarted mid-run",
@@ -315,7 +319,10 @@ fn run_phase(
     let mut hole = None;
     let endpoint = match phase {
         Phase::Off => None,
-        Phase::Healthy | Phase::HealthyLargerBatches | Phase::Restarted => {
+        Phase::Healthy
+        | Phase::HealthyLargerBatches
+        | Phase::HealthyOurPipeline
+        | Phase::Restarted => {
             let r = rt.block_on(Receiver::start(
                 "127.0.0.1:0".parse().unwrap(),
                 count.clone(),
@@ -331,13 +338,13 @@ fn run_phase(
             Some(addr)
         }
     };
-    let batches: &[(&str, &str)] = if phase == Phase::HealthyLargerBatches {
-        &[
+    let batches: &[(&str, &str)] = match phase {
+        Phase::HealthyLargerBatches => &[
             ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
-        ]
-    } else {
-        &[]
+        ],
+        Phase::HealthyOurPipeline => &[("TRACED_PIPELINE", "traced")],
+        _ => &[],
     };
     let (child, addr) = start_app(login, endpoint, batches);
     let pid = child.id();
@@ -460,6 +467,7 @@ fn main() {
         Phase::Off,
         Phase::Healthy,
         Phase::HealthyLargerBatches,
+        Phase::HealthyOurPipeline,
         Phase::Down,
         Phase::BlackHole,
         Phase::Restarted,
