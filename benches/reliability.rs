@@ -462,6 +462,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    // `RELIABILITY_PHASES=healthy,restarted` runs only those (by the first
+    // word of their names); the table then has only them.
+    let only: Option<Vec<String>> = std::env::var("RELIABILITY_PHASES")
+        .ok()
+        .map(|v| v.split(',').map(|p| p.trim().to_owned()).collect());
     let mut outcomes = Vec::new();
     for phase in [
         Phase::Off,
@@ -471,7 +476,15 @@ fn main() {
         Phase::Down,
         Phase::BlackHole,
         Phase::Restarted,
-    ] {
+    ]
+    .into_iter()
+    .filter(|p| {
+        only.as_ref().is_none_or(|only| {
+            let name = p.name();
+            only.iter()
+                .any(|o| name.split([' ', ',']).next() == Some(o.as_str()) || name == o)
+        })
+    }) {
         eprintln!("reliability: {} for {secs} s", phase.name());
         outcomes.push(run_phase(&rt, &login, phase, secs, &script));
     }
