@@ -154,9 +154,19 @@ async fn main() -> Result<(), BoxError> {
             let addr = listener.local_addr()?;
             println!("listening on {addr}");
             let app = router(None)?;
-            tokio::spawn(async move { axum::serve(listener, app).await });
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+            });
             create_tasks(&addr.to_string()).await?;
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            // A graceful stop lets the requests finish, so every server span
+            // has ended before the guard flushes.
+            let _ = stop.send(());
+            server.await??;
             Ok(())
         }
         None => demo().await,

@@ -5,48 +5,61 @@
 use std::collections::HashMap;
 
 use opentelemetry::Context;
-use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 
-/// Every variable `traced::init` reads whose value is only parsed. The
-/// certificate variables are left out: their values are paths, and
-/// reading whatever file a fuzzer names is not what is being tested.
+/// Every variable `traced::init` reads whose value is only parsed (the
+/// constants `init` itself reads). The certificate variables are left
+/// out: their values are paths, and reading whatever file a fuzzer names
+/// is not what is being tested.
 #[cfg(feature = "init")]
-pub const VARIABLES: &[&str] = &[
-    "OTEL_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_BSP_EXPORT_TIMEOUT",
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
-    "OTEL_BSP_MAX_QUEUE_SIZE",
-    "OTEL_BSP_SCHEDULE_DELAY",
-    "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_EXPORTER_OTLP_COMPRESSION",
-    "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_HEADERS",
-    "OTEL_EXPORTER_OTLP_INSECURE",
-    "OTEL_EXPORTER_OTLP_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_TIMEOUT",
-    "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-    "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
-    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-    "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_LOG_LEVEL",
-    "OTEL_PROPAGATORS",
-    "OTEL_RESOURCE_ATTRIBUTES",
-    "OTEL_SDK_DISABLED",
-    "OTEL_SERVICE_NAME",
-    "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT",
-    "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT",
-    "OTEL_SPAN_EVENT_COUNT_LIMIT",
-    "OTEL_SPAN_LINK_COUNT_LIMIT",
-    "OTEL_TRACES_EXPORTER",
-    "OTEL_TRACES_SAMPLER",
-    "OTEL_TRACES_SAMPLER_ARG",
-    "TRACED_CONFIG_STRICT",
-];
+pub const VARIABLES: &[&str] = {
+    use crate::init::env::*;
+    &[
+        OTEL_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        OTEL_BSP_EXPORT_TIMEOUT,
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+        OTEL_BSP_MAX_QUEUE_SIZE,
+        OTEL_BSP_SCHEDULE_DELAY,
+        OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_EXPORTER_OTLP_COMPRESSION,
+        OTEL_EXPORTER_OTLP_ENDPOINT,
+        OTEL_EXPORTER_OTLP_HEADERS,
+        OTEL_EXPORTER_OTLP_INSECURE,
+        OTEL_EXPORTER_OTLP_PROTOCOL,
+        OTEL_EXPORTER_OTLP_TIMEOUT,
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+        OTEL_EXPORTER_OTLP_TRACES_HEADERS,
+        OTEL_EXPORTER_OTLP_TRACES_INSECURE,
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+        OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+        OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+        OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+        OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+        OTEL_EXPORTER_OTLP_LOGS_INSECURE,
+        OTEL_EXPORTER_OTLP_LOGS_PROTOCOL,
+        OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+        OTEL_LINK_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_LOG_LEVEL,
+        OTEL_LOGS_EXPORTER,
+        OTEL_PROPAGATORS,
+        OTEL_RESOURCE_ATTRIBUTES,
+        OTEL_SDK_DISABLED,
+        OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN,
+        OTEL_SERVICE_NAME,
+        OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+        OTEL_SPAN_EVENT_COUNT_LIMIT,
+        OTEL_SPAN_LINK_COUNT_LIMIT,
+        OTEL_TRACES_EXPORTER,
+        OTEL_TRACES_SAMPLER,
+        OTEL_TRACES_SAMPLER_ARG,
+        TRACED_CONFIG_STRICT,
+        TRACED_PIPELINE,
+        TRACED_STDOUT_LOGS,
+    ]
+};
 
 /// Reads the configuration from `vars` as `traced::init` reads the
 /// environment; `Ok` with the warnings, or the error (strict mode).

@@ -12,7 +12,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long the node has to accept AMQP connections.
 pub const START_TIMEOUT: Duration = Duration::from_secs(90);
@@ -86,14 +86,9 @@ impl RabbitMq {
                 .spawn()
                 .expect("cannot start epmd"),
         );
-        let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", epmd_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "epmd did not listen within {START_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        super::wait::until(START_TIMEOUT, "epmd listening", || {
+            TcpStream::connect(("127.0.0.1", epmd_port)).ok()
+        });
         let log = std::fs::File::create(node.dir.join("out.log")).expect("the output log");
         let server = node
             .command("rabbitmq-server")
@@ -104,15 +99,14 @@ impl RabbitMq {
             .spawn()
             .expect("cannot start rabbitmq-server");
         node.server = Some(server);
-        let deadline = Instant::now() + START_TIMEOUT;
-        while TcpStream::connect(("127.0.0.1", amqp_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "rabbitmq-server did not accept AMQP connections within {START_TIMEOUT:?}:\n{}",
-                std::fs::read_to_string(node.dir.join("out.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let accepting = super::wait::try_until(START_TIMEOUT, || {
+            TcpStream::connect(("127.0.0.1", amqp_port)).ok()
+        });
+        assert!(
+            accepting.is_some(),
+            "rabbitmq-server did not accept AMQP connections within {START_TIMEOUT:?}:\n{}",
+            std::fs::read_to_string(node.dir.join("out.log")).unwrap_or_default()
+        );
         node
     }
 

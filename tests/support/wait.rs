@@ -125,14 +125,22 @@ impl Drop for KillOnDrop {
 /// # Panics
 ///
 /// When it still returns `None` after `timeout`, naming `what`.
-pub fn until<T>(timeout: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+pub fn until<T>(timeout: Duration, what: &str, ready: impl FnMut() -> Option<T>) -> T {
+    try_until(timeout, ready).unwrap_or_else(|| panic!("{what}: not within {timeout:?}"))
+}
+
+/// Polls `ready` until it returns `Some`, and returns that; `None` when it
+/// still returns `None` after `timeout` (for a caller whose failure
+/// message needs more than a name).
+#[allow(dead_code)]
+pub fn try_until<T>(timeout: Duration, mut ready: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(value) = ready() {
-            return value;
+            return Some(value);
         }
         if Instant::now() >= deadline {
-            panic!("{what}: not within {timeout:?}");
+            return None;
         }
         std::thread::sleep(POLL);
     }

@@ -9,7 +9,7 @@
 //! win over `OTEL_SERVICE_NAME`). A value set in code wins over its variable.
 
 pub(crate) mod config;
-mod env;
+pub(crate) mod env;
 mod error;
 #[cfg(feature = "tracing")]
 mod logs;

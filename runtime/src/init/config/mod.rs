@@ -1,0 +1,508 @@
+//! What `init` decided from the environment and the builder, before
+//! anything is installed: one reader per section.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::{Sampler, SpanLimits};
+
+use super::env::*;
+use super::error::InitError;
+use crate::span::ExceptionSignal;
+
+/// Where finished spans (and, with the feature `tracing`, log records) go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exporter {
+    /// Over OTLP to a collector.
+    Otlp,
+    /// Printed to standard output as a tree per trace.
+    Console,
+}
+
+/// The OTLP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// gRPC (port 4317 by convention).
+    Grpc,
+    /// Protobuf over HTTP (port 4318 by convention).
+    HttpProtobuf,
+    /// JSON over HTTP.
+    HttpJson,
+}
+
+/// Which span pipeline [`init`](crate::init) installs
+/// ([`Builder::pipeline`](crate::Builder::pipeline), `TRACED_PIPELINE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Pipeline {
+    /// The OpenTelemetry SDK's provider, with its batch (OTLP) and simple
+    /// (console) processors: the default.
+    #[default]
+    Sdk,
+    /// Our own pipeline ([`PipelineProvider`](crate::PipelineProvider)):
+    /// the calling thread only starts and ends spans, an export thread
+    /// builds the SDK's span records and hands them to the same exporters,
+    /// in batches (the console's too). Opt in while it is new.
+    Traced,
+}
+
+mod otlp;
+mod signals;
+pub(crate) use otlp::{OtlpConfig, TlsFiles, otlp_config};
+use signals::exception_signal;
+#[cfg(feature = "tracing")]
+use signals::tracing_config;
+
+/// Everything `init` decided, before anything is installed.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub disabled: bool,
+    pub resource: Vec<KeyValue>,
+    pub service_name: String,
+    pub exporters: Vec<Exporter>,
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub otlp: OtlpConfig,
+    pub sampler: Sampler,
+    pub propagators: Vec<&'static str>,
+    pub batch: BatchSettings,
+    pub limits: SpanLimits,
+    pub value_length_limit: Option<usize>,
+    /// `TRACED_PIPELINE`, `Builder::pipeline`.
+    pub pipeline: Pipeline,
+    /// Invalid values that were ignored, one sentence each, for stderr.
+    pub warnings: Vec<String>,
+    /// Whether an invalid value stops `init` (for what is found while
+    /// installing, such as a `tracing` subscriber set by someone else).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub strict: bool,
+    /// `OTEL_LOG_LEVEL`, as one of the `LEVEL_*` of `export::reported`.
+    pub log_level: u8,
+    /// `Builder::service_version`.
+    pub service_version: Option<String>,
+    /// `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN`.
+    pub exception_signal: ExceptionSignal,
+    /// The `tracing` subscriber and the logs.
+    #[cfg(feature = "tracing")]
+    pub tracing: TracingConfig,
+}
+
+/// The `tracing` bridge and the logs pipeline (feature `tracing`).
+#[cfg(feature = "tracing")]
+#[derive(Debug)]
+pub(crate) struct TracingConfig {
+    /// Whether `init` installs the global `tracing` subscriber.
+    pub install_subscriber: bool,
+    /// The user's filter directives (`RUST_LOG` or `Builder::tracing_filter`),
+    /// already checked; empty for the defaults alone.
+    pub filter: String,
+    /// Where log records go; empty: no logs.
+    pub log_exporters: Vec<Exporter>,
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
+    pub logs_otlp: OtlpConfig,
+    /// The compact stdout lines (`TRACED_STDOUT_LOGS`, `Builder::stdout_logs`).
+    pub stdout: bool,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct BatchSettings {
+    pub schedule_delay: Option<Duration>,
+    pub export_timeout: Option<Duration>,
+    pub max_queue_size: Option<usize>,
+    pub max_export_batch_size: Option<usize>,
+}
+
+impl Config {
+    pub(crate) fn from_env() -> Result<Config, InitError> {
+        Config::from_lookup(&env_lookup, &Overrides::default())
+    }
+
+    /// Reads every section. An invalid value is a warning and its default
+    /// (see [`Diag`]); strict (`Builder::strict`, `TRACED_CONFIG_STRICT`),
+    /// the first one is the error.
+    pub(crate) fn from_lookup(lookup: Lookup, code: &Overrides) -> Result<Config, InitError> {
+        let strict = match code.strict {
+            Some(strict) => strict,
+            None => Diag::new(true)
+                .soft(parse_bool(lookup, TRACED_CONFIG_STRICT), || None, "")?
+                .unwrap_or(false),
+        };
+        let d = Diag::new(strict);
+        let log_level = log_level(&d, lookup)?;
+        let disabled = d
+            .unset(parse_bool(lookup, OTEL_SDK_DISABLED))?
+            .unwrap_or(false);
+
+        let mut resource: Vec<(String, String)> = match get(lookup, OTEL_RESOURCE_ATTRIBUTES) {
+            Some(v) => d.soft(
+                parse_pairs(OTEL_RESOURCE_ATTRIBUTES, &v),
+                Vec::new,
+                "no attributes from it",
+            )?,
+            None => Vec::new(),
+        };
+        let from_resource = resource
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v.clone());
+        let service_name = code
+            .service_name
+            .clone()
+            .or_else(|| get(lookup, OTEL_SERVICE_NAME))
+            .or(from_resource)
+            .unwrap_or_else(default_service_name);
+        resource.retain(|(k, _)| k != "service.name");
+        let mut resource: Vec<KeyValue> = resource
+            .into_iter()
+            .map(|(k, v)| KeyValue::new(k, v))
+            .collect();
+        resource.extend(code.resource.iter().cloned());
+
+        let exporters = match (&code.exporters, get(lookup, OTEL_TRACES_EXPORTER)) {
+            (Some(list), _) => list.clone(),
+            (None, Some(v)) => parse_exporters(&d, OTEL_TRACES_EXPORTER, &v)?,
+            (None, None) => {
+                let endpoint_set = get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
+                    || get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some();
+                match &code.fallback_exporters {
+                    Some(list) if !endpoint_set => list.clone(),
+                    _ => vec![Exporter::Otlp],
+                }
+            }
+        };
+
+        let mut otlp = otlp_config(&d, lookup, &TRACES)?;
+        let code_tls = [
+            (&code.tls.certificate, &mut otlp.tls.certificate),
+            (
+                &code.tls.client_certificate,
+                &mut otlp.tls.client_certificate,
+            ),
+            (&code.tls.client_key, &mut otlp.tls.client_key),
+        ];
+        for (from_code, slot) in code_tls {
+            if from_code.is_some() {
+                slot.clone_from(from_code);
+            }
+        }
+        let sampler = match &code.sampler {
+            Some(sampler) => sampler.clone(),
+            None => sampler(&d, lookup)?,
+        };
+        let propagators = propagators(&d, lookup)?;
+        let mut batch = BatchSettings {
+            schedule_delay: d.unset(parse_millis(lookup, OTEL_BSP_SCHEDULE_DELAY))?,
+            export_timeout: d.unset(parse_millis(lookup, OTEL_BSP_EXPORT_TIMEOUT))?,
+            max_queue_size: d.unset(positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE))?,
+            max_export_batch_size: d.unset(positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE))?,
+        };
+        // The SDK's batch processor (a plain thread) has no export timeout of
+        // its own: the exporter's timeout bounds each export, so the
+        // shorter of the two applies.
+        if let Some(limit) = batch.export_timeout {
+            otlp.timeout = otlp.timeout.min(limit);
+        }
+        if let (Some(batch_size), Some(queue)) = (batch.max_export_batch_size, batch.max_queue_size)
+        {
+            if batch_size > queue {
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+                        &batch_size.to_string(),
+                        format!("a number no larger than {OTEL_BSP_MAX_QUEUE_SIZE} ({queue})"),
+                    )),
+                    || (),
+                    &format!("{queue}"),
+                )?;
+                batch.max_export_batch_size = Some(queue);
+            }
+        }
+        let count = "a whole number (0 or more)";
+        let general: Option<u32> =
+            d.unset(parse_number(lookup, OTEL_ATTRIBUTE_COUNT_LIMIT, count))?;
+        let mut limits = SpanLimits::default();
+        if let Some(n) = general {
+            limits.max_attributes_per_span = n;
+            limits.max_attributes_per_event = n;
+            limits.max_attributes_per_link = n;
+        }
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT, count))? {
+            limits.max_attributes_per_span = n;
+        }
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_EVENT_COUNT_LIMIT, count))? {
+            limits.max_events_per_span = n;
+        }
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_SPAN_LINK_COUNT_LIMIT, count))? {
+            limits.max_links_per_span = n;
+        }
+        if let Some(n) = d.unset(parse_number(
+            lookup,
+            OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT,
+            count,
+        ))? {
+            limits.max_attributes_per_event = n;
+        }
+        if let Some(n) = d.unset(parse_number(lookup, OTEL_LINK_ATTRIBUTE_COUNT_LIMIT, count))? {
+            limits.max_attributes_per_link = n;
+        }
+        let value_length_limit = match d.unset(parse_number::<usize>(
+            lookup,
+            OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+            count,
+        ))? {
+            Some(n) => Some(n),
+            None => d.unset(parse_number::<usize>(
+                lookup,
+                OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+                count,
+            ))?,
+        };
+
+        let exception_signal = exception_signal(&d, lookup)?;
+        let pipeline = match code.pipeline {
+            Some(pipeline) => pipeline,
+            None => match get(lookup, TRACED_PIPELINE) {
+                None => Pipeline::Sdk,
+                Some(v) => match v.to_ascii_lowercase().as_str() {
+                    "sdk" | "" => Pipeline::Sdk,
+                    "traced" => Pipeline::Traced,
+                    _ => d.soft(
+                        Err(InitError::new(TRACED_PIPELINE, &v, "`sdk` or `traced`")),
+                        || Pipeline::Sdk,
+                        "`sdk`",
+                    )?,
+                },
+            },
+        };
+        #[cfg(feature = "tracing")]
+        let tracing = tracing_config(&d, lookup, code, &exporters)?;
+
+        Ok(Config {
+            disabled,
+            resource,
+            service_name,
+            exporters,
+            otlp,
+            sampler,
+            propagators,
+            batch,
+            limits,
+            value_length_limit,
+            pipeline,
+            warnings: d.into_warnings(),
+            strict,
+            log_level,
+            service_version: code.service_version.clone(),
+            exception_signal,
+            #[cfg(feature = "tracing")]
+            tracing,
+        })
+    }
+}
+
+fn log_level(d: &Diag, lookup: Lookup) -> Result<u8, InitError> {
+    use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, LEVEL_NONE, LEVEL_WARN};
+    let Some(value) = get(lookup, OTEL_LOG_LEVEL) else {
+        return Ok(LEVEL_INFO);
+    };
+    Ok(match value.to_ascii_lowercase().as_str() {
+        "none" | "off" => LEVEL_NONE,
+        "error" | "fatal" => LEVEL_ERROR,
+        "warn" | "warning" => LEVEL_WARN,
+        "info" | "debug" | "trace" | "all" => LEVEL_INFO,
+        _ => d.soft(
+            Err(InitError::new(
+                OTEL_LOG_LEVEL,
+                &value,
+                "`none`, `error`, `warn`, `info`, `debug` or `trace`",
+            )),
+            || LEVEL_INFO,
+            "`info`",
+        )?,
+    })
+}
+
+/// `unknown_service:<executable>`, as the specification asks.
+fn default_service_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .map_or_else(
+            || "unknown_service".to_owned(),
+            |exe| format!("unknown_service:{exe}"),
+        )
+}
+
+fn parse_exporters(d: &Diag, name: &str, value: &str) -> Result<Vec<Exporter>, InitError> {
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let exporter = match item.to_ascii_lowercase().as_str() {
+            "otlp" => Exporter::Otlp,
+            "console" | "logging" => Exporter::Console,
+            "none" => continue,
+            "zipkin" | "jaeger" => {
+                d.soft(Err(InitError::new(
+                    name,
+                    value,
+                    format!(
+                        "`otlp`, `console` or `none` (`{item}` is not supported: send OTLP, which {item} accepts)"
+                    ),
+                )), || (), "the other exporters listed")?;
+                continue;
+            }
+            _ => {
+                d.soft(
+                    Err(InitError::new(
+                        name,
+                        value,
+                        format!(
+                            "a comma list of `otlp`, `console` and `none` (`{item}` is unknown)"
+                        ),
+                    )),
+                    || (),
+                    "the other exporters listed",
+                )?;
+                continue;
+            }
+        };
+        if !out.contains(&exporter) {
+            out.push(exporter);
+        }
+    }
+    Ok(out)
+}
+
+fn sampler(d: &Diag, lookup: Lookup) -> Result<Sampler, InitError> {
+    let arg = get(lookup, OTEL_TRACES_SAMPLER_ARG);
+    let ratio = || -> Result<f64, InitError> {
+        match &arg {
+            None => Ok(SAMPLER_RATIO_DEFAULT),
+            Some(v) => match v.parse::<f64>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                _ => d.soft(
+                    Err(InitError::new(
+                        OTEL_TRACES_SAMPLER_ARG,
+                        v,
+                        "a number from 0.0 to 1.0",
+                    )),
+                    || SAMPLER_RATIO_DEFAULT,
+                    "1.0",
+                ),
+            },
+        }
+    };
+    let Some(name) = get(lookup, OTEL_TRACES_SAMPLER) else {
+        return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+    };
+    let default = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "always_on" => Sampler::AlwaysOn,
+        "always_off" => Sampler::AlwaysOff,
+        "traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
+        "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        "parentbased_traceidratio" => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
+        }
+        "jaeger_remote" | "parentbased_jaeger_remote" | "xray" => d.soft(
+            Err(InitError::new(
+                OTEL_TRACES_SAMPLER,
+                &name,
+                "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` (remote samplers are not supported)",
+            )),
+            default,
+            "`parentbased_always_on`",
+        )?,
+        _ => d.soft(
+            Err(InitError::new(
+                OTEL_TRACES_SAMPLER,
+                &name,
+                "one of `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`",
+            )),
+            default,
+            "`parentbased_always_on`",
+        )?,
+    })
+}
+
+fn propagators(d: &Diag, lookup: Lookup) -> Result<Vec<&'static str>, InitError> {
+    let Some(value) = get(lookup, OTEL_PROPAGATORS) else {
+        return Ok(vec!["tracecontext", "baggage"]);
+    };
+    let mut out = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let known = match item.to_ascii_lowercase().as_str() {
+            "tracecontext" => "tracecontext",
+            "baggage" => "baggage",
+            "none" => continue,
+            "b3" => "b3",
+            "b3multi" => "b3multi",
+            "jaeger" => "jaeger",
+            "xray" | "ottrace" => {
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_PROPAGATORS,
+                        &value,
+                        format!(
+                            "a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is not supported)"
+                        ),
+                    )),
+                    || (),
+                    "the other propagators listed",
+                )?;
+                continue;
+            }
+            _ => {
+                d.soft(
+                    Err(InitError::new(
+                        OTEL_PROPAGATORS,
+                        &value,
+                        format!("a comma list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger` and `none` (`{item}` is unknown)"),
+                    )),
+                    || (),
+                    "the other propagators listed",
+                )?;
+                continue;
+            }
+        };
+        if !out.contains(&known) {
+            out.push(known);
+        }
+    }
+    Ok(out)
+}
+
+/// What code set on the [`Builder`]; it wins over the environment.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Overrides {
+    pub(crate) service_name: Option<String>,
+    pub(crate) exporters: Option<Vec<Exporter>>,
+    pub(crate) fallback_exporters: Option<Vec<Exporter>>,
+    pub(crate) sampler: Option<Sampler>,
+    pub(crate) resource: Vec<KeyValue>,
+    pub(crate) tls: TlsFiles,
+    pub(crate) service_version: Option<String>,
+    /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
+    pub(crate) strict: Option<bool>,
+    /// `Builder::pipeline`: wins over `TRACED_PIPELINE`.
+    pub(crate) pipeline: Option<Pipeline>,
+    /// `Builder::tracing_subscriber`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) tracing_subscriber: Option<bool>,
+    /// `Builder::tracing_filter`: wins over `RUST_LOG`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) tracing_filter: Option<String>,
+    /// `Builder::logs_exporter`/`no_logs`: wins over `OTEL_LOGS_EXPORTER`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) log_exporters: Option<Vec<Exporter>>,
+    /// `Builder::stdout_logs`: wins over `TRACED_STDOUT_LOGS`.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) stdout_logs: Option<bool>,
+}
