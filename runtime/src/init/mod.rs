@@ -423,10 +423,13 @@ impl Telemetry {
         let b = &config.batch;
         let mut builder = crate::PipelineProvider::builder()
             .with_resource(resource.clone())
-            .with_sampler(config.sampler.clone())
             .with_id_generator(RandomRoots::default())
             .with_span_limits(config.limits)
             .with_value_length_limit(config.value_length_limit);
+        // The builder's default is that sampler, decided without a call.
+        if !config.sampler_is_default {
+            builder = builder.with_sampler(config.sampler.clone());
+        }
         if let Some(v) = b.schedule_delay {
             builder = builder.with_scheduled_delay(v);
         }

@@ -15,10 +15,12 @@
 //!
 //! Files: `provider.rs` the provider and its builder, `tracer.rs` starting
 //! spans, `span.rs` the span, `worker.rs` the queue and the export thread,
-//! `limits.rs` value truncation (shared with the SDK path's processor).
+//! `limits.rs` value truncation (shared with the SDK path's processor),
+//! `sampling.rs` the sampling decision.
 
 mod limits;
 mod provider;
+mod sampling;
 mod span;
 mod tracer;
 mod worker;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{IdGenerator, Sampler, ShouldSample, SpanExporter, SpanLimits};
+use opentelemetry_sdk::trace::{IdGenerator, ShouldSample, SpanExporter, SpanLimits};
 
+use super::sampling::Sampling;
 use super::span::Scoped;
 use super::tracer::PipelineTracer;
 use super::worker::{Config, Exporting, Shared, Sink};
@@ -86,7 +87,7 @@ impl opentelemetry::trace::TracerProvider for PipelineProvider {
 /// Configures a [`PipelineProvider`].
 #[must_use]
 pub struct PipelineBuilder {
-    sampler: Box<dyn ShouldSample>,
+    sampler: Sampling,
     ids: Box<dyn IdGenerator>,
     limits: SpanLimits,
     value_length_limit: Option<usize>,
@@ -110,7 +111,8 @@ impl std::fmt::Debug for PipelineBuilder {
 impl Default for PipelineBuilder {
     fn default() -> Self {
         PipelineBuilder {
-            sampler: Box::new(Sampler::ParentBased(Box::new(Sampler::AlwaysOn))),
+            // `Sampler::ParentBased(Box::new(Sampler::AlwaysOn))`, decided in place.
+            sampler: Sampling::ParentBasedAlwaysOn,
             ids: Box::new(crate::propagation::RandomRoots::default()),
             limits: SpanLimits::default(),
             value_length_limit: None,
@@ -132,9 +134,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// The sampler (any of the SDK's).
+    /// The sampler (any of the SDK's); the default is
+    /// `Sampler::ParentBased(Box::new(Sampler::AlwaysOn))`, as the SDK's.
     pub fn with_sampler<S: ShouldSample + 'static>(mut self, sampler: S) -> Self {
-        self.sampler = Box::new(sampler);
+        self.sampler = Sampling::of(sampler);
         self
     }
 

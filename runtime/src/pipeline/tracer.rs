@@ -69,8 +69,8 @@ impl PipelineTracer {
             Some(parent) => parent.trace_id(),
             None => config.ids.new_trace_id(),
         };
-        let sampled = config.sampler.should_sample(
-            Some(parent_cx),
+        let sampled = config.sampler.decide(
+            parent_cx,
             trace_id,
             &start.name,
             &start.kind,

@@ -17,10 +17,11 @@ use crossbeam_queue::ArrayQueue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{
-    IdGenerator, ShouldSample, SpanData, SpanEvents, SpanExporter, SpanLimits, SpanLinks,
+    IdGenerator, SpanData, SpanEvents, SpanExporter, SpanLimits, SpanLinks,
 };
 
 use super::limits::truncate_all;
+use super::sampling::Sampling;
 use super::span::Finished;
 
 /// Spans our pipelines dropped because their queue was full, since the
@@ -34,7 +35,7 @@ pub(crate) fn dropped() -> u64 {
 
 /// Fixed when the pipeline is built.
 pub(crate) struct Config {
-    pub(crate) sampler: Box<dyn ShouldSample>,
+    pub(crate) sampler: Sampling,
     pub(crate) ids: Box<dyn IdGenerator>,
     pub(crate) limits: SpanLimits,
     pub(crate) value_length_limit: Option<usize>,

@@ -67,6 +67,9 @@ pub(crate) struct Config {
     )]
     pub otlp: OtlpConfig,
     pub sampler: Sampler,
+    /// `sampler` is the default `parentbased_always_on` (nothing set, or
+    /// that name): our pipeline decides it in place.
+    pub sampler_is_default: bool,
     pub propagators: Vec<&'static str>,
     pub batch: BatchSettings,
     pub limits: SpanLimits,
@@ -192,6 +195,9 @@ impl Config {
                 slot.clone_from(from_code);
             }
         }
+        let sampler_is_default = code.sampler.is_none()
+            && get(lookup, OTEL_TRACES_SAMPLER)
+                .is_none_or(|name| name.eq_ignore_ascii_case("parentbased_always_on"));
         let sampler = match &code.sampler {
             Some(sampler) => sampler.clone(),
             None => sampler(&d, lookup)?,
@@ -291,6 +297,7 @@ impl Config {
             exporters,
             otlp,
             sampler,
+            sampler_is_default,
             propagators,
             batch,
             limits,

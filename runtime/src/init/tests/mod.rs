@@ -193,6 +193,35 @@ fn code_wins_over_the_environment() {
     assert_eq!(c.service_name, "code");
     assert_eq!(c.exporters, vec![Exporter::Console]);
     assert!(matches!(c.sampler, Sampler::AlwaysOff));
+    assert!(
+        !c.sampler_is_default,
+        "the code's sampler is not the default"
+    );
+}
+
+/// Our pipeline decides the default sampler in place only when it is the
+/// default: nothing set or `parentbased_always_on` in any case.
+#[test]
+fn default_sampler_is_known() {
+    for (vars, default) in [
+        (&[][..], true),
+        (
+            &[("OTEL_TRACES_SAMPLER", "parentbased_always_on")][..],
+            true,
+        ),
+        (
+            &[("OTEL_TRACES_SAMPLER", "ParentBased_Always_On")][..],
+            true,
+        ),
+        (&[("OTEL_TRACES_SAMPLER", "always_on")][..], false),
+        (
+            &[("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")][..],
+            false,
+        ),
+    ] {
+        let c = config(vars).unwrap();
+        assert_eq!(c.sampler_is_default, default, "{vars:?}: {:?}", c.sampler);
+    }
 }
 
 #[test]
