@@ -195,12 +195,12 @@ impl Config {
                 slot.clone_from(from_code);
             }
         }
-        let sampler_is_default = code.sampler.is_none()
-            && get(lookup, OTEL_TRACES_SAMPLER)
-                .is_none_or(|name| name.eq_ignore_ascii_case("parentbased_always_on"));
-        let sampler = match &code.sampler {
-            Some(sampler) => sampler.clone(),
-            None => sampler(&d, lookup)?,
+        let (sampler, sampler_is_default) = match &code.sampler {
+            Some(sampler) => (sampler.clone(), false),
+            None => match sampler(&d, lookup)? {
+                Some(sampler) => (sampler, false),
+                None => (default_sampler(), true),
+            },
         };
         let propagators = propagators(&d, lookup)?;
         let mut batch = BatchSettings {
@@ -386,7 +386,15 @@ fn parse_exporters(d: &Diag, name: &str, value: &str) -> Result<Vec<Exporter>, I
     Ok(out)
 }
 
-fn sampler(d: &Diag, lookup: Lookup) -> Result<Sampler, InitError> {
+/// The default sampler, `parentbased_always_on`.
+fn default_sampler() -> Sampler {
+    Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+}
+
+/// The sampler `OTEL_TRACES_SAMPLER` names, or `None` for the default
+/// (`parentbased_always_on`): unset, named, or an invalid name that a
+/// lenient start replaced by the default.
+fn sampler(d: &Diag, lookup: Lookup) -> Result<Option<Sampler>, InitError> {
     let arg = get(lookup, OTEL_TRACES_SAMPLER_ARG);
     let ratio = || -> Result<f64, InitError> {
         match &arg {
@@ -406,18 +414,18 @@ fn sampler(d: &Diag, lookup: Lookup) -> Result<Sampler, InitError> {
         }
     };
     let Some(name) = get(lookup, OTEL_TRACES_SAMPLER) else {
-        return Ok(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)));
+        return Ok(None);
     };
-    let default = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let default = || None;
     Ok(match name.to_ascii_lowercase().as_str() {
-        "always_on" => Sampler::AlwaysOn,
-        "always_off" => Sampler::AlwaysOff,
-        "traceidratio" => Sampler::TraceIdRatioBased(ratio()?),
-        "parentbased_always_on" => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
-        "parentbased_always_off" => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
-        "parentbased_traceidratio" => {
-            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio()?)))
-        }
+        "always_on" => Some(Sampler::AlwaysOn),
+        "always_off" => Some(Sampler::AlwaysOff),
+        "traceidratio" => Some(Sampler::TraceIdRatioBased(ratio()?)),
+        "parentbased_always_on" => None,
+        "parentbased_always_off" => Some(Sampler::ParentBased(Box::new(Sampler::AlwaysOff))),
+        "parentbased_traceidratio" => Some(Sampler::ParentBased(Box::new(
+            Sampler::TraceIdRatioBased(ratio()?),
+        ))),
         "jaeger_remote" | "parentbased_jaeger_remote" | "xray" => d.soft(
             Err(InitError::new(
                 OTEL_TRACES_SAMPLER,

@@ -34,6 +34,9 @@ fn enum_values_are_case_insensitive() {
 fn invalid_values_warn_and_use_the_default() {
     let (c, w) = warned(&[("OTEL_TRACES_SAMPLER", "sometimes")]);
     assert!(format!("{:?}", c.sampler).contains("ParentBased(AlwaysOn)"));
+    // The default it fell back to is known as the default, so our
+    // pipeline decides it in place.
+    assert!(c.sampler_is_default);
     assert!(
         w.contains("OTEL_TRACES_SAMPLER")
             && w.contains("\"sometimes\"")
