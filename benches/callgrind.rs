@@ -37,7 +37,9 @@ use common::{
 use opentelemetry::global;
 use opentelemetry::trace::{Tracer as _, mark_span_as_active};
 
-fn main() {
+/// Runs VARIANT under PIPELINE N times (see the module docs); also run by
+/// `callgrind_mimalloc.rs`.
+pub fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -422,7 +422,8 @@ fn ours(c: &mut Criterion, pipeline: Pipeline) {
     );
 }
 
-fn benches(c: &mut Criterion) {
+/// Every group, in order; also run by `overhead_mimalloc.rs`.
+pub fn benches(c: &mut Criterion) {
     disabled(c);
     fastrace::set_reporter(DropReporter, fastrace::collector::Config::default());
     for pipeline in [
