@@ -11,7 +11,8 @@
 //!
 //! The example must be built first: this bench runs
 //! `target/release/examples/throughput` and builds nothing itself.
-//! `THROUGHPUT_SECS` sets the length of each case (10 s by default);
+//! `THROUGHPUT_SECS` sets the length of each case (10 s by default),
+//! `THROUGHPUT_ONLY` runs only the cases whose name contains it;
 //! with `THROUGHPUT_OUT` set, the table is also written to that file.
 //!
 //! The chain: the example (`examples/throughput.rs`, one `#[traced]` call
@@ -25,8 +26,9 @@
 //! time), then polls until the receiver's count stops changing. Cases:
 //! the SDK's batch processor (the default pipeline) and ours
 //! (`TRACED_PIPELINE=traced`), each paced at 100,000 spans/s and unpaced
-//! (as fast as one thread goes), ours unpaced with
-//! `OTEL_BSP_MAX_QUEUE_SIZE=65536` and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096`,
+//! (as fast as one thread goes), ours with `OTEL_BSP_MAX_QUEUE_SIZE=65536`
+//! and `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=4096`, with and without
+//! `OTEL_BSP_MAX_CONCURRENT_EXPORTS=4`,
 //! and, to tell the collector's share from the app's, both pipelines at
 //! 100,000 spans/s exporting straight to the receiver ("no collector").
 //!
@@ -339,6 +341,47 @@ const CASES: &[Case] = &[
         direct: false,
     },
     Case {
+        name: "traced, queue 65536, batch 4096",
+        rate: 100_000,
+        env: &[
+            ("TRACED_PIPELINE", "traced"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
+        ],
+        direct: false,
+    },
+    Case {
+        name: "traced, queue 65536, batch 4096, 4 exports at once",
+        rate: 100_000,
+        env: &[
+            ("TRACED_PIPELINE", "traced"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
+            ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
+        ],
+        direct: false,
+    },
+    Case {
+        name: "traced, queue 65536, batch 4096, 4 exports at once",
+        rate: 0,
+        env: &[
+            ("TRACED_PIPELINE", "traced"),
+            ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+            ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
+            ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
+        ],
+        direct: false,
+    },
+    Case {
+        name: "traced, 4 exports at once",
+        rate: 100_000,
+        env: &[
+            ("TRACED_PIPELINE", "traced"),
+            ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
+        ],
+        direct: false,
+    },
+    Case {
         name: "sdk, no collector",
         rate: 100_000,
         env: &[],
@@ -544,7 +587,9 @@ fn main() {
     let receiver = start_receiver(&rt, count.clone());
     let mut collector = Collector::start(&bin, receiver);
     let mut rows = Vec::new();
-    for case in CASES {
+    // `THROUGHPUT_ONLY=text`: only the cases whose name contains it.
+    let only = std::env::var("THROUGHPUT_ONLY").unwrap_or_default();
+    for case in CASES.iter().filter(|c| c.name.contains(only.as_str())) {
         let rate = if case.rate == 0 {
             "unpaced".to_owned()
         } else {

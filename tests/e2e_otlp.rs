@@ -233,17 +233,32 @@ fn quickstart_over_http_protobuf_on_our_pipeline() {
 
 #[test]
 fn graceful_shutdown_delivers_every_span_on_our_pipeline() {
+    burst_on_our_pipeline(&[]);
+}
+
+/// The same with small batches, four of them in flight at once over one
+/// gRPC connection: each span still arrives exactly once.
+#[test]
+fn concurrent_exports_deliver_every_span_once_on_our_pipeline() {
+    burst_on_our_pipeline(&[
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64"),
+        ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "4"),
+    ]);
+}
+
+/// The burst example's 10,000 spans on our pipeline with `extra` in the
+/// environment: every finished span reaches the collector, once.
+fn burst_on_our_pipeline(extra: &[(&str, &str)]) {
     let collector = Collector::start();
-    let out = run(
-        "burst",
-        &["10000"],
-        &[
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
-            ("OTEL_SERVICE_NAME", "burst"),
-            ("OTEL_BSP_MAX_QUEUE_SIZE", "16384"),
-            ("TRACED_PIPELINE", "traced"),
-        ],
-    );
+    let endpoint = collector.grpc_endpoint();
+    let mut env = vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_SERVICE_NAME", "burst"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "16384"),
+        ("TRACED_PIPELINE", "traced"),
+    ];
+    env.extend_from_slice(extra);
+    let out = run("burst", &["10000"], &env);
     assert!(
         out.status.success(),
         "burst failed: {}",

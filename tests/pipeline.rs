@@ -327,6 +327,92 @@ impl SpanExporter for Stuck {
     }
 }
 
+/// Holds its first export until released (so that batches pile up behind
+/// it), then records how many of its exports are in flight at once. Each
+/// later export's future returns `Pending` once, waking itself at once (so
+/// nothing waits on a timer), before it completes: exports polled together
+/// overlap, exports run one after the other do not.
+#[derive(Debug)]
+struct Overlap {
+    out: Collect,
+    started: Mutex<Option<mpsc::Sender<()>>>,
+    release: Mutex<Option<mpsc::Receiver<()>>>,
+    /// In flight now, and the most at once.
+    state: Mutex<(usize, usize)>,
+}
+
+impl Overlap {
+    fn peak(&self) -> usize {
+        self.state.lock().unwrap().1
+    }
+}
+
+impl SpanExporter for &'static Overlap {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let first = self.started.lock().unwrap().take();
+        if let Some(started) = first {
+            started.send(()).unwrap();
+            let release = self.release.lock().unwrap().take().unwrap();
+            release.recv().unwrap();
+            return self.out.export(batch).await;
+        }
+        {
+            let mut state = self.state.lock().unwrap();
+            state.0 += 1;
+            state.1 = state.1.max(state.0);
+        }
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.state.lock().unwrap().0 -= 1;
+        self.out.export(batch).await
+    }
+}
+
+#[test]
+fn batches_waiting_are_exported_concurrently_up_to_the_limit() {
+    for (limit, want) in [(1, 1), (2, 2), (3, 3), (8, 3)] {
+        let (started_tx, started) = mpsc::channel();
+        let (release, release_rx) = mpsc::channel();
+        let exporter: &'static Overlap = Box::leak(Box::new(Overlap {
+            out: Collect::default(),
+            started: Mutex::new(Some(started_tx)),
+            release: Mutex::new(Some(release_rx)),
+            state: Mutex::new((0, 0)),
+        }));
+        let provider = PipelineProvider::builder()
+            .with_exporter(exporter)
+            .with_max_export_batch_size(2)
+            .with_max_concurrent_exports(limit)
+            .build()
+            .unwrap();
+        let tracer = provider.tracer("overlap");
+        // A whole batch wakes the export thread, whose export is held.
+        tracer.start("first").end();
+        tracer.start("second").end();
+        started
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the export thread takes the first batch");
+        // Three whole batches wait behind it.
+        for _ in 0..6 {
+            tracer.start("queued").end();
+        }
+        release.send(()).unwrap();
+        provider.force_flush().unwrap();
+        assert_eq!(exporter.peak(), want, "limit {limit}");
+        assert_eq!(exporter.out.spans().len(), 8, "limit {limit}");
+        provider.shutdown().unwrap();
+    }
+}
+
 // Reads `dropped_spans()`, which every pipeline in the process adds to.
 #[test]
 #[serial(dropped)]

@@ -439,6 +439,9 @@ impl Telemetry {
         if let Some(v) = b.max_export_batch_size {
             builder = builder.with_max_export_batch_size(v);
         }
+        if let Some(v) = b.max_concurrent_exports {
+            builder = builder.with_max_concurrent_exports(v);
+        }
         if let Some(v) = b.export_timeout {
             builder = builder.with_export_timeout(v);
         }

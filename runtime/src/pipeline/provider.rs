@@ -84,6 +84,15 @@ impl opentelemetry::trace::TracerProvider for PipelineProvider {
     }
 }
 
+/// How many batches our pipeline exports at once unless told otherwise
+/// (`OTEL_BSP_MAX_CONCURRENT_EXPORTS`, `PipelineBuilder::with_max_concurrent_exports`):
+/// 1, as the SDK. More helps only with a queue that can hold several
+/// batches' worth of the time an export takes: the batches in flight are
+/// all awaited before more are taken, so with the default queue (2048)
+/// at 100k spans/s the queue fills while they are out (see
+/// `docs/performance.md`).
+const DEFAULT_CONCURRENT_EXPORTS: usize = 1;
+
 /// Configures a [`PipelineProvider`].
 #[must_use]
 pub struct PipelineBuilder {
@@ -93,6 +102,7 @@ pub struct PipelineBuilder {
     value_length_limit: Option<usize>,
     max_queue_size: usize,
     max_export_batch_size: usize,
+    max_concurrent_exports: usize,
     scheduled_delay: Duration,
     export_timeout: Duration,
     resource: Option<Resource>,
@@ -119,6 +129,7 @@ impl Default for PipelineBuilder {
             // The SDK's batch defaults.
             max_queue_size: 2048,
             max_export_batch_size: 512,
+            max_concurrent_exports: DEFAULT_CONCURRENT_EXPORTS,
             scheduled_delay: Duration::from_secs(5),
             export_timeout: Duration::from_secs(30),
             resource: None,
@@ -178,6 +189,19 @@ impl PipelineBuilder {
         self
     }
 
+    /// How many batches may be exported at once (at least 1; the default
+    /// is 1, as the SDK's). When a whole batch or more is
+    /// waiting, the export thread takes up to this many and has them in
+    /// flight together, so that an exporter that waits on the network
+    /// (OTLP/gRPC) is not limited to one batch per round trip. Batches may
+    /// then arrive out of order, and the queue must hold what arrives
+    /// while they are out: raise [`with_max_queue_size`](Self::with_max_queue_size)
+    /// with it (`docs/performance.md` has measurements).
+    pub fn with_max_concurrent_exports(mut self, exports: usize) -> Self {
+        self.max_concurrent_exports = exports.max(1);
+        self
+    }
+
     /// How long a span may wait before its batch is exported anyway.
     pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
         self.scheduled_delay = delay;
@@ -204,6 +228,7 @@ impl PipelineBuilder {
             value_length_limit: self.value_length_limit,
             max_queue_size: self.max_queue_size,
             max_export_batch_size: self.max_export_batch_size.min(self.max_queue_size.max(1)),
+            max_concurrent_exports: self.max_concurrent_exports,
             scheduled_delay: self.scheduled_delay,
             export_timeout: self.export_timeout,
         };

@@ -41,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) value_length_limit: Option<usize>,
     pub(crate) max_queue_size: usize,
     pub(crate) max_export_batch_size: usize,
+    /// How many batches may be in flight at once (`OTEL_BSP_MAX_CONCURRENT_EXPORTS`).
+    pub(crate) max_concurrent_exports: usize,
     pub(crate) scheduled_delay: Duration,
     pub(crate) export_timeout: Duration,
 }
@@ -57,19 +59,36 @@ impl std::fmt::Debug for Config {
 
 /// An exporter, as the export thread drives it.
 pub(crate) trait Sink: Send {
-    fn export(&mut self, batch: Vec<SpanData>) -> OTelSdkResult;
+    /// Exports every batch, as many at once as the exporter allows; the
+    /// first failure is the answer.
+    fn export(&mut self, batches: Vec<Vec<SpanData>>) -> OTelSdkResult;
     fn flush(&mut self) -> OTelSdkResult;
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
     fn set_resource(&mut self, resource: &Resource);
 }
 
-/// Any SDK exporter, its future run to completion on the export thread
+/// Any SDK exporter, its futures run to completion on the export thread
 /// (as the SDK's own batch processor does).
+///
+/// Several batches are exported by polling their futures together: an
+/// exporter whose future waits on the network (OTLP/gRPC, whose requests
+/// share one HTTP/2 connection) then has them all in flight, so that the
+/// throughput is not one batch per round trip. One that does its work
+/// inside `poll` (the blocking HTTP client, the console) runs them one
+/// after the other, in order, as before.
 pub(crate) struct Exporting<E>(pub(crate) E);
 
 impl<E: SpanExporter> Sink for Exporting<E> {
-    fn export(&mut self, batch: Vec<SpanData>) -> OTelSdkResult {
-        futures_executor::block_on(self.0.export(batch))
+    fn export(&mut self, mut batches: Vec<Vec<SpanData>>) -> OTelSdkResult {
+        let exporter = &self.0;
+        if batches.len() == 1 {
+            let batch = batches.pop().unwrap_or_default();
+            return futures_executor::block_on(exporter.export(batch));
+        }
+        let exports = batches.into_iter().map(|batch| exporter.export(batch));
+        futures_executor::block_on(futures_util::future::join_all(exports))
+            .into_iter()
+            .collect()
     }
     fn flush(&mut self) -> OTelSdkResult {
         self.0.force_flush()
@@ -262,15 +281,20 @@ impl Worker {
     fn run(mut self) {
         let delay = self.shared.config.scheduled_delay;
         let batch = self.shared.config.max_export_batch_size.max(1);
+        let concurrent = self.shared.config.max_concurrent_exports.max(1);
         let mut flushed = 0;
         let mut next = Instant::now() + delay;
         loop {
             let requested = self.shared.flushes.load(Ordering::SeqCst);
             let shutting = self.shared.shut_down.load(Ordering::SeqCst);
-            while self.shared.queue.len() >= batch {
+            loop {
+                let full = self.shared.queue.len() / batch;
+                if full == 0 {
+                    break;
+                }
                 // A failed export is counted and reported by the exporter's
                 // wrapper (`Reported`), as on the SDK path.
-                let _ = self.export(batch);
+                let _ = self.export(batch, full.min(concurrent));
             }
             if requested > flushed || shutting {
                 // Everything pushed before the request is in the queue now.
@@ -322,15 +346,53 @@ impl Worker {
 
     /// Exports until the queue is empty.
     fn drain(&mut self, batch: usize) -> OTelSdkResult {
+        let concurrent = self.shared.config.max_concurrent_exports.max(1);
         let mut result = Ok(());
         while !self.shared.queue.is_empty() {
-            result = result.and(self.export(batch));
+            result = result.and(self.export(batch, concurrent));
         }
         result
     }
 
-    /// Exports up to `batch` spans off the queue.
-    fn export(&mut self, batch: usize) -> OTelSdkResult {
+    /// Exports up to `rounds` batches of up to `batch` spans off the
+    /// queue, at once.
+    fn export(&mut self, batch: usize, rounds: usize) -> OTelSdkResult {
+        let mut batches = Vec::with_capacity(rounds);
+        let mut count = 0;
+        while batches.len() < rounds {
+            let spans = self.take(batch);
+            if spans.is_empty() {
+                break;
+            }
+            count += spans.len() as u64;
+            batches.push(spans);
+        }
+        if batches.is_empty() {
+            return Ok(());
+        }
+        self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
+        let mut result = Ok(());
+        let last = self.sinks.len().saturating_sub(1);
+        for (i, sink) in self.sinks.iter_mut().enumerate() {
+            let batches = if i == last {
+                std::mem::take(&mut batches)
+            } else {
+                batches.clone()
+            };
+            result = result.and(sink.export(batches));
+        }
+        // A shutdown that gave up on these batches already counted them.
+        let _ = self
+            .shared
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                Some(v.saturating_sub(count))
+            });
+        result
+    }
+
+    /// Up to `batch` spans off the queue, as the exporters take them.
+    fn take(&mut self, batch: usize) -> Vec<SpanData> {
         let limit = self.shared.config.value_length_limit;
         let mut spans = Vec::with_capacity(batch.min(self.shared.queue.len()));
         while spans.len() < batch {
@@ -349,29 +411,7 @@ impl Worker {
             }
             spans.push(data);
         }
-        if spans.is_empty() {
-            return Ok(());
-        }
-        let count = spans.len() as u64;
-        self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
-        let mut result = Ok(());
-        let last = self.sinks.len().saturating_sub(1);
-        for (i, sink) in self.sinks.iter_mut().enumerate() {
-            let batch = if i == last {
-                std::mem::take(&mut spans)
-            } else {
-                spans.clone()
-            };
-            result = result.and(sink.export(batch));
-        }
-        // A shutdown that gave up on this batch already counted it.
-        let _ = self
-            .shared
-            .in_flight
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
-                Some(v.saturating_sub(count))
-            });
-        result
+        spans
     }
 }
 

@@ -119,6 +119,9 @@ pub(crate) struct BatchSettings {
     pub export_timeout: Option<Duration>,
     pub max_queue_size: Option<usize>,
     pub max_export_batch_size: Option<usize>,
+    /// Batches in flight at once; read for our pipeline only (the SDK's
+    /// thread-based batch processor exports one at a time).
+    pub max_concurrent_exports: Option<usize>,
 }
 
 impl Config {
@@ -208,6 +211,7 @@ impl Config {
             export_timeout: d.unset(parse_millis(lookup, OTEL_BSP_EXPORT_TIMEOUT))?,
             max_queue_size: d.unset(positive(lookup, OTEL_BSP_MAX_QUEUE_SIZE))?,
             max_export_batch_size: d.unset(positive(lookup, OTEL_BSP_MAX_EXPORT_BATCH_SIZE))?,
+            max_concurrent_exports: d.unset(positive(lookup, OTEL_BSP_MAX_CONCURRENT_EXPORTS))?,
         };
         // The SDK's batch processor (a plain thread) has no export timeout of
         // its own: the exporter's timeout bounds each export, so the

@@ -383,6 +383,7 @@ fn propagators_disabled_batch_and_limits() {
         ("OTEL_BSP_SCHEDULE_DELAY", "100"),
         ("OTEL_BSP_MAX_QUEUE_SIZE", "10"),
         ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "5"),
+        ("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "3"),
         ("OTEL_ATTRIBUTE_COUNT_LIMIT", "7"),
         ("OTEL_SPAN_EVENT_COUNT_LIMIT", "3"),
         ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "16"),
@@ -390,6 +391,8 @@ fn propagators_disabled_batch_and_limits() {
     .unwrap();
     assert_eq!(c.batch.schedule_delay, Some(Duration::from_millis(100)));
     assert_eq!(c.batch.max_queue_size, Some(10));
+    assert_eq!(c.batch.max_concurrent_exports, Some(3));
+    assert_eq!(config(&[]).unwrap().batch.max_concurrent_exports, None);
     assert_eq!(c.limits.max_attributes_per_span, 7);
     assert_eq!(c.limits.max_attributes_per_event, 7);
     assert_eq!(c.limits.max_events_per_span, 3);
@@ -399,6 +402,7 @@ fn propagators_disabled_batch_and_limits() {
         OTEL_BSP_EXPORT_TIMEOUT,
         OTEL_BSP_MAX_QUEUE_SIZE,
         OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+        OTEL_BSP_MAX_CONCURRENT_EXPORTS,
         OTEL_ATTRIBUTE_COUNT_LIMIT,
         OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT,
         OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
@@ -415,6 +419,10 @@ fn propagators_disabled_batch_and_limits() {
     assert_eq!(
         err(&[("OTEL_BSP_MAX_QUEUE_SIZE", "0")]).variable(),
         OTEL_BSP_MAX_QUEUE_SIZE
+    );
+    assert_eq!(
+        err(&[("OTEL_BSP_MAX_CONCURRENT_EXPORTS", "0")]).variable(),
+        OTEL_BSP_MAX_CONCURRENT_EXPORTS
     );
     assert_eq!(
         err(&[
