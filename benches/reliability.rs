@@ -25,6 +25,8 @@
 //! Every request of the login creates the same five spans, so a phase
 //! accounts for every span when exported + dropped = 5 × handled.
 
+mod counting;
+
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -33,12 +35,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use counting::Counting;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 
 /// Spans one valid login creates in the app: `POST /login`, `login`,
 /// `validate`, `check_credentials`, `SELECT users`.
@@ -60,27 +58,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
 end
 "#;
-
-/// Counts the spans of every export it accepts.
-struct Counting(Arc<AtomicU64>);
-
-#[tonic::async_trait]
-impl TraceService for Counting {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let spans: usize = request
-            .get_ref()
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len())
-            .sum();
-        self.0.fetch_add(spans as u64, Ordering::Relaxed);
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
 
 /// The receiver, serving until aborted.
 struct Receiver {

@@ -38,6 +38,8 @@
 //! are per 1,000 created spans; the receiver's CPU is this process's own.
 //! On a small machine all three processes share the same cores.
 
+mod counting;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,12 +47,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use counting::Counting;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 
 /// Longest wait for the collector to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
@@ -67,27 +65,6 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How many lines of a log a failure message shows.
 const TAIL_LINES: usize = 40;
-
-/// Counts the spans of every export it accepts.
-struct Counting(Arc<AtomicU64>);
-
-#[tonic::async_trait]
-impl TraceService for Counting {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        let spans: usize = request
-            .get_ref()
-            .resource_spans
-            .iter()
-            .flat_map(|r| &r.scope_spans)
-            .map(|s| s.spans.len())
-            .sum();
-        self.0.fetch_add(spans as u64, Ordering::Relaxed);
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
-    }
-}
 
 /// Starts the counting receiver on a free loopback port; it serves until
 /// the runtime is dropped.
