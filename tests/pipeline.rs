@@ -413,6 +413,82 @@ fn batches_waiting_are_exported_concurrently_up_to_the_limit() {
     }
 }
 
+/// Exports that stay out, without blocking the export thread, until
+/// released: each says when it starts.
+#[derive(Debug)]
+struct Gated {
+    out: Collect,
+    started: Mutex<mpsc::Sender<String>>,
+    /// Released, and the exports waiting for it.
+    gate: Mutex<(bool, Vec<std::task::Waker>)>,
+}
+
+impl Gated {
+    fn release(&self) {
+        let mut gate = self.gate.lock().unwrap();
+        gate.0 = true;
+        for waker in gate.1.drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+impl SpanExporter for &'static Gated {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let names: Vec<String> = batch.iter().map(|s| s.name.to_string()).collect();
+        self.started.lock().unwrap().send(names.join(",")).unwrap();
+        std::future::poll_fn(|cx| {
+            let mut gate = self.gate.lock().unwrap();
+            if gate.0 {
+                std::task::Poll::Ready(())
+            } else {
+                gate.1.push(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.out.export(batch).await
+    }
+}
+
+#[test]
+fn a_batch_starts_while_another_is_still_out() {
+    let (started_tx, started) = mpsc::channel();
+    let exporter: &'static Gated = Box::leak(Box::new(Gated {
+        out: Collect::default(),
+        started: Mutex::new(started_tx),
+        gate: Mutex::new((false, Vec::new())),
+    }));
+    let provider = PipelineProvider::builder()
+        .with_exporter(exporter)
+        .with_max_export_batch_size(1)
+        .with_max_concurrent_exports(2)
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("window");
+    let wait = |what: &str| {
+        started
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("the export of {what} starts"))
+    };
+    tracer.start("a").end();
+    assert_eq!(wait("a"), "a");
+    // `a` is still out: `b` goes out beside it, without waiting for it.
+    tracer.start("b").end();
+    assert_eq!(wait("b while a is out"), "b");
+    exporter.release();
+    provider.force_flush().unwrap();
+    let mut names: Vec<String> = exporter
+        .out
+        .spans()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a", "b"]);
+    provider.shutdown().unwrap();
+}
+
 // Reads `dropped_spans()`, which every pipeline in the process adds to.
 #[test]
 #[serial(dropped)]

@@ -8,12 +8,18 @@
 //! the exporters have returned: every span that ended before the request
 //! is exported by then.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::task::Poll;
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
+use futures_util::task::AtomicWaker;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{
@@ -57,11 +63,14 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// One export in flight.
+type Export<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + 'a>>;
+
 /// An exporter, as the export thread drives it.
 pub(crate) trait Sink: Send {
-    /// Exports every batch, as many at once as the exporter allows; the
-    /// first failure is the answer.
-    fn export(&mut self, batches: Vec<Vec<SpanData>>) -> OTelSdkResult;
+    /// Exports `batch`. The export thread polls several of these futures
+    /// together (see [`Worker::pump`]).
+    fn export(&self, batch: Vec<SpanData>) -> Export<'_>;
     fn flush(&mut self) -> OTelSdkResult;
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
     fn set_resource(&mut self, resource: &Resource);
@@ -69,26 +78,11 @@ pub(crate) trait Sink: Send {
 
 /// Any SDK exporter, its futures run to completion on the export thread
 /// (as the SDK's own batch processor does).
-///
-/// Several batches are exported by polling their futures together: an
-/// exporter whose future waits on the network (OTLP/gRPC, whose requests
-/// share one HTTP/2 connection) then has them all in flight, so that the
-/// throughput is not one batch per round trip. One that does its work
-/// inside `poll` (the blocking HTTP client, the console) runs them one
-/// after the other, in order, as before.
 pub(crate) struct Exporting<E>(pub(crate) E);
 
 impl<E: SpanExporter> Sink for Exporting<E> {
-    fn export(&mut self, mut batches: Vec<Vec<SpanData>>) -> OTelSdkResult {
-        let exporter = &self.0;
-        if batches.len() == 1 {
-            let batch = batches.pop().unwrap_or_default();
-            return futures_executor::block_on(exporter.export(batch));
-        }
-        let exports = batches.into_iter().map(|batch| exporter.export(batch));
-        futures_executor::block_on(futures_util::future::join_all(exports))
-            .into_iter()
-            .collect()
+    fn export(&self, batch: Vec<SpanData>) -> Export<'_> {
+        Box::pin(self.0.export(batch))
     }
     fn flush(&mut self) -> OTelSdkResult {
         self.0.force_flush()
@@ -108,6 +102,9 @@ pub(crate) struct Shared {
     queue: ArrayQueue<Finished>,
     /// The export thread is not parked (or is about to look again).
     awake: AtomicBool,
+    /// The export thread while it waits on exports in flight: woken when
+    /// a whole batch is waiting, so that it can start one more.
+    exporting: AtomicWaker,
     shut_down: AtomicBool,
     /// Flush requests so far; the export thread answers them in `done`.
     flushes: AtomicU64,
@@ -143,6 +140,7 @@ impl Shared {
             queue: ArrayQueue::new(config.max_queue_size.max(1)),
             config,
             awake: AtomicBool::new(true),
+            exporting: AtomicWaker::new(),
             shut_down: AtomicBool::new(false),
             flushes: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
@@ -195,6 +193,7 @@ impl Shared {
         if !self.awake.swap(true, Ordering::SeqCst) {
             self.unpark();
         }
+        self.exporting.wake();
     }
 
     fn unpark(&self) {
@@ -287,14 +286,10 @@ impl Worker {
         loop {
             let requested = self.shared.flushes.load(Ordering::SeqCst);
             let shutting = self.shared.shut_down.load(Ordering::SeqCst);
-            loop {
-                let full = self.shared.queue.len() / batch;
-                if full == 0 {
-                    break;
-                }
+            if self.shared.queue.len() >= batch {
                 // A failed export is counted and reported by the exporter's
                 // wrapper (`Reported`), as on the SDK path.
-                let _ = self.export(batch, full.min(concurrent));
+                let _ = self.pump(batch, concurrent, false);
             }
             if requested > flushed || shutting {
                 // Everything pushed before the request is in the queue now.
@@ -347,72 +342,108 @@ impl Worker {
     /// Exports until the queue is empty.
     fn drain(&mut self, batch: usize) -> OTelSdkResult {
         let concurrent = self.shared.config.max_concurrent_exports.max(1);
-        let mut result = Ok(());
-        while !self.shared.queue.is_empty() {
-            result = result.and(self.export(batch, concurrent));
-        }
-        result
+        self.pump(batch, concurrent, true)
     }
 
-    /// Exports up to `rounds` batches of up to `batch` spans off the
-    /// queue, at once.
-    fn export(&mut self, batch: usize, rounds: usize) -> OTelSdkResult {
-        let mut batches = Vec::with_capacity(rounds);
-        let mut count = 0;
-        while batches.len() < rounds {
-            let spans = self.take(batch);
-            if spans.is_empty() {
-                break;
-            }
-            count += spans.len() as u64;
-            batches.push(spans);
-        }
-        if batches.is_empty() {
-            return Ok(());
-        }
-        self.shared.in_flight.fetch_add(count, Ordering::SeqCst);
+    /// Exports batches of `batch` spans off the queue, up to `concurrent`
+    /// at once, until none is in flight and fewer than a whole batch wait
+    /// (with `all`, until the queue is empty). A new batch starts as soon
+    /// as there is room for it: when an export returns, or, while some are
+    /// still out, when a push wakes this thread (`Shared::exporting`). An
+    /// exporter whose future waits on the network (OTLP/gRPC, whose
+    /// requests share one HTTP/2 connection) so has several in flight, and
+    /// the throughput is not one batch per round trip; one that does its
+    /// work inside `poll` (the blocking HTTP client, the console) exports
+    /// them one after the other, in order.
+    fn pump(&mut self, batch: usize, concurrent: usize, all: bool) -> OTelSdkResult {
+        let shared = &*self.shared;
+        let sinks = &self.sinks;
+        let mut in_flight: FuturesUnordered<Export<'_>> = FuturesUnordered::new();
         let mut result = Ok(());
-        let last = self.sinks.len().saturating_sub(1);
-        for (i, sink) in self.sinks.iter_mut().enumerate() {
-            let batches = if i == last {
-                std::mem::take(&mut batches)
-            } else {
-                batches.clone()
-            };
-            result = result.and(sink.export(batches));
-        }
-        // A shutdown that gave up on these batches already counted them.
-        let _ = self
-            .shared
-            .in_flight
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
-                Some(v.saturating_sub(count))
-            });
+        let ready = || {
+            let waiting = shared.queue.len();
+            waiting >= batch || (all && waiting > 0)
+        };
+        futures_executor::block_on(std::future::poll_fn(|cx| {
+            loop {
+                while in_flight.len() < concurrent && ready() {
+                    let spans = take(shared, batch);
+                    if spans.is_empty() {
+                        break;
+                    }
+                    in_flight.push(Box::pin(export_everywhere(shared, sinks, spans)));
+                }
+                match in_flight.poll_next_unpin(cx) {
+                    Poll::Ready(Some(exported)) => {
+                        // The first failure is the answer.
+                        if result.is_ok() {
+                            result = exported;
+                        }
+                    }
+                    Poll::Ready(None) => return Poll::Ready(()),
+                    Poll::Pending => {
+                        shared.exporting.register(cx.waker());
+                        // A push between the look above and the
+                        // registration woke nobody: look again.
+                        if !(in_flight.len() < concurrent && ready()) {
+                            return Poll::Pending;
+                        }
+                    }
+                }
+            }
+        }));
         result
     }
+}
 
-    /// Up to `batch` spans off the queue, as the exporters take them.
-    fn take(&mut self, batch: usize) -> Vec<SpanData> {
-        let limit = self.shared.config.value_length_limit;
-        let mut spans = Vec::with_capacity(batch.min(self.shared.queue.len()));
-        while spans.len() < batch {
-            let Some(finished) = self.shared.queue.pop() else {
-                break;
-            };
-            let mut data = span_data(finished);
-            if let Some(limit) = limit {
-                truncate_all(&mut data.attributes, limit);
-                for event in &mut data.events.events {
-                    truncate_all(&mut event.attributes, limit);
-                }
-                for link in &mut data.links.links {
-                    truncate_all(&mut link.attributes, limit);
-                }
-            }
-            spans.push(data);
-        }
-        spans
+/// Exports `spans` to every sink, counted in flight until they return.
+async fn export_everywhere(
+    shared: &Shared,
+    sinks: &[Box<dyn Sink>],
+    mut spans: Vec<SpanData>,
+) -> OTelSdkResult {
+    let count = spans.len() as u64;
+    shared.in_flight.fetch_add(count, Ordering::SeqCst);
+    let last = sinks.len().saturating_sub(1);
+    let mut result = Ok(());
+    for (i, sink) in sinks.iter().enumerate() {
+        let batch = if i == last {
+            std::mem::take(&mut spans)
+        } else {
+            spans.clone()
+        };
+        result = result.and(sink.export(batch).await);
     }
+    // A shutdown that gave up on these spans already counted them.
+    let _ = shared
+        .in_flight
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+            Some(v.saturating_sub(count))
+        });
+    result
+}
+
+/// Up to `batch` spans off the queue, as the exporters take them.
+fn take(shared: &Shared, batch: usize) -> Vec<SpanData> {
+    let limit = shared.config.value_length_limit;
+    let mut spans = Vec::with_capacity(batch.min(shared.queue.len()));
+    while spans.len() < batch {
+        let Some(finished) = shared.queue.pop() else {
+            break;
+        };
+        let mut data = span_data(finished);
+        if let Some(limit) = limit {
+            truncate_all(&mut data.attributes, limit);
+            for event in &mut data.events.events {
+                truncate_all(&mut event.attributes, limit);
+            }
+            for link in &mut data.links.links {
+                truncate_all(&mut link.attributes, limit);
+            }
+        }
+        spans.push(data);
+    }
+    spans
 }
 
 /// The SDK's record of a finished span.
