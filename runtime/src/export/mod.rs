@@ -1,8 +1,11 @@
 //! Where finished spans go, beyond the SDK's own exporters: drop counting
-//! and reporting, value truncation, and the console tree.
+//! and reporting, value truncation, the console tree, and our pipeline's
+//! OTLP/gRPC exporter.
 
 #[cfg(feature = "console")]
 pub(crate) mod console;
+#[cfg(feature = "otlp-grpc")]
+pub(crate) mod otlp;
 // Wraps the OTLP exporter; `dropped_spans()` is there in every build.
 #[cfg_attr(
     not(any(feature = "otlp-grpc", feature = "otlp-http")),

@@ -84,6 +84,26 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Counts `count` spans that could not be delivered to `target` in
+/// [`dropped_spans`], and says so on stderr at most once every 10 seconds.
+pub(crate) fn report_failed(count: u64, target: &str, why: &dyn std::fmt::Display) {
+    let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = LAST_REPORT.load(Ordering::Relaxed);
+    if diagnostics_on()
+        && now >= last + 10
+        && LAST_REPORT
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        eprintln!(
+            "traced: exporting {count} spans to {target} failed, so they are dropped ({total} dropped so far): {why}"
+        );
+    }
+}
+
 impl<E: SpanExporter> SpanExporter for Reported<E> {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let count = batch.len() as u64;
@@ -104,22 +124,7 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
                 .as_ref()
                 .and_then(|d| d.lock().ok().and_then(|mut d| d.take()))
                 .map_or_else(String::new, |d| format!(" ({d})"));
-            let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let last = LAST_REPORT.load(Ordering::Relaxed);
-            if diagnostics_on()
-                && now >= last + 10
-                && LAST_REPORT
-                    .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok()
-            {
-                eprintln!(
-                    "traced: exporting {count} spans to {} failed, so they are dropped ({total} dropped so far): {err}{detail}",
-                    self.target
-                );
-            }
+            report_failed(count, &self.target, &format_args!("{err}{detail}"));
         }
         result
     }

@@ -452,10 +452,7 @@ impl Telemetry {
                 Exporter::Console => builder = builder.with_exporter(ConsoleExporter::new()),
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
-                    let (exporter, detail) = build_otlp(&config.otlp, &mut runtime)?;
-                    let exporter =
-                        Reported::new(exporter, config.otlp.endpoint.clone()).with_detail(detail);
-                    builder = builder.with_exporter(exporter);
+                    builder = otlp::pipeline_otlp(builder, &config.otlp, &mut runtime)?;
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
                 Exporter::Otlp => {

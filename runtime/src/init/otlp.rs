@@ -53,6 +53,49 @@ pub(super) fn build_otlp(
     }
 }
 
+/// Adds the OTLP exporter for `config` to our pipeline: over gRPC our own
+/// (`export/otlp`), which encodes requests straight from the pipeline's
+/// records; over HTTP the SDK's, as on the SDK path. Either is behind the
+/// same failure reporting.
+pub(super) fn pipeline_otlp(
+    builder: crate::PipelineBuilder,
+    config: &OtlpConfig,
+    runtime: &mut Option<super::OtlpRuntime>,
+) -> Result<crate::PipelineBuilder, InitError> {
+    #[cfg(feature = "otlp-grpc")]
+    if matches!(transport(config)?, Transport::Grpc) {
+        let tls = tls(config)?;
+        let runtime = grpc_runtime(config, runtime)?;
+        // The channel's connection task is spawned on the runtime.
+        let _entered = runtime.enter();
+        let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+            .map_err(|e| failed(config, &e))?
+            .timeout(config.timeout);
+        #[cfg(feature = "tls")]
+        let endpoint = match &tls {
+            Some(tls) => endpoint
+                .tls_config(tls.tonic_config())
+                .map_err(|e| failed(config, &e))?,
+            None => endpoint,
+        };
+        #[cfg(not(feature = "tls"))]
+        let _ = tls;
+        let sink = crate::export::otlp::GrpcSink::new(
+            endpoint.connect_lazy(),
+            tonic_metadata(config)?,
+            config.gzip,
+            config.timeout,
+            runtime.handle().clone(),
+            config.endpoint.clone(),
+        );
+        return Ok(builder.with_sink(Box::new(sink)));
+    }
+    let (exporter, detail) = build_otlp(config, runtime)?;
+    let exporter = crate::export::reported::Reported::new(exporter, config.endpoint.clone())
+        .with_detail(detail);
+    Ok(builder.with_exporter(exporter))
+}
+
 /// The OTLP log exporter for `config` (feature `tracing`), on the same
 /// transports and runtime as [`build_otlp`].
 #[cfg(feature = "tracing")]

@@ -28,6 +28,9 @@ mod worker;
 pub(crate) use limits::truncate_all;
 pub use provider::{PipelineBuilder, PipelineProvider};
 pub use span::PipelineSpan;
+pub(crate) use span::{Finished, Scoped};
 pub use tracer::PipelineTracer;
 pub(crate) use tracer::Start;
-pub(crate) use worker::dropped;
+#[cfg(all(test, feature = "otlp-grpc"))]
+pub(crate) use worker::span_data;
+pub(crate) use worker::{Export, Sink, dropped};

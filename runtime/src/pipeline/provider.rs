@@ -140,7 +140,14 @@ impl Default for PipelineBuilder {
 impl PipelineBuilder {
     /// Adds an exporter; every exporter gets every sampled span.
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
-        self.sinks.push(Box::new(Exporting(exporter)));
+        self.sinks.push(Box::new(Exporting::new(exporter)));
+        self
+    }
+
+    /// Adds an exporter of ours, which takes the finished spans as they are.
+    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
+    pub(crate) fn with_sink(mut self, sink: Box<dyn Sink>) -> Self {
+        self.sinks.push(sink);
         self
     }
 

@@ -17,47 +17,47 @@ use super::worker::Shared;
 /// thread. A span that does not record carries only its span context.
 #[derive(Debug)]
 pub struct PipelineSpan {
-    pub(super) context: SpanContext,
+    pub(crate) context: SpanContext,
     /// `None`: not recording, or already ended.
-    pub(super) open: Option<Open>,
+    pub(crate) open: Option<Open>,
 }
 
 /// What a recording span holds until it ends.
-#[derive(Debug)]
-pub(super) struct Open {
-    pub(super) tracer: Arc<Scoped>,
-    pub(super) parent: SpanId,
-    pub(super) parent_is_remote: bool,
-    pub(super) kind: SpanKind,
-    pub(super) name: Cow<'static, str>,
-    pub(super) start: SystemTime,
-    pub(super) attributes: Vec<KeyValue>,
-    pub(super) dropped_attributes: u32,
-    pub(super) events: Vec<Event>,
-    pub(super) dropped_events: u32,
-    pub(super) links: Vec<Link>,
-    pub(super) dropped_links: u32,
-    pub(super) status: Status,
+#[derive(Clone, Debug)]
+pub(crate) struct Open {
+    pub(crate) tracer: Arc<Scoped>,
+    pub(crate) parent: SpanId,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) kind: SpanKind,
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) start: SystemTime,
+    pub(crate) attributes: Vec<KeyValue>,
+    pub(crate) dropped_attributes: u32,
+    pub(crate) events: Vec<Event>,
+    pub(crate) dropped_events: u32,
+    pub(crate) links: Vec<Link>,
+    pub(crate) dropped_links: u32,
+    pub(crate) status: Status,
 }
 
 /// A tracer's shared part: its scope and the pipeline it feeds.
 #[derive(Debug)]
-pub(super) struct Scoped {
-    pub(super) scope: opentelemetry::InstrumentationScope,
-    pub(super) shared: Arc<Shared>,
+pub(crate) struct Scoped {
+    pub(crate) scope: opentelemetry::InstrumentationScope,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// A span that ended, on its way to the export thread.
-#[derive(Debug)]
-pub(super) struct Finished {
-    pub(super) context: SpanContext,
-    pub(super) end: SystemTime,
-    pub(super) open: Open,
+#[derive(Clone, Debug)]
+pub(crate) struct Finished {
+    pub(crate) context: SpanContext,
+    pub(crate) end: SystemTime,
+    pub(crate) open: Open,
 }
 
 impl PipelineSpan {
     /// A span that records nothing, with `context` for its children.
-    pub(super) fn dropped(context: SpanContext) -> Self {
+    pub(crate) fn dropped(context: SpanContext) -> Self {
         PipelineSpan {
             context,
             open: None,

@@ -65,34 +65,54 @@ impl std::fmt::Debug for Config {
 }
 
 /// One export in flight.
-type Export<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + 'a>>;
+pub(crate) type Export<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + 'a>>;
 
 /// An exporter, as the export thread drives it.
 pub(crate) trait Sink: Send {
-    /// Exports `batch`. The export thread polls several of these futures
+    /// Exports `spans`. The export thread polls several of these futures
     /// together (see [`Worker::pump`]).
-    fn export(&self, batch: Vec<SpanData>) -> Export<'_>;
+    fn export(&self, spans: Vec<Finished>) -> Export<'_>;
     fn flush(&mut self) -> OTelSdkResult;
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
-    fn set_resource(&mut self, resource: &Resource);
+    /// Called once, before the first export: the pipeline's resource and
+    /// the length string values are cut to (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
+    fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>);
 }
 
-/// Any SDK exporter, its futures run to completion on the export thread
-/// (as the SDK's own batch processor does).
-pub(crate) struct Exporting<E>(pub(crate) E);
+/// Any SDK exporter, given the SDK's `SpanData`; its futures run to
+/// completion on the export thread (as the SDK's own batch processor does).
+pub(crate) struct Exporting<E> {
+    exporter: E,
+    limit: Option<usize>,
+}
+
+impl<E> Exporting<E> {
+    pub(crate) fn new(exporter: E) -> Self {
+        Exporting {
+            exporter,
+            limit: None,
+        }
+    }
+}
 
 impl<E: SpanExporter> Sink for Exporting<E> {
-    fn export(&self, batch: Vec<SpanData>) -> Export<'_> {
-        Box::pin(self.0.export(batch))
+    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+        let limit = self.limit;
+        let batch = spans
+            .into_iter()
+            .map(|finished| span_data(finished, limit))
+            .collect();
+        Box::pin(self.exporter.export(batch))
     }
     fn flush(&mut self) -> OTelSdkResult {
-        self.0.force_flush()
+        self.exporter.force_flush()
     }
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
+        self.exporter.shutdown_with_timeout(timeout)
     }
-    fn set_resource(&mut self, resource: &Resource) {
-        self.0.set_resource(resource);
+    fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>) {
+        self.exporter.set_resource(resource);
+        self.limit = value_length_limit;
     }
 }
 
@@ -140,7 +160,7 @@ impl Shared {
         resource: &Resource,
     ) -> std::io::Result<Arc<Shared>> {
         for sink in &mut sinks {
-            sink.set_resource(resource);
+            sink.prepare(resource, config.value_length_limit);
         }
         let shared = Arc::new(Shared {
             queue: ArrayQueue::new(config.max_queue_size.max(1)),
@@ -415,7 +435,7 @@ impl Worker {
 async fn export_everywhere(
     shared: &Shared,
     sinks: &[Box<dyn Sink>],
-    mut spans: Vec<SpanData>,
+    mut spans: Vec<Finished>,
 ) -> OTelSdkResult {
     let count = spans.len() as u64;
     shared.in_flight.fetch_add(count, Ordering::SeqCst);
@@ -438,31 +458,34 @@ async fn export_everywhere(
     result
 }
 
-/// Up to `batch` spans off the queue, as the exporters take them.
-fn take(shared: &Shared, batch: usize) -> Vec<SpanData> {
-    let limit = shared.config.value_length_limit;
+/// Up to `batch` spans off the queue.
+fn take(shared: &Shared, batch: usize) -> Vec<Finished> {
     let mut spans = Vec::with_capacity(batch.min(shared.queue.len()));
     while spans.len() < batch {
         let Some(finished) = shared.queue.pop() else {
             break;
         };
-        let mut data = span_data(finished);
-        if let Some(limit) = limit {
-            truncate_all(&mut data.attributes, limit);
-            for event in &mut data.events.events {
-                truncate_all(&mut event.attributes, limit);
-            }
-            for link in &mut data.links.links {
-                truncate_all(&mut link.attributes, limit);
-            }
-        }
-        spans.push(data);
+        spans.push(finished);
     }
     spans
 }
 
-/// The SDK's record of a finished span.
-fn span_data(finished: Finished) -> SpanData {
+/// The SDK's record of a finished span, its string values cut to `limit`.
+pub(crate) fn span_data(finished: Finished, limit: Option<usize>) -> SpanData {
+    let mut data = record(finished);
+    if let Some(limit) = limit {
+        truncate_all(&mut data.attributes, limit);
+        for event in &mut data.events.events {
+            truncate_all(&mut event.attributes, limit);
+        }
+        for link in &mut data.links.links {
+            truncate_all(&mut link.attributes, limit);
+        }
+    }
+    data
+}
+
+fn record(finished: Finished) -> SpanData {
     let Finished { context, end, open } = finished;
     let mut events = SpanEvents::default();
     events.events = open.events;

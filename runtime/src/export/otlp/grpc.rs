@@ -1,0 +1,404 @@
+//! OTLP/gRPC for our pipeline: each batch is encoded on the export thread
+//! straight from the finished spans (`encode.rs`) and sent on a tonic
+//! channel as bytes, by a task on the exporters' tokio runtime.
+//!
+//! Written here rather than taken from `opentelemetry-otlp`, whose gRPC
+//! exporter takes the SDK's `SpanData`: it clones every batch (so that a
+//! retry can convert it again) and turns it into `opentelemetry-proto`'s
+//! message structs before encoding, which was most of the export thread's
+//! work per span. The encoded request is kept for retries instead, so a
+//! retry costs no conversion at all. What stays the same as the SDK's
+//! exporter: the channel (tonic over hyper, rustls for `https://`), the
+//! headers, gzip, the timeout for the whole export, and retries with
+//! exponential back-off on the codes the OTLP specification calls
+//! retryable.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf as _, BufMut as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::metadata::MetadataMap;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use super::encode;
+use crate::export::reported::report_failed;
+use crate::pipeline::{Export, Finished, Sink};
+
+/// The method every OTLP/gRPC trace export calls.
+const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/// Retries after the first attempt, and the back-off between them: the
+/// OTLP exporters' recommended policy (as `opentelemetry-otlp`'s).
+const RETRIES: u32 = 3;
+const FIRST_DELAY: Duration = Duration::from_millis(100);
+const MAX_DELAY: Duration = Duration::from_millis(1600);
+const MAX_JITTER_MS: u64 = 100;
+
+/// Our pipeline's OTLP/gRPC exporter.
+pub(crate) struct GrpcSink {
+    encoder: encode::Encoder,
+    client: Arc<Client>,
+    runtime: tokio::runtime::Handle,
+    /// The endpoint, for reports.
+    target: String,
+    shut_down: AtomicBool,
+}
+
+/// What a send needs, shared with the task that sends.
+#[derive(Debug)]
+struct Client {
+    channel: Channel,
+    metadata: MetadataMap,
+    gzip: bool,
+    /// For the whole export, retries included.
+    timeout: Duration,
+}
+
+/// How the collector answered an export.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Answer {
+    /// Spans it said it rejected (`partial_success.rejected_spans`).
+    pub(crate) rejected: u64,
+    /// Why (`partial_success.error_message`).
+    pub(crate) message: String,
+}
+
+impl GrpcSink {
+    /// An exporter sending on `channel` (built, with its TLS and timeout,
+    /// by `init`), whose sends run on `runtime`.
+    pub(crate) fn new(
+        channel: Channel,
+        metadata: MetadataMap,
+        gzip: bool,
+        timeout: Duration,
+        runtime: tokio::runtime::Handle,
+        target: String,
+    ) -> Self {
+        GrpcSink {
+            encoder: encode::Encoder::new(None),
+            client: Arc::new(Client {
+                channel,
+                metadata,
+                gzip,
+                timeout,
+            }),
+            runtime,
+            target,
+            shut_down: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Sink for GrpcSink {
+    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+        let count = spans.len() as u64;
+        if self.shut_down.load(Ordering::Acquire) {
+            return Box::pin(std::future::ready(Err(OTelSdkError::AlreadyShutdown)));
+        }
+        let body = Arc::new(self.encoder.request(&spans));
+        // The records are freed here, on the export thread, not on the runtime.
+        drop(spans);
+        let client = self.client.clone();
+        let sent = self.runtime.spawn(async move { client.send(body).await });
+        Box::pin(async move {
+            let answer = match sent.await {
+                Ok(answer) => answer,
+                Err(join) => Err(Failure::Task(join.to_string())),
+            };
+            match answer {
+                Ok(answer) if answer.rejected == 0 => Ok(()),
+                Ok(answer) => {
+                    let rejected = answer.rejected.min(count);
+                    report_failed(
+                        rejected,
+                        &self.target,
+                        &format_args!(
+                            "the collector rejected {rejected} of {count}: {}",
+                            answer.message
+                        ),
+                    );
+                    // Partial success is not retried (OTLP); the rest arrived.
+                    Ok(())
+                }
+                Err(failure) => {
+                    let why = failure.to_string();
+                    report_failed(count, &self.target, &why);
+                    Err(OTelSdkError::InternalFailure(why))
+                }
+            }
+        })
+    }
+
+    fn flush(&mut self) -> OTelSdkResult {
+        // Nothing is buffered here: an export has returned when its future has.
+        Ok(())
+    }
+
+    fn shutdown(&mut self, _timeout: Duration) -> OTelSdkResult {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        Ok(())
+    }
+
+    fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>) {
+        self.encoder = encode::Encoder::new(value_length_limit);
+        self.encoder.set_resource(resource);
+    }
+}
+
+impl Client {
+    /// Sends `body`, retrying what may succeed later, within the timeout.
+    async fn send(&self, body: Arc<Vec<u8>>) -> Result<Answer, Failure> {
+        let start = Instant::now();
+        let mut delay = FIRST_DELAY;
+        let mut retries = 0;
+        loop {
+            let left = self.timeout.saturating_sub(start.elapsed());
+            let status = match tokio::time::timeout(left, self.once(body.clone())).await {
+                Ok(Ok(answer)) => return Ok(answer),
+                Ok(Err(status)) => status,
+                Err(_) => return Err(Failure::Timeout(self.timeout)),
+            };
+            if retries >= RETRIES || !retryable(status.code()) {
+                return Err(Failure::Status(status));
+            }
+            let pause = (delay + jitter()).min(MAX_DELAY);
+            if start.elapsed() + pause >= self.timeout {
+                return Err(Failure::Status(status));
+            }
+            tokio::time::sleep(pause).await;
+            retries += 1;
+            delay = (delay * 2).min(MAX_DELAY);
+        }
+    }
+
+    async fn once(&self, body: Arc<Vec<u8>>) -> Result<Answer, Status> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        if self.gzip {
+            grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+        }
+        grpc.ready().await.map_err(|err| {
+            let mut status = Status::unavailable("the channel is not ready");
+            status.set_source(Arc::new(err));
+            status
+        })?;
+        let mut request = tonic::Request::new(body);
+        *request.metadata_mut() = self.metadata.clone();
+        let path = http::uri::PathAndQuery::from_static(EXPORT);
+        grpc.unary(request, path, Raw)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}
+
+/// The codes the OTLP specification says to retry. (`RESOURCE_EXHAUSTED`
+/// only when the server says when to, in details this exporter does not
+/// read: it is not retried.)
+fn retryable(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Cancelled
+            | Code::DeadlineExceeded
+            | Code::Aborted
+            | Code::OutOfRange
+            | Code::Unavailable
+            | Code::DataLoss
+    )
+}
+
+/// Up to [`MAX_JITTER_MS`] of jitter, so that exporters that failed
+/// together do not retry together.
+fn jitter() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::from(d.subsec_nanos()));
+    Duration::from_millis(nanos % (MAX_JITTER_MS + 1))
+}
+
+/// Why an export failed.
+#[derive(Debug)]
+enum Failure {
+    /// What the server or the transport answered.
+    Status(Status),
+    /// No answer within the export timeout, retries included.
+    Timeout(Duration),
+    /// The task sending it failed (the runtime is shutting down).
+    Task(String),
+}
+
+impl std::fmt::Display for Failure {
+    /// For a status: its code, and, for a failure of the transport, the
+    /// causes. A server's message is left out, as `opentelemetry-otlp`
+    /// does: servers echo credentials in it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Status(status) => {
+                write!(f, "gRPC status {:?}", status.code())?;
+                let mut source = std::error::Error::source(status);
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
+            Failure::Timeout(timeout) => {
+                write!(f, "no answer within the export timeout ({timeout:?})")
+            }
+            Failure::Task(why) => write!(f, "the task sending the export failed: {why}"),
+        }
+    }
+}
+
+/// The request is sent as the bytes `encode.rs` wrote; the answer is read
+/// by hand (below) for its partial success.
+#[derive(Clone, Copy, Debug, Default)]
+struct Raw;
+
+impl Codec for Raw {
+    type Encode = Arc<Vec<u8>>;
+    type Decode = Answer;
+    type Encoder = Raw;
+    type Decoder = Raw;
+
+    fn encoder(&mut self) -> Raw {
+        Raw
+    }
+
+    fn decoder(&mut self) -> Raw {
+        Raw
+    }
+}
+
+impl Encoder for Raw {
+    type Item = Arc<Vec<u8>>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Arc<Vec<u8>>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for Raw {
+    type Item = Answer;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Answer>, Status> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        parse_answer(&bytes).map(Some).ok_or_else(|| {
+            Status::internal("the collector's answer is not an ExportTraceServiceResponse")
+        })
+    }
+}
+
+/// Reads an `ExportTraceServiceResponse`: field 1, `partial_success`, with
+/// `rejected_spans` (1) and `error_message` (2); anything else is skipped.
+pub(crate) fn parse_answer(mut bytes: &[u8]) -> Option<Answer> {
+    let mut answer = Answer::default();
+    while !bytes.is_empty() {
+        let (number, value) = field(&mut bytes)?;
+        if let (1, Field::Len(mut partial)) = (number, value) {
+            while !partial.is_empty() {
+                match field(&mut partial)? {
+                    (1, Field::Varint(v)) => answer.rejected = v,
+                    (2, Field::Len(text)) => {
+                        answer.message = String::from_utf8_lossy(text).into_owned();
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some(answer)
+}
+
+enum Field<'a> {
+    Varint(u64),
+    Len(&'a [u8]),
+    Fixed,
+}
+
+fn varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+fn field<'a>(bytes: &mut &'a [u8]) -> Option<(u64, Field<'a>)> {
+    let key = varint(bytes)?;
+    let value = match key & 7 {
+        0 => Field::Varint(varint(bytes)?),
+        1 | 5 => {
+            let n = if key & 7 == 1 { 8 } else { 4 };
+            *bytes = bytes.get(n..)?;
+            Field::Fixed
+        }
+        2 => {
+            let len = usize::try_from(varint(bytes)?).ok()?;
+            let (value, rest) = (bytes.get(..len)?, bytes.get(len..)?);
+            *bytes = rest;
+            Field::Len(value)
+        }
+        _ => return None,
+    };
+    Some((key >> 3, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_answer_is_full_success() {
+        assert_eq!(parse_answer(&[]), Some(Answer::default()));
+    }
+
+    #[test]
+    fn partial_success_is_read() {
+        // partial_success { rejected_spans: 300, error_message: "full" }
+        let answer = [
+            0x0a, 0x09, 0x08, 0xac, 0x02, 0x12, 0x04, b'f', b'u', b'l', b'l',
+        ];
+        assert_eq!(
+            parse_answer(&answer),
+            Some(Answer {
+                rejected: 300,
+                message: "full".into()
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_skipped_and_garbage_is_refused() {
+        // field 7 fixed64, then field 1 with rejected_spans 2
+        let mut answer = vec![0x39, 1, 2, 3, 4, 5, 6, 7, 8];
+        answer.extend([0x0a, 0x02, 0x08, 0x02]);
+        assert_eq!(parse_answer(&answer).map(|a| a.rejected), Some(2));
+        // A length past the end.
+        assert_eq!(parse_answer(&[0x0a, 0x05, 0x08]), None);
+        // Wire type 7 does not exist.
+        assert_eq!(parse_answer(&[0x0f]), None);
+    }
+
+    #[test]
+    fn retryable_codes_are_the_specifications() {
+        assert!(retryable(Code::Unavailable));
+        assert!(retryable(Code::DeadlineExceeded));
+        assert!(!retryable(Code::InvalidArgument));
+        assert!(!retryable(Code::Unauthenticated));
+        assert!(!retryable(Code::ResourceExhausted));
+    }
+}

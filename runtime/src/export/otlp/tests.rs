@@ -1,0 +1,229 @@
+//! The OTLP our pipeline writes decodes to what the SDK's conversion
+//! (`opentelemetry-proto`, as `opentelemetry-otlp`'s exporter uses it)
+//! makes of the same spans.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{
+    Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceFlags, TraceId,
+    TraceState, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Array, Context, InstrumentationScope, KeyValue, Value};
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use prost::Message as _;
+
+use super::encode::Encoder;
+use crate::pipeline::{Export, Finished, PipelineProvider, Sink, span_data};
+
+/// Keeps what it is given.
+struct Capture(Arc<Mutex<Vec<Finished>>>);
+
+impl Sink for Capture {
+    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+        self.0.lock().unwrap().extend(spans);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    fn flush(&mut self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown(&mut self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn prepare(&mut self, _resource: &Resource, _limit: Option<usize>) {}
+}
+
+/// One resource for both encoders: its attributes are kept in a hash map,
+/// whose order differs between two resources built alike.
+fn resource() -> &'static Resource {
+    static RESOURCE: std::sync::OnceLock<Resource> = std::sync::OnceLock::new();
+    RESOURCE.get_or_init(|| {
+        Resource::builder_empty()
+            .with_service_name("encode-test")
+            .with_attributes([
+                KeyValue::new("host.name", "h"),
+                KeyValue::new("process.pid", 42_i64),
+            ])
+            .with_schema_url([], "https://opentelemetry.io/schemas/1.44.0")
+            .build()
+    })
+}
+
+fn remote_parent() -> Context {
+    Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef_u128),
+        SpanId::from(0x0102_0304_0506_0708_u64),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::from_key_value([("vendor", "v1"), ("other", "x")]).unwrap(),
+    ))
+}
+
+/// Spans of every shape, from two scopes (one of them twice), through a
+/// real pipeline into `Capture`.
+fn spans() -> Vec<Finished> {
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let provider = PipelineProvider::builder()
+        .with_sink(Box::new(Capture(captured.clone())))
+        .build()
+        .unwrap();
+    let app = provider.tracer_with_scope(
+        InstrumentationScope::builder("app")
+            .with_version("1.2.3")
+            .with_schema_url("https://example.com/schema")
+            .with_attributes([KeyValue::new("scope.attr", true)])
+            .build(),
+    );
+    let app_again = provider.tracer_with_scope(
+        InstrumentationScope::builder("app")
+            .with_version("1.2.3")
+            .with_schema_url("https://example.com/schema")
+            .with_attributes([KeyValue::new("scope.attr", true)])
+            .build(),
+    );
+    let db = provider.tracer("db");
+
+    let mut root = app
+        .span_builder("root ünïcode")
+        .with_kind(SpanKind::Server)
+        .with_attributes([
+            KeyValue::new("s", "héllo wörld, a longer text"),
+            KeyValue::new("empty", ""),
+            KeyValue::new("", "empty key"),
+            KeyValue::new("t", true),
+            KeyValue::new("f", false),
+            KeyValue::new("i", -7_i64),
+            KeyValue::new("zero", 0_i64),
+            KeyValue::new("big", i64::MAX),
+            KeyValue::new("d", 2.5_f64),
+            KeyValue::new("bools", Value::Array(Array::Bool(vec![true, false]))),
+            KeyValue::new("ints", Value::Array(Array::I64(vec![1, -1, 300]))),
+            KeyValue::new("floats", Value::Array(Array::F64(vec![0.0, -1.5]))),
+            KeyValue::new(
+                "strings",
+                Value::Array(Array::String(vec!["ümlaut-long".into(), "".into()])),
+            ),
+            KeyValue::new("no strings", Value::Array(Array::String(vec![]))),
+        ])
+        .start_with_context(&app, &remote_parent());
+    root.add_event(
+        "with attributes",
+        vec![
+            KeyValue::new("e", "long event value"),
+            KeyValue::new("n", 1_i64),
+        ],
+    );
+    root.add_event_with_timestamp("at the epoch", SystemTime::UNIX_EPOCH, vec![]);
+    root.add_link(
+        SpanContext::new(
+            TraceId::from(9_u128),
+            SpanId::from(10_u64),
+            TraceFlags::default(),
+            true,
+            TraceState::from_key_value([("k", "v")]).unwrap(),
+        ),
+        vec![KeyValue::new("link", "a long link value")],
+    );
+    root.set_status(Status::error("it broke"));
+    let root_cx = Context::new().with_remote_span_context(root.span_context().clone());
+
+    let mut child = db
+        .span_builder("query")
+        .with_kind(SpanKind::Client)
+        .start_with_context(&db, &root_cx);
+    child.set_status(Status::Ok);
+    child.end();
+    let mut other = app_again.start_with_context("same scope, other tracer", &Context::new());
+    other.update_name("renamed");
+    other.end();
+    for kind in [SpanKind::Internal, SpanKind::Producer, SpanKind::Consumer] {
+        app.span_builder("kinds")
+            .with_kind(kind)
+            .start_with_context(&app, &Context::new())
+            .end();
+    }
+    root.end();
+    provider.force_flush().unwrap();
+    provider.shutdown().unwrap();
+    let spans = std::mem::take(&mut *captured.lock().unwrap());
+    assert_eq!(spans.len(), 6);
+    spans
+}
+
+fn ours(spans: &[Finished], limit: Option<usize>) -> ExportTraceServiceRequest {
+    let mut encoder = Encoder::new(limit);
+    encoder.set_resource(resource());
+    let bytes = encoder.request(spans);
+    ExportTraceServiceRequest::decode(bytes.as_slice()).expect("our request decodes")
+}
+
+fn sdks(spans: &[Finished], limit: Option<usize>) -> ExportTraceServiceRequest {
+    let data = spans
+        .iter()
+        .map(|finished| span_data(finished.clone(), limit))
+        .collect();
+    let resource = ResourceAttributesWithSchema::from(resource());
+    ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(data, &resource),
+    }
+}
+
+#[test]
+fn our_request_is_the_sdks() {
+    let spans = spans();
+    let ours = ours(&spans, None);
+    assert_eq!(ours, sdks(&spans, None));
+    // Two scopes: `app` (both tracers) and `db`, in the order first seen.
+    let scopes: Vec<_> = ours.resource_spans[0]
+        .scope_spans
+        .iter()
+        .map(|s| (s.scope.as_ref().unwrap().name.clone(), s.spans.len()))
+        .collect();
+    assert_eq!(scopes, [("db".to_owned(), 1), ("app".to_owned(), 5)]);
+}
+
+#[test]
+fn values_are_cut_to_the_limit_as_the_sdk_path_cuts_them() {
+    let spans = spans();
+    for limit in [0, 1, 4, 11, 100] {
+        let ours = ours(&spans, Some(limit));
+        assert_eq!(ours, sdks(&spans, Some(limit)), "limit {limit}");
+    }
+    let cut = ours(&spans, Some(4));
+    let root = cut.resource_spans[0].scope_spans[1]
+        .spans
+        .iter()
+        .find(|s| s.name == "root ünïcode")
+        .unwrap();
+    let s = root.attributes.iter().find(|kv| kv.key == "s").unwrap();
+    assert_eq!(
+        s.value,
+        Some(opentelemetry_proto::tonic::common::v1::AnyValue {
+            value: Some(
+                opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(
+                    "héll".into()
+                )
+            )
+        })
+    );
+}
+
+#[test]
+fn an_empty_batch_still_carries_the_resource() {
+    let ours = ours(&[], None);
+    assert_eq!(ours, sdks(&[], None));
+    assert_eq!(ours.resource_spans.len(), 1);
+    assert!(ours.resource_spans[0].scope_spans.is_empty());
+}
+
+#[test]
+fn long_requests_have_multi_byte_lengths() {
+    // Enough spans for lengths past one and two varint bytes.
+    let one = spans();
+    let many: Vec<Finished> = (0..300).flat_map(|_| one.iter().cloned()).collect();
+    assert_eq!(ours(&many, Some(3)), sdks(&many, Some(3)));
+}
