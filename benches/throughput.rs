@@ -340,6 +340,18 @@ const CASES: &[Case] = &[
         direct: false,
     },
     Case {
+        name: "traced, SDK exporter (by hand)",
+        rate: 100_000,
+        env: &[("THROUGHPUT_EXPORTER", "sdk")],
+        direct: false,
+    },
+    Case {
+        name: "traced, SDK exporter (by hand)",
+        rate: 0,
+        env: &[("THROUGHPUT_EXPORTER", "sdk")],
+        direct: false,
+    },
+    Case {
         name: "traced, one export at a time",
         rate: 100_000,
         env: &[

@@ -20,6 +20,13 @@
 //! process's user + system CPU time from start to the end of the shutdown
 //! (`/proc/self/stat`); `shutdown_ms`: how long dropping the guard took.
 //!
+//! With `THROUGHPUT_EXPORTER=sdk`, the pipeline is ours but built by hand
+//! with `opentelemetry-otlp`'s gRPC exporter (as a user who builds
+//! `PipelineProvider` themselves gets it), in place of the exporter of our
+//! own that `init` installs: what encoding OTLP from our records saves.
+//! That setup reads only `OTEL_EXPORTER_OTLP_ENDPOINT`, and keeps our
+//! pipeline's defaults.
+//!
 //! ```text
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 \
 //!     cargo run --release --example throughput -- 100000 10
@@ -40,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rate: u64 = args.next().ok_or(usage)?.parse()?;
     let seconds: u64 = args.next().ok_or(usage)?.parse()?;
 
-    let telemetry = traced::init()?;
+    let telemetry = if std::env::var("THROUGHPUT_EXPORTER").as_deref() == Ok("sdk") {
+        Setup::ByHand(by_hand()?)
+    } else {
+        Setup::Init(traced::init()?)
+    };
     let started = Instant::now();
     let created = if rate == 0 {
         unpaced(Duration::from_secs(seconds))
@@ -59,6 +70,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         shutdown.as_millis()
     );
     Ok(())
+}
+
+/// How the export was set up; dropping it flushes and shuts down.
+enum Setup {
+    Init(#[allow(dead_code)] traced::Telemetry),
+    ByHand((traced::PipelineProvider, tokio::runtime::Runtime)),
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        if let Setup::ByHand((provider, _)) = self {
+            if let Err(err) = provider.shutdown() {
+                eprintln!("throughput: shutting the pipeline down failed: {err}");
+            }
+        }
+    }
+}
+
+/// Our pipeline with `opentelemetry-otlp`'s gRPC exporter, on a runtime
+/// of its own (the exporter needs a reactor).
+fn by_hand()
+-> Result<(traced::PipelineProvider, tokio::runtime::Runtime), Box<dyn std::error::Error>> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")?;
+    let exporter = {
+        let _entered = runtime.enter();
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .with_endpoint(endpoint)
+            .build()?
+    };
+    let provider = traced::PipelineProvider::builder()
+        .with_exporter(exporter)
+        .build()?;
+    traced::set_pipeline_provider(provider.clone());
+    Ok((provider, runtime))
 }
 
 /// `rate` spans a second for `seconds`, in slices of 1 ms; returns how

@@ -215,9 +215,11 @@ impl Encoder {
                     groups.last_mut().expect("pushed")
                 }
             };
-            let len = self.span_len(finished);
+            // Made once: `header` joins the entries into a new string.
+            let trace_state = finished.context.trace_state().header();
+            let len = self.span_len(finished, &trace_state);
             group.body += len_field(len);
-            group.spans.push((finished, len));
+            group.spans.push((finished, len, trace_state));
         }
         let scope_spans = |g: &Group<'_>| {
             len_field(g.scope_len) + g.body + str_field(g.scope.schema_url().unwrap_or_default())
@@ -235,9 +237,9 @@ impl Encoder {
             out.open(2, scope_spans(g));
             out.open(1, g.scope_len);
             PLAIN.scope(&mut out, g.scope);
-            for (finished, len) in &g.spans {
+            for (finished, len, trace_state) in &g.spans {
                 out.open(2, *len);
-                self.span(&mut out, finished);
+                self.span(&mut out, finished, trace_state);
             }
             out.str(3, g.scope.schema_url().unwrap_or_default());
         }
@@ -263,8 +265,8 @@ impl Encoder {
         }
     }
 
-    fn span_len(&self, finished: &Finished) -> usize {
-        let Finished { context, end, open } = finished;
+    fn span_len(&self, finished: &Finished, trace_state: &str) -> usize {
+        let Finished { end, open, .. } = finished;
         let parent = if open.parent == opentelemetry::trace::SpanId::INVALID {
             0
         } else {
@@ -272,7 +274,7 @@ impl Encoder {
         };
         len_field(16)
             + len_field(8)
-            + str_field(&context.trace_state().header())
+            + str_field(trace_state)
             + parent
             + str_field(&open.name)
             + 1
@@ -298,11 +300,11 @@ impl Encoder {
             + 6
     }
 
-    fn span(&self, out: &mut Out, finished: &Finished) {
+    fn span(&self, out: &mut Out, finished: &Finished, trace_state: &str) {
         let Finished { context, end, open } = finished;
         out.bytes(1, &context.trace_id().to_bytes());
         out.bytes(2, &context.span_id().to_bytes());
-        out.str(3, &context.trace_state().header());
+        out.str(3, trace_state);
         if open.parent != opentelemetry::trace::SpanId::INVALID {
             out.bytes(4, &open.parent.to_bytes());
         }
@@ -511,7 +513,8 @@ struct Group<'a> {
     scope_len: usize,
     /// The `ScopeSpans` fields holding the spans, in bytes.
     body: usize,
-    spans: Vec<(&'a Finished, usize)>,
+    /// Each span, its length and its `tracestate` header.
+    spans: Vec<(&'a Finished, usize, String)>,
 }
 
 impl<'a> Group<'a> {

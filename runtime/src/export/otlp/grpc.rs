@@ -239,13 +239,18 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Status(status) => {
-                write!(f, "gRPC status {:?}", status.code())?;
+                let mut out = format!("gRPC status {:?}", status.code());
                 let mut source = std::error::Error::source(status);
                 while let Some(cause) = source {
-                    write!(f, ": {cause}")?;
+                    // hyper and tonic repeat a cause in the error above it.
+                    let text = cause.to_string();
+                    if !out.contains(&text) {
+                        out.push_str(": ");
+                        out.push_str(&text);
+                    }
                     source = cause.source();
                 }
-                Ok(())
+                f.write_str(&out)
             }
             Failure::Timeout(timeout) => {
                 write!(f, "no answer within the export timeout ({timeout:?})")
