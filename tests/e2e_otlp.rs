@@ -231,6 +231,39 @@ fn quickstart_over_http_protobuf_on_our_pipeline() {
     check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
 }
 
+/// `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` on both transports of our
+/// pipeline's own exporters (and, for comparison, the SDK's): the
+/// collector decompresses the same spans.
+#[test]
+fn gzip_over_both_transports_on_both_pipelines() {
+    for pipeline in ["traced", "sdk"] {
+        for protocol in ["grpc", "http/protobuf"] {
+            let collector = Collector::start();
+            let endpoint = if protocol == "grpc" {
+                collector.grpc_endpoint()
+            } else {
+                collector.http_endpoint()
+            };
+            let out = run(
+                "quickstart",
+                &[],
+                &[
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
+                    ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+                    ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+                    ("TRACED_PIPELINE", pipeline),
+                ],
+            );
+            assert!(
+                out.status.success(),
+                "{pipeline}, {protocol}: quickstart failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            check_quickstart(&collector.wait_for_spans(8, Duration::from_secs(20)));
+        }
+    }
+}
+
 #[test]
 fn graceful_shutdown_delivers_every_span_on_our_pipeline() {
     burst_on_our_pipeline(&[]);

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "console")]
 pub(crate) mod console;
-#[cfg(feature = "otlp-grpc")]
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
 // Wraps the OTLP exporter; `dropped_spans()` is there in every build.
 #[cfg_attr(

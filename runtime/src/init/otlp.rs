@@ -53,10 +53,10 @@ pub(super) fn build_otlp(
     }
 }
 
-/// Adds the OTLP exporter for `config` to our pipeline: over gRPC our own
-/// (`export/otlp`), which encodes requests straight from the pipeline's
-/// records; over HTTP the SDK's, as on the SDK path. Either is behind the
-/// same failure reporting.
+/// Adds the OTLP exporter for `config` to our pipeline: over gRPC and
+/// `http/protobuf` our own (`export/otlp`), which encodes requests
+/// straight from the pipeline's records; for `http/json` the SDK's, as on
+/// the SDK path. Each reports its failures the same way.
 pub(super) fn pipeline_otlp(
     builder: crate::PipelineBuilder,
     config: &OtlpConfig,
@@ -87,6 +87,21 @@ pub(super) fn pipeline_otlp(
             config.timeout,
             runtime.handle().clone(),
             config.endpoint.clone(),
+        );
+        return Ok(builder.with_sink(Box::new(sink)));
+    }
+    #[cfg(feature = "otlp-http")]
+    if matches!(transport(config)?, Transport::Http(Protocol::HttpBinary)) {
+        let tls = tls(config)?;
+        // The blocking client cannot be built on a tokio runtime's thread.
+        let client =
+            off_runtime(|| blocking_client(config, &tls)).map_err(|e| failed(config, &e))?;
+        let sink = crate::export::otlp::HttpSink::new(
+            client,
+            config.endpoint.clone(),
+            http_headers(config)?,
+            config.gzip,
+            config.timeout,
         );
         return Ok(builder.with_sink(Box::new(sink)));
     }
@@ -253,20 +268,8 @@ where
     // turns on opentelemetry-otlp's `reqwest-client` feature, the exporter
     // would otherwise pick the async client, which the batch processor's
     // plain thread cannot drive.
-    let client = reqwest::blocking::Client::builder().timeout(config.timeout);
-    #[cfg(feature = "tls")]
-    let client = match tls {
-        Some(tls) => client.tls_backend_preconfigured(
-            tls.rustls_config()
-                .map_err(opentelemetry_otlp::ExporterBuildError::InternalFailure)?,
-        ),
-        None => client,
-    };
-    #[cfg(not(feature = "tls"))]
-    let _ = tls;
-    let client = client
-        .build()
-        .map_err(|e| opentelemetry_otlp::ExporterBuildError::InternalFailure(e.to_string()))?;
+    let client = blocking_client(config, tls)
+        .map_err(opentelemetry_otlp::ExporterBuildError::InternalFailure)?;
     let mut builder = builder
         .with_http_client(Explained {
             client,
@@ -280,6 +283,40 @@ where
         builder = builder.with_compression(opentelemetry_otlp::Compression::Gzip);
     }
     Ok(builder)
+}
+
+/// The blocking HTTP client for `config`: its timeout, and for
+/// `https://` the TLS settings.
+#[cfg(feature = "otlp-http")]
+fn blocking_client(config: &OtlpConfig, tls: &Tls) -> Result<reqwest::blocking::Client, String> {
+    let client = reqwest::blocking::Client::builder().timeout(config.timeout);
+    #[cfg(feature = "tls")]
+    let client = match tls {
+        Some(tls) => client.tls_backend_preconfigured(tls.rustls_config()?),
+        None => client,
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    client.build().map_err(|e| e.to_string())
+}
+
+/// The configured headers as HTTP headers; a bad one is an error.
+#[cfg(feature = "otlp-http")]
+fn http_headers(config: &OtlpConfig) -> Result<reqwest::header::HeaderMap, InitError> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (key, value) in &config.headers {
+        let bad = || {
+            InitError::new(
+                super::env::OTEL_EXPORTER_OTLP_HEADERS,
+                key,
+                "header names and values that are valid in HTTP",
+            )
+        };
+        let name = reqwest::header::HeaderName::from_bytes(key.as_bytes()).map_err(|_| bad())?;
+        let value = reqwest::header::HeaderValue::from_str(value).map_err(|_| bad())?;
+        map.insert(name, value);
+    }
+    Ok(map)
 }
 
 #[cfg(feature = "otlp-grpc")]

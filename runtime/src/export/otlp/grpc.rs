@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::{Buf as _, BufMut as _};
 use opentelemetry_sdk::Resource;
@@ -25,19 +25,14 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+use super::answer::{Answer, parse_answer};
 use super::encode;
+use super::retry::Backoff;
 use crate::export::reported::report_failed;
 use crate::pipeline::{Export, Finished, Sink};
 
 /// The method every OTLP/gRPC trace export calls.
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-
-/// Retries after the first attempt, and the back-off between them: the
-/// OTLP exporters' recommended policy (as `opentelemetry-otlp`'s).
-const RETRIES: u32 = 3;
-const FIRST_DELAY: Duration = Duration::from_millis(100);
-const MAX_DELAY: Duration = Duration::from_millis(1600);
-const MAX_JITTER_MS: u64 = 100;
 
 /// Our pipeline's OTLP/gRPC exporter.
 pub(crate) struct GrpcSink {
@@ -57,15 +52,6 @@ struct Client {
     gzip: bool,
     /// For the whole export, retries included.
     timeout: Duration,
-}
-
-/// How the collector answered an export.
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct Answer {
-    /// Spans it said it rejected (`partial_success.rejected_spans`).
-    pub(crate) rejected: u64,
-    /// Why (`partial_success.error_message`).
-    pub(crate) message: String,
 }
 
 impl GrpcSink {
@@ -111,18 +97,8 @@ impl Sink for GrpcSink {
                 Err(join) => Err(Failure::Task(join.to_string())),
             };
             match answer {
-                Ok(answer) if answer.rejected == 0 => Ok(()),
                 Ok(answer) => {
-                    let rejected = answer.rejected.min(count);
-                    report_failed(
-                        rejected,
-                        &self.target,
-                        &format_args!(
-                            "the collector rejected {rejected} of {count}: {}",
-                            answer.message
-                        ),
-                    );
-                    // Partial success is not retried (OTLP); the rest arrived.
+                    answer.settle(count, &self.target);
                     Ok(())
                 }
                 Err(failure) => {
@@ -155,26 +131,20 @@ impl Sink for GrpcSink {
 impl Client {
     /// Sends `body`, retrying what may succeed later, within the timeout.
     async fn send(&self, body: Arc<Vec<u8>>) -> Result<Answer, Failure> {
-        let start = Instant::now();
-        let mut delay = FIRST_DELAY;
-        let mut retries = 0;
+        let mut backoff = Backoff::new(self.timeout);
         loop {
-            let left = self.timeout.saturating_sub(start.elapsed());
-            let status = match tokio::time::timeout(left, self.once(body.clone())).await {
+            let status = match tokio::time::timeout(backoff.left(), self.once(body.clone())).await {
                 Ok(Ok(answer)) => return Ok(answer),
                 Ok(Err(status)) => status,
                 Err(_) => return Err(Failure::Timeout(self.timeout)),
             };
-            if retries >= RETRIES || !retryable(status.code()) {
+            if !retryable(status.code()) {
                 return Err(Failure::Status(status));
             }
-            let pause = (delay + jitter()).min(MAX_DELAY);
-            if start.elapsed() + pause >= self.timeout {
-                return Err(Failure::Status(status));
+            match backoff.next() {
+                Some(pause) => tokio::time::sleep(pause).await,
+                None => return Err(Failure::Status(status)),
             }
-            tokio::time::sleep(pause).await;
-            retries += 1;
-            delay = (delay * 2).min(MAX_DELAY);
         }
     }
 
@@ -210,15 +180,6 @@ fn retryable(code: Code) -> bool {
             | Code::Unavailable
             | Code::DataLoss
     )
-}
-
-/// Up to [`MAX_JITTER_MS`] of jitter, so that exporters that failed
-/// together do not retry together.
-fn jitter() -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::from(d.subsec_nanos()));
-    Duration::from_millis(nanos % (MAX_JITTER_MS + 1))
 }
 
 /// Why an export failed.
@@ -302,101 +263,9 @@ impl Decoder for Raw {
     }
 }
 
-/// Reads an `ExportTraceServiceResponse`: field 1, `partial_success`, with
-/// `rejected_spans` (1) and `error_message` (2); anything else is skipped.
-pub(crate) fn parse_answer(mut bytes: &[u8]) -> Option<Answer> {
-    let mut answer = Answer::default();
-    while !bytes.is_empty() {
-        let (number, value) = field(&mut bytes)?;
-        if let (1, Field::Len(mut partial)) = (number, value) {
-            while !partial.is_empty() {
-                match field(&mut partial)? {
-                    (1, Field::Varint(v)) => answer.rejected = v,
-                    (2, Field::Len(text)) => {
-                        answer.message = String::from_utf8_lossy(text).into_owned();
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    Some(answer)
-}
-
-enum Field<'a> {
-    Varint(u64),
-    Len(&'a [u8]),
-    Fixed,
-}
-
-fn varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-fn field<'a>(bytes: &mut &'a [u8]) -> Option<(u64, Field<'a>)> {
-    let key = varint(bytes)?;
-    let value = match key & 7 {
-        0 => Field::Varint(varint(bytes)?),
-        1 | 5 => {
-            let n = if key & 7 == 1 { 8 } else { 4 };
-            *bytes = bytes.get(n..)?;
-            Field::Fixed
-        }
-        2 => {
-            let len = usize::try_from(varint(bytes)?).ok()?;
-            let (value, rest) = (bytes.get(..len)?, bytes.get(len..)?);
-            *bytes = rest;
-            Field::Len(value)
-        }
-        _ => return None,
-    };
-    Some((key >> 3, value))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_empty_answer_is_full_success() {
-        assert_eq!(parse_answer(&[]), Some(Answer::default()));
-    }
-
-    #[test]
-    fn partial_success_is_read() {
-        // partial_success { rejected_spans: 300, error_message: "full" }
-        let answer = [
-            0x0a, 0x09, 0x08, 0xac, 0x02, 0x12, 0x04, b'f', b'u', b'l', b'l',
-        ];
-        assert_eq!(
-            parse_answer(&answer),
-            Some(Answer {
-                rejected: 300,
-                message: "full".into()
-            })
-        );
-    }
-
-    #[test]
-    fn unknown_fields_are_skipped_and_garbage_is_refused() {
-        // field 7 fixed64, then field 1 with rejected_spans 2
-        let mut answer = vec![0x39, 1, 2, 3, 4, 5, 6, 7, 8];
-        answer.extend([0x0a, 0x02, 0x08, 0x02]);
-        assert_eq!(parse_answer(&answer).map(|a| a.rejected), Some(2));
-        // A length past the end.
-        assert_eq!(parse_answer(&[0x0a, 0x05, 0x08]), None);
-        // Wire type 7 does not exist.
-        assert_eq!(parse_answer(&[0x0f]), None);
-    }
 
     #[test]
     fn retryable_codes_are_the_specifications() {
