@@ -8,10 +8,12 @@
 //! `OTEL_TRACES_SAMPLER` means what it always did), two clock reads, and
 //! the attributes, kept in the span itself. A finished span is pushed, as
 //! it is, into a bounded lock-free queue; a background thread takes batches
-//! off it, builds the SDK's `SpanData` (span limits were applied while the
-//! span was open; string values are cut to the length limit here) and
-//! hands them to the SDK's exporters with the SDK's resource. A full queue
-//! drops the span and counts it in [`dropped_spans`](crate::dropped_spans).
+//! off it and hands them to the exporters with the SDK's resource: to our
+//! own OTLP exporters (`export/otlp`) as they are, to an SDK exporter as
+//! the SDK's `SpanData` built there (span limits were applied while the
+//! span was open; string values are cut to the length limit on this
+//! thread). A full queue drops the span and counts it in
+//! [`dropped_spans`](crate::dropped_spans).
 //!
 //! Files: `provider.rs` the provider and its builder, `tracer.rs` starting
 //! spans, `span.rs` the span, `worker.rs` the queue and the export thread,
@@ -33,4 +35,4 @@ pub use tracer::PipelineTracer;
 pub(crate) use tracer::Start;
 #[cfg(all(test, feature = "otlp-grpc"))]
 pub(crate) use worker::span_data;
-pub(crate) use worker::{Export, Sink, dropped};
+pub(crate) use worker::{Export, Sink, Spans, dropped};

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry_sdk::trace::SpanLimits;
 
 use super::worker::Shared;
 
@@ -33,11 +34,64 @@ pub(crate) struct Open {
     pub(crate) start: SystemTime,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) dropped_attributes: u32,
+    /// Events, links and a status: most spans have none of them, so they
+    /// are kept out of line, and the record, which moves several times on
+    /// its way to the export thread, stays about 90 bytes smaller.
+    pub(crate) extra: Option<Box<Extra>>,
+}
+
+/// What a span holds besides its attributes, when it holds any of it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Extra {
     pub(crate) events: Vec<Event>,
     pub(crate) dropped_events: u32,
     pub(crate) links: Vec<Link>,
     pub(crate) dropped_links: u32,
     pub(crate) status: Status,
+}
+
+/// What a span without extras has.
+static NONE: Extra = Extra {
+    events: Vec::new(),
+    dropped_events: 0,
+    links: Vec::new(),
+    dropped_links: 0,
+    status: Status::Unset,
+};
+
+impl Extra {
+    /// Applies the span limits to what a span started with: links and
+    /// events beyond the limits are dropped and counted, and so are their
+    /// attributes beyond theirs (as the SDK's tracer does).
+    pub(crate) fn limit(&mut self, limits: &SpanLimits) {
+        let max = limits.max_links_per_span as usize;
+        self.dropped_links += self.links.len().saturating_sub(max) as u32;
+        self.links.truncate(max);
+        for link in &mut self.links {
+            let max = limits.max_attributes_per_link as usize;
+            link.dropped_attributes_count = link.attributes.len().saturating_sub(max) as u32;
+            link.attributes.truncate(max);
+        }
+        let max = limits.max_events_per_span as usize;
+        self.dropped_events += self.events.len().saturating_sub(max) as u32;
+        self.events.truncate(max);
+        for event in &mut self.events {
+            let max = limits.max_attributes_per_event as usize;
+            event.dropped_attributes_count = event.attributes.len().saturating_sub(max) as u32;
+            event.attributes.truncate(max);
+        }
+    }
+}
+
+impl Open {
+    /// The events, links and status (all empty when none was recorded).
+    pub(crate) fn extra(&self) -> &Extra {
+        self.extra.as_deref().unwrap_or(&NONE)
+    }
+
+    fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
 }
 
 /// A tracer's shared part: its scope and the pipeline it feeds.
@@ -95,15 +149,17 @@ impl opentelemetry::trace::Span for PipelineSpan {
         let Some(open) = &mut self.open else {
             return;
         };
-        let limits = &open.tracer.shared.config.limits;
-        if open.events.len() < limits.max_events_per_span as usize {
+        let limits = open.tracer.shared.config.limits;
+        let extra = open.extra_mut();
+        if extra.events.len() < limits.max_events_per_span as usize {
             let max = limits.max_attributes_per_event as usize;
             let dropped = attributes.len().saturating_sub(max);
             attributes.truncate(max);
-            open.events
+            extra
+                .events
                 .push(Event::new(name, timestamp, attributes, dropped as u32));
         } else {
-            open.dropped_events += 1;
+            extra.dropped_events += 1;
         }
     }
 
@@ -130,8 +186,8 @@ impl opentelemetry::trace::Span for PipelineSpan {
     fn set_status(&mut self, status: Status) {
         if let Some(open) = &mut self.open {
             // Ok > Error > Unset, as in the SDK.
-            if status > open.status {
-                open.status = status;
+            if status > open.extra().status {
+                open.extra_mut().status = status;
             }
         }
     }
@@ -149,15 +205,17 @@ impl opentelemetry::trace::Span for PipelineSpan {
         let Some(open) = &mut self.open else {
             return;
         };
-        let limits = &open.tracer.shared.config.limits;
-        if open.links.len() < limits.max_links_per_span as usize {
+        let limits = open.tracer.shared.config.limits;
+        let extra = open.extra_mut();
+        if extra.links.len() < limits.max_links_per_span as usize {
             let max = limits.max_attributes_per_link as usize;
             let dropped = attributes.len().saturating_sub(max);
             attributes.truncate(max);
-            open.links
+            extra
+                .links
                 .push(Link::new(span_context, attributes, dropped as u32));
         } else {
-            open.dropped_links += 1;
+            extra.dropped_links += 1;
         }
     }
 

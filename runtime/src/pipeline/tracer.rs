@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use opentelemetry::trace::{
-    Event, Link, SpanBuilder, SpanContext, SpanKind, Status, TraceContextExt as _, TraceState,
+    Link, SpanBuilder, SpanContext, SpanKind, TraceContextExt as _, TraceState,
 };
 use opentelemetry::{Context, KeyValue};
 
 use opentelemetry_sdk::trace::SamplingDecision;
 
-use super::span::{Open, PipelineSpan, Scoped};
+use super::span::{Extra, Open, PipelineSpan, Scoped};
 
 /// The tracer of a [`PipelineProvider`](super::PipelineProvider) for one
 /// instrumentation scope; cheap to clone.
@@ -23,10 +23,10 @@ pub(crate) struct Start {
     pub(crate) name: Cow<'static, str>,
     pub(crate) kind: SpanKind,
     pub(crate) attributes: Vec<KeyValue>,
-    pub(crate) links: Vec<Link>,
     pub(crate) start: Option<SystemTime>,
-    pub(crate) events: Vec<Event>,
-    pub(crate) status: Status,
+    /// Links, events or a status given at the start; `None` when there is
+    /// none of them (the common case, which then drops no lists).
+    pub(crate) extra: Option<Extra>,
 }
 
 impl Start {
@@ -38,14 +38,20 @@ impl Start {
         attributes: Vec<KeyValue>,
         links: Vec<Link>,
     ) -> Self {
+        let extra = if links.is_empty() {
+            None
+        } else {
+            Some(Extra {
+                links,
+                ..Extra::default()
+            })
+        };
         Start {
             name,
             kind,
             attributes,
-            links,
             start: None,
-            events: Vec::new(),
-            status: Status::Unset,
+            extra,
         }
     }
 }
@@ -75,7 +81,7 @@ impl PipelineTracer {
             &start.name,
             &start.kind,
             &start.attributes,
-            &start.links,
+            start.extra.as_ref().map_or(&[], |extra| &extra.links),
         );
         let flags = parent.map(SpanContext::trace_flags).unwrap_or_default();
         let trace_state: TraceState = sampled.trace_state;
@@ -98,31 +104,17 @@ impl PipelineTracer {
             name,
             kind,
             mut attributes,
-            mut links,
             start,
-            mut events,
-            status,
+            extra,
         } = start;
         attributes.extend(sampled.attributes);
         let max = limits.max_attributes_per_span as usize;
         let dropped_attributes = attributes.len().saturating_sub(max) as u32;
         attributes.truncate(max);
-        let max = limits.max_links_per_span as usize;
-        let dropped_links = links.len().saturating_sub(max) as u32;
-        links.truncate(max);
-        for link in &mut links {
-            let max = limits.max_attributes_per_link as usize;
-            link.dropped_attributes_count = link.attributes.len().saturating_sub(max) as u32;
-            link.attributes.truncate(max);
-        }
-        let max = limits.max_events_per_span as usize;
-        let dropped_events = events.len().saturating_sub(max) as u32;
-        events.truncate(max);
-        for event in &mut events {
-            let max = limits.max_attributes_per_event as usize;
-            event.dropped_attributes_count = event.attributes.len().saturating_sub(max) as u32;
-            event.attributes.truncate(max);
-        }
+        let extra = extra.map(|mut extra| {
+            extra.limit(limits);
+            Box::new(extra)
+        });
         let (parent, parent_is_remote) = match parent {
             Some(parent) => (parent.span_id(), parent.is_remote()),
             None => (opentelemetry::trace::SpanId::INVALID, false),
@@ -138,11 +130,7 @@ impl PipelineTracer {
                 start: start.unwrap_or_else(opentelemetry::time::now),
                 attributes,
                 dropped_attributes,
-                events,
-                dropped_events,
-                links,
-                dropped_links,
-                status,
+                extra,
             }),
         }
     }
@@ -161,14 +149,22 @@ impl opentelemetry::trace::Tracer for PipelineTracer {
             links,
             ..
         } = builder;
+        let (events, links) = (events.unwrap_or_default(), links.unwrap_or_default());
+        let extra = if events.is_empty() && links.is_empty() {
+            None
+        } else {
+            Some(Extra {
+                events,
+                links,
+                ..Extra::default()
+            })
+        };
         let start = Start {
             name,
             kind: span_kind.unwrap_or(SpanKind::Internal),
             attributes: attributes.unwrap_or_default(),
-            links: links.unwrap_or_default(),
             start: start_time,
-            events: events.unwrap_or_default(),
-            status: Status::Unset,
+            extra,
         };
         self.start_span(start, parent_cx)
     }

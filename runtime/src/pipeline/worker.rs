@@ -71,12 +71,48 @@ pub(crate) type Export<'a> = Pin<Box<dyn Future<Output = OTelSdkResult> + 'a>>;
 pub(crate) trait Sink: Send {
     /// Exports `spans`. The export thread polls several of these futures
     /// together (see [`Worker::pump`]).
-    fn export(&self, spans: Vec<Finished>) -> Export<'_>;
+    fn export(&self, spans: Spans) -> Export<'_>;
+    /// Whether this sink takes the SDK's `SpanData`. When every sink does,
+    /// the export thread builds them as it takes spans off the queue (one
+    /// move of each record fewer than building them in the sink).
+    fn takes_span_data(&self) -> bool {
+        false
+    }
     fn flush(&mut self) -> OTelSdkResult;
     fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
     /// Called once, before the first export: the pipeline's resource and
     /// the length string values are cut to (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
     fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>);
+}
+
+/// A batch as the sinks get it: our records, or, when every sink takes
+/// them, the SDK's `SpanData` (string values already cut).
+#[derive(Clone, Debug)]
+pub(crate) enum Spans {
+    Records(Vec<Finished>),
+    Data(Vec<SpanData>),
+}
+
+impl Spans {
+    fn len(&self) -> usize {
+        match self {
+            Spans::Records(spans) => spans.len(),
+            Spans::Data(spans) => spans.len(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records, for a sink that does not take `SpanData` (which then
+    /// never gets the `Data` form: see [`Sink::takes_span_data`]).
+    pub(crate) fn records(self) -> Vec<Finished> {
+        match self {
+            Spans::Records(spans) => spans,
+            Spans::Data(_) => Vec::new(),
+        }
+    }
 }
 
 /// Any SDK exporter, given the SDK's `SpanData`; its futures run to
@@ -96,13 +132,18 @@ impl<E> Exporting<E> {
 }
 
 impl<E: SpanExporter> Sink for Exporting<E> {
-    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
-        let limit = self.limit;
-        let batch = spans
-            .into_iter()
-            .map(|finished| span_data(finished, limit))
-            .collect();
+    fn export(&self, spans: Spans) -> Export<'_> {
+        let batch = match spans {
+            Spans::Data(batch) => batch,
+            Spans::Records(spans) => spans
+                .into_iter()
+                .map(|finished| span_data(finished, self.limit))
+                .collect(),
+        };
         Box::pin(self.exporter.export(batch))
+    }
+    fn takes_span_data(&self) -> bool {
+        true
     }
     fn flush(&mut self) -> OTelSdkResult {
         self.exporter.force_flush()
@@ -120,6 +161,8 @@ impl<E: SpanExporter> Sink for Exporting<E> {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
+    /// Every sink takes the SDK's `SpanData` (see [`Sink::takes_span_data`]).
+    span_data_only: bool,
     queue: ArrayQueue<Finished>,
     /// The export thread is not parked (or is about to look again).
     awake: AtomicBool,
@@ -162,7 +205,9 @@ impl Shared {
         for sink in &mut sinks {
             sink.prepare(resource, config.value_length_limit);
         }
+        let span_data_only = sinks.iter().all(|sink| sink.takes_span_data());
         let shared = Arc::new(Shared {
+            span_data_only,
             queue: ArrayQueue::new(config.max_queue_size.max(1)),
             config,
             awake: AtomicBool::new(true),
@@ -435,7 +480,7 @@ impl Worker {
 async fn export_everywhere(
     shared: &Shared,
     sinks: &[Box<dyn Sink>],
-    mut spans: Vec<Finished>,
+    mut spans: Spans,
 ) -> OTelSdkResult {
     let count = spans.len() as u64;
     shared.in_flight.fetch_add(count, Ordering::SeqCst);
@@ -443,7 +488,7 @@ async fn export_everywhere(
     let mut result = Ok(());
     for (i, sink) in sinks.iter().enumerate() {
         let batch = if i == last {
-            std::mem::take(&mut spans)
+            std::mem::replace(&mut spans, Spans::Records(Vec::new()))
         } else {
             spans.clone()
         };
@@ -458,16 +503,20 @@ async fn export_everywhere(
     result
 }
 
-/// Up to `batch` spans off the queue.
-fn take(shared: &Shared, batch: usize) -> Vec<Finished> {
-    let mut spans = Vec::with_capacity(batch.min(shared.queue.len()));
-    while spans.len() < batch {
-        let Some(finished) = shared.queue.pop() else {
-            break;
-        };
-        spans.push(finished);
+/// Up to `batch` spans off the queue, as the sinks take them.
+fn take(shared: &Shared, batch: usize) -> Spans {
+    let n = batch.min(shared.queue.len());
+    let popped = std::iter::from_fn(|| shared.queue.pop()).take(batch);
+    if shared.span_data_only {
+        let limit = shared.config.value_length_limit;
+        let mut spans = Vec::with_capacity(n);
+        spans.extend(popped.map(|finished| span_data(finished, limit)));
+        Spans::Data(spans)
+    } else {
+        let mut spans = Vec::with_capacity(n);
+        spans.extend(popped);
+        Spans::Records(spans)
     }
-    spans
 }
 
 /// The SDK's record of a finished span, its string values cut to `limit`.
@@ -487,12 +536,13 @@ pub(crate) fn span_data(finished: Finished, limit: Option<usize>) -> SpanData {
 
 fn record(finished: Finished) -> SpanData {
     let Finished { context, end, open } = finished;
+    let extra = open.extra.map(|extra| *extra).unwrap_or_default();
     let mut events = SpanEvents::default();
-    events.events = open.events;
-    events.dropped_count = open.dropped_events;
+    events.events = extra.events;
+    events.dropped_count = extra.dropped_events;
     let mut links = SpanLinks::default();
-    links.links = open.links;
-    links.dropped_count = open.dropped_links;
+    links.links = extra.links;
+    links.dropped_count = extra.dropped_links;
     SpanData {
         span_context: context,
         parent_span_id: open.parent,
@@ -505,7 +555,7 @@ fn record(finished: Finished) -> SpanData {
         dropped_attributes_count: open.dropped_attributes,
         events,
         links,
-        status: open.status,
+        status: extra.status,
         instrumentation_scope: open.tracer.scope.clone(),
     }
 }

@@ -267,6 +267,7 @@ impl Encoder {
 
     fn span_len(&self, finished: &Finished, trace_state: &str) -> usize {
         let Finished { end, open, .. } = finished;
+        let extra = open.extra();
         let parent = if open.parent == opentelemetry::trace::SpanId::INVALID {
             0
         } else {
@@ -283,25 +284,26 @@ impl Encoder {
             + fixed64_field(nanos(*end))
             + self.kvs_len(&open.attributes)
             + uint_field(open.dropped_attributes)
-            + open
+            + extra
                 .events
                 .iter()
                 .map(|e| len_field(self.event_len(e)))
                 .sum::<usize>()
-            + uint_field(open.dropped_events)
-            + open
+            + uint_field(extra.dropped_events)
+            + extra
                 .links
                 .iter()
                 .map(|l| len_field(self.link_len(l)))
                 .sum::<usize>()
-            + uint_field(open.dropped_links)
-            + len_field(status_len(&open.status))
+            + uint_field(extra.dropped_links)
+            + len_field(status_len(&extra.status))
             // `flags`, field 16: a two-byte key.
             + 6
     }
 
     fn span(&self, out: &mut Out, finished: &Finished, trace_state: &str) {
         let Finished { context, end, open } = finished;
+        let extra = open.extra();
         out.bytes(1, &context.trace_id().to_bytes());
         out.bytes(2, &context.span_id().to_bytes());
         out.str(3, trace_state);
@@ -317,7 +319,7 @@ impl Encoder {
             self.kv(out, 9, kv);
         }
         out.uint(10, open.dropped_attributes);
-        for event in &open.events {
+        for event in &extra.events {
             out.open(11, self.event_len(event));
             out.fixed64(1, nanos(event.timestamp));
             out.str(2, &event.name);
@@ -326,8 +328,8 @@ impl Encoder {
             }
             out.uint(4, event.dropped_attributes_count);
         }
-        out.uint(12, open.dropped_events);
-        for link in &open.links {
+        out.uint(12, extra.dropped_events);
+        for link in &extra.links {
             out.open(13, self.link_len(link));
             let sc = &link.span_context;
             out.bytes(1, &sc.trace_id().to_bytes());
@@ -339,9 +341,9 @@ impl Encoder {
             out.uint(5, link.dropped_attributes_count);
             out.fixed32(6, flags(sc, sc.is_remote()));
         }
-        out.uint(14, open.dropped_links);
-        out.open(15, status_len(&open.status));
-        status(out, &open.status);
+        out.uint(14, extra.dropped_links);
+        out.open(15, status_len(&extra.status));
+        status(out, &extra.status);
         out.fixed32(16, flags(context, open.parent_is_remote));
     }
 

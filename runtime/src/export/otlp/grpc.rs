@@ -29,7 +29,7 @@ use super::answer::{Answer, parse_answer};
 use super::encode;
 use super::retry::Backoff;
 use crate::export::reported::report_failed;
-use crate::pipeline::{Export, Finished, Sink};
+use crate::pipeline::{Export, Sink, Spans};
 
 /// The method every OTLP/gRPC trace export calls.
 const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
@@ -81,7 +81,8 @@ impl GrpcSink {
 }
 
 impl Sink for GrpcSink {
-    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+    fn export(&self, spans: Spans) -> Export<'_> {
+        let spans = spans.records();
         let count = spans.len() as u64;
         if self.shut_down.load(Ordering::Acquire) {
             return Box::pin(std::future::ready(Err(OTelSdkError::AlreadyShutdown)));

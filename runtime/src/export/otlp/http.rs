@@ -19,7 +19,7 @@ use super::answer::parse_answer;
 use super::encode;
 use super::retry::Backoff;
 use crate::export::reported::{chain, report_failed};
-use crate::pipeline::{Export, Finished, Sink};
+use crate::pipeline::{Export, Finished, Sink, Spans};
 
 /// Our pipeline's OTLP/HTTP (protobuf) exporter.
 pub(crate) struct HttpSink {
@@ -115,7 +115,8 @@ impl HttpSink {
 }
 
 impl Sink for HttpSink {
-    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+    fn export(&self, spans: Spans) -> Export<'_> {
+        let spans = spans.records();
         // The blocking client works here, inside the first poll.
         Box::pin(std::future::ready(self.send(spans)))
     }

@@ -18,13 +18,14 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use prost::Message as _;
 
 use super::encode::Encoder;
-use crate::pipeline::{Export, Finished, PipelineProvider, Sink, span_data};
+use crate::pipeline::{Export, Finished, PipelineProvider, Sink, Spans, span_data};
 
 /// Keeps what it is given.
 struct Capture(Arc<Mutex<Vec<Finished>>>);
 
 impl Sink for Capture {
-    fn export(&self, spans: Vec<Finished>) -> Export<'_> {
+    fn export(&self, spans: Spans) -> Export<'_> {
+        let spans = spans.records();
         self.0.lock().unwrap().extend(spans);
         Box::pin(std::future::ready(Ok(())))
     }
