@@ -20,6 +20,7 @@ use crossbeam_queue::ArrayQueue;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use futures_util::task::AtomicWaker;
+use opentelemetry::trace::Status;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{
@@ -506,20 +507,30 @@ async fn export_everywhere(
 /// Up to `batch` spans off the queue, as the sinks take them.
 fn take(shared: &Shared, batch: usize) -> Spans {
     let n = batch.min(shared.queue.len());
-    let popped = std::iter::from_fn(|| shared.queue.pop()).take(batch);
     if shared.span_data_only {
         let limit = shared.config.value_length_limit;
         let mut spans = Vec::with_capacity(n);
-        spans.extend(popped.map(|finished| span_data(finished, limit)));
+        while spans.len() < batch {
+            let Some(finished) = shared.queue.pop() else {
+                break;
+            };
+            spans.push(span_data(finished, limit));
+        }
         Spans::Data(spans)
     } else {
         let mut spans = Vec::with_capacity(n);
-        spans.extend(popped);
+        while spans.len() < batch {
+            let Some(finished) = shared.queue.pop() else {
+                break;
+            };
+            spans.push(finished);
+        }
         Spans::Records(spans)
     }
 }
 
 /// The SDK's record of a finished span, its string values cut to `limit`.
+#[inline]
 pub(crate) fn span_data(finished: Finished, limit: Option<usize>) -> SpanData {
     let mut data = record(finished);
     if let Some(limit) = limit {
@@ -536,13 +547,17 @@ pub(crate) fn span_data(finished: Finished, limit: Option<usize>) -> SpanData {
 
 fn record(finished: Finished) -> SpanData {
     let Finished { context, end, open } = finished;
-    let extra = open.extra.map(|extra| *extra).unwrap_or_default();
     let mut events = SpanEvents::default();
-    events.events = extra.events;
-    events.dropped_count = extra.dropped_events;
     let mut links = SpanLinks::default();
-    links.links = extra.links;
-    links.dropped_count = extra.dropped_links;
+    let mut status = Status::Unset;
+    if let Some(extra) = open.extra {
+        let extra = *extra;
+        events.events = extra.events;
+        events.dropped_count = extra.dropped_events;
+        links.links = extra.links;
+        links.dropped_count = extra.dropped_links;
+        status = extra.status;
+    }
     SpanData {
         span_context: context,
         parent_span_id: open.parent,
@@ -555,7 +570,7 @@ fn record(finished: Finished) -> SpanData {
         dropped_attributes_count: open.dropped_attributes,
         events,
         links,
-        status: extra.status,
+        status,
         instrumentation_scope: open.tracer.scope.clone(),
     }
 }
