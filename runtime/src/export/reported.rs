@@ -71,8 +71,17 @@ impl<E> Reported<E> {
 /// An error and its sources, joined with `: `.
 #[cfg(feature = "otlp-http")]
 pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
+    with_causes(err.to_string(), err.source())
+}
+
+/// `out`, then each cause from `source` on, joined with `: `; a cause
+/// whose text is already there (hyper and tonic repeat a cause in the
+/// error above it) is left out.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) fn with_causes(
+    mut out: String,
+    mut source: Option<&(dyn std::error::Error + 'static)>,
+) -> String {
     while let Some(cause) = source {
         let text = cause.to_string();
         if !out.contains(&text) {

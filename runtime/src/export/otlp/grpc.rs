@@ -14,7 +14,6 @@
 //! retryable.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf as _, BufMut as _};
@@ -25,10 +24,10 @@ use tonic::metadata::MetadataMap;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
+use super::Requests;
 use super::answer::{Answer, parse_answer};
-use super::encode;
 use super::retry::Backoff;
-use crate::export::reported::report_failed;
+use crate::export::reported::{report_failed, with_causes};
 use crate::pipeline::{Export, Sink, Spans};
 
 /// The method every OTLP/gRPC trace export calls.
@@ -36,12 +35,11 @@ const EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Expor
 
 /// Our pipeline's OTLP/gRPC exporter.
 pub(crate) struct GrpcSink {
-    encoder: encode::Encoder,
+    requests: Requests,
     client: Arc<Client>,
     runtime: tokio::runtime::Handle,
     /// The endpoint, for reports.
     target: String,
-    shut_down: AtomicBool,
 }
 
 /// What a send needs, shared with the task that sends.
@@ -66,7 +64,7 @@ impl GrpcSink {
         target: String,
     ) -> Self {
         GrpcSink {
-            encoder: encode::Encoder::new(None),
+            requests: Requests::new(),
             client: Arc::new(Client {
                 channel,
                 metadata,
@@ -75,7 +73,6 @@ impl GrpcSink {
             }),
             runtime,
             target,
-            shut_down: AtomicBool::new(false),
         }
     }
 }
@@ -84,10 +81,10 @@ impl Sink for GrpcSink {
     fn export(&self, spans: Spans) -> Export<'_> {
         let spans = spans.records();
         let count = spans.len() as u64;
-        if self.shut_down.load(Ordering::Acquire) {
-            return Box::pin(std::future::ready(Err(OTelSdkError::AlreadyShutdown)));
-        }
-        let body = Arc::new(self.encoder.request(&spans));
+        let body = match self.requests.encode(&spans) {
+            Ok(body) => Arc::new(body),
+            Err(err) => return Box::pin(std::future::ready(Err(err))),
+        };
         // The records are freed here, on the export thread, not on the runtime.
         drop(spans);
         let client = self.client.clone();
@@ -117,15 +114,11 @@ impl Sink for GrpcSink {
     }
 
     fn shutdown(&mut self, _timeout: Duration) -> OTelSdkResult {
-        if self.shut_down.swap(true, Ordering::AcqRel) {
-            return Err(OTelSdkError::AlreadyShutdown);
-        }
-        Ok(())
+        self.requests.shutdown()
     }
 
     fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>) {
-        self.encoder = encode::Encoder::new(value_length_limit);
-        self.encoder.set_resource(resource);
+        self.requests.prepare(resource, value_length_limit);
     }
 }
 
@@ -200,20 +193,10 @@ impl std::fmt::Display for Failure {
     /// does: servers echo credentials in it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Failure::Status(status) => {
-                let mut out = format!("gRPC status {:?}", status.code());
-                let mut source = std::error::Error::source(status);
-                while let Some(cause) = source {
-                    // hyper and tonic repeat a cause in the error above it.
-                    let text = cause.to_string();
-                    if !out.contains(&text) {
-                        out.push_str(": ");
-                        out.push_str(&text);
-                    }
-                    source = cause.source();
-                }
-                f.write_str(&out)
-            }
+            Failure::Status(status) => f.write_str(&with_causes(
+                format!("gRPC status {:?}", status.code()),
+                std::error::Error::source(status),
+            )),
             Failure::Timeout(timeout) => {
                 write!(f, "no answer within the export timeout ({timeout:?})")
             }

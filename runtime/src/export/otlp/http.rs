@@ -6,7 +6,6 @@
 //! exporter.
 
 use std::io::Write as _;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry_sdk::Resource;
@@ -15,15 +14,15 @@ use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 
+use super::Requests;
 use super::answer::parse_answer;
-use super::encode;
 use super::retry::Backoff;
 use crate::export::reported::{chain, report_failed};
 use crate::pipeline::{Export, Finished, Sink, Spans};
 
 /// Our pipeline's OTLP/HTTP (protobuf) exporter.
 pub(crate) struct HttpSink {
-    encoder: encode::Encoder,
+    requests: Requests,
     client: Client,
     /// The URL posted to, `/v1/traces` included.
     endpoint: String,
@@ -31,7 +30,6 @@ pub(crate) struct HttpSink {
     gzip: bool,
     /// For the whole export, retries included.
     timeout: Duration,
-    shut_down: AtomicBool,
 }
 
 impl HttpSink {
@@ -52,22 +50,18 @@ impl HttpSink {
             headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         HttpSink {
-            encoder: encode::Encoder::new(None),
+            requests: Requests::new(),
             client,
             endpoint,
             headers,
             gzip,
             timeout,
-            shut_down: AtomicBool::new(false),
         }
     }
 
     fn send(&self, spans: Vec<Finished>) -> OTelSdkResult {
-        if self.shut_down.load(Ordering::Acquire) {
-            return Err(OTelSdkError::AlreadyShutdown);
-        }
         let count = spans.len() as u64;
-        let mut body = self.encoder.request(&spans);
+        let mut body = self.requests.encode(&spans)?;
         drop(spans);
         if self.gzip {
             body = gzip(&body);
@@ -127,15 +121,11 @@ impl Sink for HttpSink {
     }
 
     fn shutdown(&mut self, _timeout: Duration) -> OTelSdkResult {
-        if self.shut_down.swap(true, Ordering::AcqRel) {
-            return Err(OTelSdkError::AlreadyShutdown);
-        }
-        Ok(())
+        self.requests.shutdown()
     }
 
     fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>) {
-        self.encoder = encode::Encoder::new(value_length_limit);
-        self.encoder.set_resource(resource);
+        self.requests.prepare(resource, value_length_limit);
     }
 }
 

@@ -15,7 +15,52 @@ mod retry;
 #[cfg(test)]
 mod tests;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+
+use crate::pipeline::Finished;
+
 #[cfg(feature = "otlp-grpc")]
 pub(crate) use grpc::GrpcSink;
 #[cfg(feature = "otlp-http")]
 pub(crate) use http::HttpSink;
+
+/// What both exporters keep: the encoder, with the pipeline's resource and
+/// value length limit, and whether they were shut down.
+#[derive(Debug)]
+struct Requests {
+    encoder: encode::Encoder,
+    shut_down: AtomicBool,
+}
+
+impl Requests {
+    fn new() -> Self {
+        Requests {
+            encoder: encode::Encoder::new(None),
+            shut_down: AtomicBool::new(false),
+        }
+    }
+
+    /// The request for `spans`; after shutdown, an error.
+    fn encode(&self, spans: &[Finished]) -> Result<Vec<u8>, OTelSdkError> {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        Ok(self.encoder.request(spans))
+    }
+
+    /// Refuses every export from now on; a second call says so.
+    fn shutdown(&self) -> OTelSdkResult {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        Ok(())
+    }
+
+    fn prepare(&mut self, resource: &Resource, value_length_limit: Option<usize>) {
+        self.encoder = encode::Encoder::new(value_length_limit);
+        self.encoder.set_resource(resource);
+    }
+}
