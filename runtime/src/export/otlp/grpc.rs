@@ -249,7 +249,117 @@ impl Decoder for Raw {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+        TraceService, TraceServiceServer,
+    };
+    use opentelemetry_proto::tonic::collector::trace::v1::{
+        ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    };
+
     use super::*;
+    use crate::pipeline::Spans;
+
+    /// Answers each export with the next code of its script (`Ok` for a
+    /// success with 2 spans rejected) and keeps the requests.
+    struct Scripted {
+        script: Mutex<Vec<Code>>,
+        requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    }
+
+    #[tonic::async_trait]
+    impl TraceService for Scripted {
+        async fn export(
+            &self,
+            request: tonic::Request<ExportTraceServiceRequest>,
+        ) -> Result<tonic::Response<ExportTraceServiceResponse>, Status> {
+            self.requests.lock().unwrap().push(request.into_inner());
+            match self.script.lock().unwrap().remove(0) {
+                Code::Ok => Ok(tonic::Response::new(ExportTraceServiceResponse {
+                    partial_success: Some(ExportTracePartialSuccess {
+                        rejected_spans: 2,
+                        error_message: "two too many".into(),
+                    }),
+                })),
+                code => Err(Status::new(code, "scripted")),
+            }
+        }
+    }
+
+    /// Exports the test spans through a `GrpcSink` to a collector on
+    /// loopback that answers with `script`; returns the export's result
+    /// and the requests the collector got.
+    fn export_to(script: Vec<Code>) -> (OTelSdkResult, Vec<ExportTraceServiceRequest>) {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let service = TraceServiceServer::new(Scripted {
+            script: Mutex::new(script),
+            requests: requests.clone(),
+        });
+        let addr = runtime.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(
+                tonic::transport::Server::builder()
+                    .add_service(service)
+                    .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener)),
+            );
+            addr
+        });
+        let channel = {
+            let _entered = runtime.enter();
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect_lazy()
+        };
+        let sink = GrpcSink::new(
+            channel,
+            MetadataMap::new(),
+            false,
+            Duration::from_secs(10),
+            runtime.handle().clone(),
+            format!("http://{addr}"),
+        );
+        let spans = super::super::tests::spans();
+        let result = futures_executor::block_on(sink.export(Spans::Records(spans)));
+        let requests = requests.lock().unwrap().clone();
+        (result, requests)
+    }
+
+    #[test]
+    fn unavailable_is_retried_with_the_same_request_until_it_is_taken() {
+        let (result, requests) = export_to(vec![Code::Unavailable, Code::Unavailable, Code::Ok]);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(requests.len(), 3, "one request and two retries");
+        assert!(
+            requests.iter().all(|r| r == &requests[0]),
+            "retries resend it"
+        );
+        let spans: usize = requests[0].resource_spans[0]
+            .scope_spans
+            .iter()
+            .map(|s| s.spans.len())
+            .sum();
+        assert_eq!(spans, 6);
+    }
+
+    #[test]
+    fn a_refusal_is_not_retried() {
+        let (result, requests) = export_to(vec![Code::InvalidArgument, Code::Ok]);
+        assert!(
+            matches!(&result, Err(OTelSdkError::InternalFailure(why)) if why == "gRPC status InvalidArgument"),
+            "{result:?}"
+        );
+        assert_eq!(requests.len(), 1);
+    }
+
+    #[test]
+    fn retries_stop_after_three() {
+        let (result, requests) = export_to(vec![Code::Unavailable; 5]);
+        assert!(result.is_err());
+        assert_eq!(requests.len(), 4, "the first attempt and three retries");
+    }
 
     #[test]
     fn retryable_codes_are_the_specifications() {

@@ -146,7 +146,106 @@ fn gzip(body: &[u8]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::net::TcpListener;
+
+    use prost::Message as _;
+
     use super::*;
+
+    /// A collector on loopback that answers each request with the next
+    /// of `answers` (a status and a body), then closes the connection;
+    /// returns its endpoint and, once it has answered them all, the
+    /// request bodies.
+    fn collector(answers: Vec<(u16, Vec<u8>)>) -> (String, std::thread::JoinHandle<Vec<Vec<u8>>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let mut bodies = Vec::new();
+            for (status, answer) in answers {
+                let (conn, _) = listener.accept().unwrap();
+                conn.set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut reader = BufReader::new(conn);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    let line = line.trim_end().to_ascii_lowercase();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(n) = line.strip_prefix("content-length:") {
+                        length = n.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                bodies.push(body);
+                let mut conn = reader.into_inner();
+                write!(
+                    conn,
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.len()
+                )
+                .unwrap();
+                conn.write_all(&answer).unwrap();
+            }
+            bodies
+        });
+        (endpoint, server)
+    }
+
+    fn sink(endpoint: String) -> HttpSink {
+        let client = Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        HttpSink::new(
+            client,
+            endpoint,
+            HeaderMap::new(),
+            false,
+            Duration::from_secs(10),
+        )
+    }
+
+    #[test]
+    fn unavailable_is_retried_with_the_same_request_until_it_is_taken() {
+        // Twice 503, then a partial success: 2 spans rejected.
+        let partial = vec![0x0a, 0x02, 0x08, 0x02];
+        let (endpoint, server) =
+            collector(vec![(503, Vec::new()), (503, Vec::new()), (200, partial)]);
+        let spans = super::super::tests::spans();
+        let count = spans.len();
+        let result = sink(endpoint).send(spans);
+        assert!(result.is_ok(), "{result:?}");
+        let bodies = server.join().unwrap();
+        assert_eq!(bodies.len(), 3, "one request and two retries");
+        assert!(bodies.iter().all(|b| b == &bodies[0]), "retries resend it");
+        let request =
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                bodies[0].as_slice(),
+            )
+            .unwrap();
+        let sent: usize = request.resource_spans[0]
+            .scope_spans
+            .iter()
+            .map(|s| s.spans.len())
+            .sum();
+        assert_eq!(sent, count);
+    }
+
+    #[test]
+    fn a_refusal_is_not_retried() {
+        let (endpoint, server) = collector(vec![(400, Vec::new())]);
+        let result = sink(endpoint).send(super::super::tests::spans());
+        assert!(
+            matches!(&result, Err(OTelSdkError::InternalFailure(why)) if why == "HTTP status 400 Bad Request"),
+            "{result:?}"
+        );
+        assert_eq!(server.join().unwrap().len(), 1);
+    }
 
     #[test]
     fn retryable_statuses_are_the_specifications() {

@@ -66,7 +66,7 @@ fn remote_parent() -> Context {
 
 /// Spans of every shape, from two scopes (one of them twice), through a
 /// real pipeline into `Capture`.
-fn spans() -> Vec<Finished> {
+pub(super) fn spans() -> Vec<Finished> {
     let captured = Arc::new(Mutex::new(Vec::new()));
     let provider = PipelineProvider::builder()
         .with_sink(Box::new(Capture(captured.clone())))
