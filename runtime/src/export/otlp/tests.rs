@@ -228,3 +228,63 @@ fn long_requests_have_multi_byte_lengths() {
     let many: Vec<Finished> = (0..300).flat_map(|_| one.iter().cloned()).collect();
     assert_eq!(ours(&many, Some(3)), sdks(&many, Some(3)));
 }
+
+/// Any value of any kind, as a span, event or link attribute: finite
+/// floats only, since NaN is not equal to itself.
+fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let text = "[a-zé€😀 ]{0,12}";
+    let float = -1e300_f64..1e300_f64;
+    prop_oneof![
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::I64),
+        float.clone().prop_map(Value::F64),
+        text.prop_map(Value::from),
+        proptest::collection::vec(any::<bool>(), 0..4).prop_map(|v| Value::Array(Array::Bool(v))),
+        proptest::collection::vec(any::<i64>(), 0..4).prop_map(|v| Value::Array(Array::I64(v))),
+        proptest::collection::vec(float, 0..4).prop_map(|v| Value::Array(Array::F64(v))),
+        proptest::collection::vec(text, 0..4)
+            .prop_map(|v| Value::Array(Array::String(v.into_iter().map(Into::into).collect()))),
+    ]
+}
+
+fn attributes() -> impl proptest::strategy::Strategy<Value = Vec<KeyValue>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        ("[a-z._]{0,10}", value()).prop_map(|(k, v)| KeyValue::new(k, v)),
+        0..6,
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a span holds, and whatever the limit: our request decodes
+    /// to the SDK's.
+    #[test]
+    fn any_span_encodes_as_the_sdk_converts_it(
+        span in attributes(),
+        event in attributes(),
+        link in attributes(),
+        name in "[a-zü ]{0,20}",
+        limit in proptest::option::of(0_usize..16),
+    ) {
+        let captured = Arc::new(Mutex::new(Vec::new()));
+        let provider = PipelineProvider::builder()
+            .with_sink(Box::new(Capture(captured.clone())))
+            .build()
+            .unwrap();
+        let tracer = provider.tracer("any");
+        let mut s = tracer
+            .span_builder(name)
+            .with_attributes(span)
+            .start_with_context(&tracer, &Context::new());
+        s.add_event("e", event);
+        s.add_link(remote_parent().span().span_context().clone(), link);
+        s.end();
+        provider.shutdown().unwrap();
+        let spans = std::mem::take(&mut *captured.lock().unwrap());
+        proptest::prop_assert_eq!(spans.len(), 1);
+        proptest::prop_assert_eq!(ours(&spans, limit), sdks(&spans, limit));
+    }
+}
