@@ -21,12 +21,17 @@
 //! `traced_pipeline` and `traced_pipeline_unsampled` (our own pipeline,
 //! sampled and `AlwaysOff`; callgrind counts every thread, so its figure
 //! includes the export thread's work), `disabled` (nothing installed)
-//! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`). N: calls (default 10 000),
+//! or `sdk_disabled` (`OTEL_SDK_DISABLED=true`); `traced_pipeline_otlp`
+//! (our pipeline as `traced::init` sets it up, exporting over OTLP/gRPC
+//! through its own exporter) and `traced_pipeline_otlp_sdk` (our pipeline
+//! built by hand with `opentelemetry-otlp`'s gRPC exporter), both to a
+//! counting receiver in this process (see [`Otlp`]). N: calls (default 10 000),
 //! after 1 000 warm-up calls. Per-call cost: the difference between two
 //! runs with different N divided by the difference in N, which cancels
 //! start-up; `python3 scripts/bench-table.py --callgrind` does that.
 
 mod common;
+mod counting;
 
 use std::hint::black_box;
 
@@ -34,6 +39,9 @@ use common::{
     Pipeline, floor, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
     tracing_subscriber_for, tracing_work, work,
 };
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use opentelemetry::global;
 use opentelemetry::trace::{Tracer as _, mark_span_as_active};
 
@@ -48,7 +56,11 @@ pub fn main() {
     let pipeline_name = args.get(1).map_or("sampled_simple", String::as_str);
     let calls: u64 = args.get(2).map_or(10_000, |n| n.parse().expect("N"));
     let mut ours = None;
-    let provider = if pipeline_name == "sdk_disabled" {
+    let mut otlp = None;
+    let provider = if let Some(exporter) = pipeline_name.strip_prefix("traced_pipeline_otlp") {
+        otlp = Some(Otlp::start(exporter == "_sdk"));
+        None
+    } else if pipeline_name == "sdk_disabled" {
         install_sdk_disabled();
         None
     } else if let Some(pipeline) = Pipeline::from_name(pipeline_name).filter(|p| p.is_ours()) {
@@ -118,5 +130,112 @@ pub fn main() {
     if let Some(ours) = ours {
         ours.shutdown().expect("shutdown");
         assert_eq!(traced::dropped_spans(), 0, "the queue held every span");
+    }
+    if let Some(otlp) = otlp {
+        otlp.finish(1_000 + calls);
+    }
+}
+
+/// Our pipeline exporting over OTLP/gRPC to a counting receiver on
+/// loopback in this process, for the export side's instructions with a
+/// real exporter. The threads, in callgrind's numbering: 1 the calling
+/// thread, 2 the receiver, then the export thread and the exporter's tokio
+/// worker (the receiver's count is not the application's).
+struct Otlp {
+    count: Arc<AtomicU64>,
+    telemetry: Option<traced::Telemetry>,
+    by_hand: Option<(traced::PipelineProvider, tokio::runtime::Runtime)>,
+    _receiver: std::thread::JoinHandle<()>,
+}
+
+impl Otlp {
+    /// `sdk`: `opentelemetry-otlp`'s exporter on our pipeline, built by
+    /// hand; otherwise `traced::init`'s own.
+    fn start(sdk: bool) -> Otlp {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
+        let endpoint = format!("http://{}", listener.local_addr().expect("receiver address"));
+        // SAFETY: `set_var` is sound while no other thread reads or writes
+        // the environment. This runs at the start of `main`, before the
+        // receiver's thread below or any other thread exists (the
+        // benchmark spawns none before this, and `traced`'s constructor
+        // spawns none).
+        unsafe {
+            std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint);
+            std::env::set_var("OTEL_TRACES_EXPORTER", "otlp");
+            std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+            // The whole run fits: nothing is dropped for the count.
+            std::env::set_var("OTEL_BSP_MAX_QUEUE_SIZE", "65536");
+        }
+        let count = Arc::new(AtomicU64::new(0));
+        let receiver = {
+            let count = count.clone();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("the receiver's runtime");
+                runtime.block_on(async move {
+                    listener.set_nonblocking(true).expect("a non-blocking listener");
+                    let listener =
+                        tokio::net::TcpListener::from_std(listener).expect("the listener");
+                    let service = opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer::new(counting::Counting(count))
+                        .max_decoding_message_size(64 * 1024 * 1024);
+                    let _ = tonic::transport::Server::builder()
+                        .add_service(service)
+                        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(
+                            listener,
+                        ))
+                        .await;
+                });
+            })
+        };
+        let (telemetry, by_hand) = if sdk {
+            use opentelemetry_otlp::WithExportConfig as _;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("the exporter's runtime");
+            let exporter = {
+                let _entered = runtime.enter();
+                opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
+                    .with_endpoint(endpoint)
+                    .build()
+                    .expect("the SDK's exporter")
+            };
+            let provider = traced::PipelineProvider::builder()
+                .with_id_generator(opentelemetry_sdk::trace::RandomIdGenerator::default())
+                .with_exporter(exporter)
+                .with_max_queue_size(1 << 16)
+                .build()
+                .expect("the export thread starts");
+            traced::set_pipeline_provider(provider.clone());
+            (None, Some((provider, runtime)))
+        } else {
+            let telemetry = traced::builder()
+                .pipeline(traced::Pipeline::Traced)
+                .init()
+                .expect("init");
+            (Some(telemetry), None)
+        };
+        Otlp {
+            count,
+            telemetry,
+            by_hand,
+            _receiver: receiver,
+        }
+    }
+
+    /// Shuts the pipeline down (so every export is in the count) and
+    /// checks that the receiver got all `spans`.
+    fn finish(mut self, spans: u64) {
+        drop(self.telemetry.take());
+        if let Some((provider, runtime)) = self.by_hand.take() {
+            provider.shutdown().expect("shutdown");
+            drop(runtime);
+        }
+        assert_eq!(traced::dropped_spans(), 0, "every span was delivered");
+        assert_eq!(self.count.load(Ordering::Relaxed), spans, "the receiver got every span");
     }
 }
