@@ -155,10 +155,17 @@ pub(super) fn spans() -> Vec<Finished> {
     spans
 }
 
+/// Our request for `spans`, decoded. Its bytes are also checked to be the
+/// very bytes `prost` writes for the SDK's conversion: the same fields in
+/// the same order, every length a minimal varint.
 fn ours(spans: &[Finished], limit: Option<usize>) -> ExportTraceServiceRequest {
     let mut encoder = Encoder::new(limit);
     encoder.set_resource(resource());
     let bytes = encoder.request(spans);
+    assert!(
+        bytes == sdks(spans, limit).encode_to_vec(),
+        "our bytes are not prost's for the same request"
+    );
     ExportTraceServiceRequest::decode(bytes.as_slice()).expect("our request decodes")
 }
 
