@@ -153,7 +153,10 @@ impl Otlp {
     /// hand; otherwise `traced::init`'s own.
     fn start(sdk: bool) -> Otlp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the receiver");
-        let endpoint = format!("http://{}", listener.local_addr().expect("receiver address"));
+        let endpoint = format!(
+            "http://{}",
+            listener.local_addr().expect("receiver address")
+        );
         // SAFETY: `set_var` is sound while no other thread reads or writes
         // the environment. This runs at the start of `main`, before the
         // receiver's thread below or any other thread exists (the
@@ -236,6 +239,10 @@ impl Otlp {
             drop(runtime);
         }
         assert_eq!(traced::dropped_spans(), 0, "every span was delivered");
-        assert_eq!(self.count.load(Ordering::Relaxed), spans, "the receiver got every span");
+        assert_eq!(
+            self.count.load(Ordering::Relaxed),
+            spans,
+            "the receiver got every span"
+        );
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanKind, Status};
-use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
+use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
 use crate::pipeline::{Finished, Scoped};
@@ -44,28 +44,6 @@ fn len_field(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
-/// A string field proto3 leaves out when empty.
-#[inline]
-fn str_field(s: &str) -> usize {
-    if s.is_empty() { 0 } else { len_field(s.len()) }
-}
-
-/// A `uint32` field proto3 leaves out when zero.
-#[inline]
-fn uint_field(v: u32) -> usize {
-    if v == 0 {
-        0
-    } else {
-        1 + varint_len(u64::from(v))
-    }
-}
-
-/// A `fixed64` field proto3 leaves out when zero.
-#[inline]
-fn fixed64_field(v: u64) -> usize {
-    if v == 0 { 0 } else { 9 }
-}
-
 fn nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos().min(u128::from(u64::MAX)) as u64)
@@ -92,6 +70,14 @@ fn flags(context: &SpanContext, remote: bool) -> u32 {
 /// The buffer a request is written into.
 struct Out(Vec<u8>);
 
+/// A length-delimited field being written: where the bytes set aside for
+/// its length are, and how many.
+#[derive(Clone, Copy)]
+struct Open {
+    at: usize,
+    reserved: usize,
+}
+
 impl Out {
     #[inline]
     fn varint(&mut self, mut v: u64) {
@@ -107,11 +93,62 @@ impl Out {
         self.varint(u64::from((field << 3) | wire));
     }
 
-    /// The key and length of a length-delimited field; its body follows.
+    /// The key and length of a length-delimited field whose length is
+    /// known; its body follows.
     #[inline]
     fn open(&mut self, field: u32, len: usize) {
         self.key(field, LEN);
         self.varint(len as u64);
+    }
+
+    /// Starts a length-delimited field whose length is known only once
+    /// its body is written: the key, then `reserved` bytes set aside for
+    /// the length, the guess for its size. Each field is so written once,
+    /// and no length is computed ahead.
+    #[inline]
+    fn begin(&mut self, field: u32, reserved: usize) -> Open {
+        self.key(field, LEN);
+        let at = self.0.len();
+        self.0.extend_from_slice(&[0; 3][..reserved]);
+        Open { at, reserved }
+    }
+
+    /// Ends the field `open` started: writes its length, as a minimal
+    /// varint, where it was set aside. A length of another size than the
+    /// guess moves the body (a long string value, say).
+    #[inline]
+    fn end(&mut self, open: Open) {
+        let len = self.0.len() - (open.at + open.reserved);
+        match (open.reserved, len) {
+            (1, 0..0x80) => self.0[open.at] = len as u8,
+            (2, 0x80..0x4000) => {
+                self.0[open.at] = (len as u8) | 0x80;
+                self.0[open.at + 1] = (len >> 7) as u8;
+            }
+            _ => self.end_moved(open, len),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_moved(&mut self, open: Open, len: usize) {
+        let body = open.at + open.reserved;
+        let need = varint_len(len as u64);
+        if need > open.reserved {
+            let more = need - open.reserved;
+            let end = self.0.len();
+            self.0.resize(end + more, 0);
+            self.0.copy_within(body..end, body + more);
+        } else if need < open.reserved {
+            let less = open.reserved - need;
+            self.0.copy_within(body.., body - less);
+            self.0.truncate(self.0.len() - less);
+        }
+        let mut v = len as u64;
+        for byte in &mut self.0[open.at..open.at + need] {
+            *byte = (v as u8 & 0x7f) | if v >= 0x80 { 0x80 } else { 0 };
+            v >>= 7;
+        }
     }
 
     #[inline]
@@ -120,7 +157,7 @@ impl Out {
         self.0.extend_from_slice(bytes);
     }
 
-    /// A string field, left out when empty (see [`str_field`]).
+    /// A string field, left out when empty, as proto3 does.
     #[inline]
     fn str(&mut self, field: u32, s: &str) {
         if !s.is_empty() {
@@ -128,6 +165,7 @@ impl Out {
         }
     }
 
+    /// A `uint32` field, left out when zero.
     #[inline]
     fn uint(&mut self, field: u32, v: u32) {
         if v != 0 {
@@ -136,6 +174,7 @@ impl Out {
         }
     }
 
+    /// A `fixed64` field, left out when zero.
     #[inline]
     fn fixed64(&mut self, field: u32, v: u64) {
         if v != 0 {
@@ -170,6 +209,9 @@ const PLAIN: Encoder = Encoder {
     limit: None,
 };
 
+/// A guess at a span's size in a request, for the buffer's first size.
+const SPAN_BYTES: usize = 256;
+
 impl Encoder {
     /// An encoder cutting string values to `limit` characters.
     pub(crate) fn new(limit: Option<usize>) -> Self {
@@ -183,20 +225,12 @@ impl Encoder {
 
     /// The resource every request carries from now on.
     pub(crate) fn set_resource(&mut self, resource: &Resource) {
-        let plain = PLAIN;
-        let attributes: Vec<KeyValue> = resource
-            .iter()
-            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-            .collect();
-        let body: usize = attributes
-            .iter()
-            .map(|kv| len_field(plain.kv_len(kv)))
-            .sum();
-        let mut out = Out(Vec::with_capacity(len_field(body)));
-        out.open(1, body);
-        for kv in &attributes {
-            plain.kv(&mut out, 1, kv);
+        let mut out = Out(Vec::new());
+        let open = out.begin(1, 2);
+        for (key, value) in resource.iter() {
+            PLAIN.kv(&mut out, 1, &KeyValue::new(key.clone(), value.clone()));
         }
+        out.end(open);
         self.resource = out.0;
         self.schema_url = resource.schema_url().unwrap_or_default().to_owned();
     }
@@ -204,109 +238,53 @@ impl Encoder {
     /// The request for `spans`: one `ResourceSpans`, one `ScopeSpans` per
     /// instrumentation scope, in the order the scopes first appear.
     pub(crate) fn request(&self, spans: &[Finished]) -> Vec<u8> {
-        // Spans grouped by scope, with each span's length, computed once.
         let mut groups: Vec<Group<'_>> = Vec::new();
         for finished in spans {
             let tracer = &finished.open.tracer;
-            let group = match groups.iter_mut().position(|g| g.is(tracer)) {
-                Some(i) => &mut groups[i],
-                None => {
-                    groups.push(Group::new(tracer));
-                    groups.last_mut().expect("pushed")
-                }
-            };
-            // Made once: `header` joins the entries into a new string.
-            let trace_state = finished.context.trace_state().header();
-            let len = self.span_len(finished, &trace_state);
-            group.body += len_field(len);
-            group.spans.push((finished, len, trace_state));
-        }
-        let scope_spans = |g: &Group<'_>| {
-            len_field(g.scope_len) + g.body + str_field(g.scope.schema_url().unwrap_or_default())
-        };
-        let resource_spans = self.resource.len()
-            + groups
-                .iter()
-                .map(|g| len_field(scope_spans(g)))
-                .sum::<usize>()
-            + str_field(&self.schema_url);
-        let mut out = Out(Vec::with_capacity(len_field(resource_spans)));
-        out.open(1, resource_spans);
-        out.0.extend_from_slice(&self.resource);
-        for g in &groups {
-            out.open(2, scope_spans(g));
-            out.open(1, g.scope_len);
-            PLAIN.scope(&mut out, g.scope);
-            for (finished, len, trace_state) in &g.spans {
-                out.open(2, *len);
-                self.span(&mut out, finished, trace_state);
+            match groups.iter_mut().find(|g| g.is(tracer)) {
+                Some(group) => group.spans.push(finished),
+                None => groups.push(Group {
+                    tracer,
+                    spans: vec![finished],
+                }),
             }
-            out.str(3, g.scope.schema_url().unwrap_or_default());
+        }
+        let mut out = Out(Vec::with_capacity(
+            self.resource.len() + 64 + spans.len() * SPAN_BYTES,
+        ));
+        let resource_spans = out.begin(1, 3);
+        out.0.extend_from_slice(&self.resource);
+        for group in &groups {
+            let scope = &group.tracer.scope;
+            let scope_spans = out.begin(2, 3);
+            let open = out.begin(1, 1);
+            out.str(1, scope.name());
+            out.str(2, scope.version().unwrap_or_default());
+            for kv in scope.attributes() {
+                PLAIN.kv(&mut out, 3, kv);
+            }
+            out.end(open);
+            for finished in &group.spans {
+                self.span(&mut out, finished);
+            }
+            out.str(3, scope.schema_url().unwrap_or_default());
+            out.end(scope_spans);
         }
         out.str(3, &self.schema_url);
-        debug_assert_eq!(out.0.len(), len_field(resource_spans));
+        out.end(resource_spans);
         out.0
     }
 
-    fn scope_len(&self, scope: &InstrumentationScope) -> usize {
-        str_field(scope.name())
-            + str_field(scope.version().unwrap_or_default())
-            + scope
-                .attributes()
-                .map(|kv| len_field(self.kv_len(kv)))
-                .sum::<usize>()
-    }
-
-    fn scope(&self, out: &mut Out, scope: &InstrumentationScope) {
-        out.str(1, scope.name());
-        out.str(2, scope.version().unwrap_or_default());
-        for kv in scope.attributes() {
-            self.kv(out, 3, kv);
-        }
-    }
-
-    fn span_len(&self, finished: &Finished, trace_state: &str) -> usize {
-        let Finished { end, open, .. } = finished;
-        let extra = open.extra();
-        let parent = if open.parent == opentelemetry::trace::SpanId::INVALID {
-            0
-        } else {
-            len_field(8)
-        };
-        len_field(16)
-            + len_field(8)
-            + str_field(trace_state)
-            + parent
-            + str_field(&open.name)
-            + 1
-            + varint_len(kind(&open.kind))
-            + fixed64_field(nanos(open.start))
-            + fixed64_field(nanos(*end))
-            + self.kvs_len(&open.attributes)
-            + uint_field(open.dropped_attributes)
-            + extra
-                .events
-                .iter()
-                .map(|e| len_field(self.event_len(e)))
-                .sum::<usize>()
-            + uint_field(extra.dropped_events)
-            + extra
-                .links
-                .iter()
-                .map(|l| len_field(self.link_len(l)))
-                .sum::<usize>()
-            + uint_field(extra.dropped_links)
-            + len_field(status_len(&extra.status))
-            // `flags`, field 16: a two-byte key.
-            + 6
-    }
-
-    fn span(&self, out: &mut Out, finished: &Finished, trace_state: &str) {
+    /// A `Span`, as field 2 of its `ScopeSpans`.
+    fn span(&self, out: &mut Out, finished: &Finished) {
         let Finished { context, end, open } = finished;
         let extra = open.extra();
+        let span = out.begin(2, 2);
         out.bytes(1, &context.trace_id().to_bytes());
         out.bytes(2, &context.span_id().to_bytes());
-        out.str(3, trace_state);
+        if context.trace_state() != &opentelemetry::trace::TraceState::NONE {
+            out.str(3, &context.trace_state().header());
+        }
         if open.parent != opentelemetry::trace::SpanId::INVALID {
             out.bytes(4, &open.parent.to_bytes());
         }
@@ -320,64 +298,51 @@ impl Encoder {
         }
         out.uint(10, open.dropped_attributes);
         for event in &extra.events {
-            out.open(11, self.event_len(event));
-            out.fixed64(1, nanos(event.timestamp));
-            out.str(2, &event.name);
-            for kv in &event.attributes {
-                self.kv(out, 3, kv);
-            }
-            out.uint(4, event.dropped_attributes_count);
+            self.event(out, event);
         }
         out.uint(12, extra.dropped_events);
         for link in &extra.links {
-            out.open(13, self.link_len(link));
-            let sc = &link.span_context;
-            out.bytes(1, &sc.trace_id().to_bytes());
-            out.bytes(2, &sc.span_id().to_bytes());
-            out.str(3, &sc.trace_state().header());
-            for kv in &link.attributes {
-                self.kv(out, 4, kv);
-            }
-            out.uint(5, link.dropped_attributes_count);
-            out.fixed32(6, flags(sc, sc.is_remote()));
+            self.link(out, link);
         }
         out.uint(14, extra.dropped_links);
-        out.open(15, status_len(&extra.status));
         status(out, &extra.status);
         out.fixed32(16, flags(context, open.parent_is_remote));
+        out.end(span);
     }
 
-    fn event_len(&self, event: &Event) -> usize {
-        fixed64_field(nanos(event.timestamp))
-            + str_field(&event.name)
-            + self.kvs_len(&event.attributes)
-            + uint_field(event.dropped_attributes_count)
+    fn event(&self, out: &mut Out, event: &Event) {
+        let open = out.begin(11, 1);
+        out.fixed64(1, nanos(event.timestamp));
+        out.str(2, &event.name);
+        for kv in &event.attributes {
+            self.kv(out, 3, kv);
+        }
+        out.uint(4, event.dropped_attributes_count);
+        out.end(open);
     }
 
-    fn link_len(&self, link: &Link) -> usize {
+    fn link(&self, out: &mut Out, link: &Link) {
         let sc = &link.span_context;
-        len_field(16)
-            + len_field(8)
-            + str_field(&sc.trace_state().header())
-            + self.kvs_len(&link.attributes)
-            + uint_field(link.dropped_attributes_count)
-            + 5
+        let open = out.begin(13, 1);
+        out.bytes(1, &sc.trace_id().to_bytes());
+        out.bytes(2, &sc.span_id().to_bytes());
+        if sc.trace_state() != &opentelemetry::trace::TraceState::NONE {
+            out.str(3, &sc.trace_state().header());
+        }
+        for kv in &link.attributes {
+            self.kv(out, 4, kv);
+        }
+        out.uint(5, link.dropped_attributes_count);
+        out.fixed32(6, flags(sc, sc.is_remote()));
+        out.end(open);
     }
 
-    fn kvs_len(&self, kvs: &[KeyValue]) -> usize {
-        kvs.iter().map(|kv| len_field(self.kv_len(kv))).sum()
-    }
-
-    /// A `KeyValue`'s body: the key and the value (always present).
-    fn kv_len(&self, kv: &KeyValue) -> usize {
-        str_field(kv.key.as_str()) + len_field(self.any_len(&kv.value))
-    }
-
+    /// A `KeyValue` as `field`: the key, and the value (always present).
     fn kv(&self, out: &mut Out, field: u32, kv: &KeyValue) {
-        out.open(field, self.kv_len(kv));
+        let open = out.begin(field, 1);
         out.str(1, kv.key.as_str());
-        out.open(2, self.any_len(&kv.value));
-        self.any(out, &kv.value);
+        self.any(out, 2, &kv.value);
+        out.end(open);
     }
 
     /// A string value, cut to the limit.
@@ -392,79 +357,62 @@ impl Encoder {
         }
     }
 
-    /// An `AnyValue`'s body: the set member of its `oneof`, written even
-    /// when it holds the default.
-    fn any_len(&self, value: &Value) -> usize {
-        match value {
-            Value::Bool(_) => 2,
-            Value::I64(v) => 1 + varint_len(*v as u64),
-            Value::F64(_) => 9,
-            Value::String(s) => len_field(self.cut(s.as_str()).len()),
-            Value::Array(array) => len_field(self.array_len(array)),
-            // A kind of value newer than this code: as text.
-            other => len_field(other.as_str().len()),
-        }
-    }
-
-    fn any(&self, out: &mut Out, value: &Value) {
+    /// An `AnyValue` as `field`: the set member of its `oneof`, written
+    /// even when it holds the default.
+    fn any(&self, out: &mut Out, field: u32, value: &Value) {
         match value {
             Value::Bool(v) => {
+                out.open(field, 2);
                 out.key(2, VARINT);
                 out.varint(u64::from(*v));
             }
             Value::I64(v) => {
+                out.open(field, 1 + varint_len(*v as u64));
                 out.key(3, VARINT);
                 out.varint(*v as u64);
             }
             Value::F64(v) => {
+                out.open(field, 9);
                 out.key(4, FIXED64);
                 out.0.extend_from_slice(&v.to_le_bytes());
             }
-            Value::String(s) => out.bytes(1, self.cut(s.as_str()).as_bytes()),
-            Value::Array(array) => {
-                out.open(5, self.array_len(array));
-                self.array(out, array);
+            Value::String(s) => {
+                let s = self.cut(s.as_str());
+                out.open(field, len_field(s.len()));
+                out.bytes(1, s.as_bytes());
             }
-            other => out.bytes(1, other.as_str().as_bytes()),
+            Value::Array(array) => {
+                let any = out.begin(field, 1);
+                let values = out.begin(5, 1);
+                self.array(out, array);
+                out.end(values);
+                out.end(any);
+            }
+            // A kind of value newer than this code: as text.
+            other => {
+                let text = other.as_str();
+                out.open(field, len_field(text.len()));
+                out.bytes(1, text.as_bytes());
+            }
         }
     }
 
     /// An `ArrayValue`'s body: each element an `AnyValue` in field 1.
-    fn array_len(&self, array: &Array) -> usize {
-        match array {
-            Array::Bool(v) => v.len() * len_field(2),
-            Array::I64(v) => v.iter().map(|i| len_field(1 + varint_len(*i as u64))).sum(),
-            Array::F64(v) => v.len() * len_field(9),
-            Array::String(v) => v
-                .iter()
-                .map(|s| len_field(len_field(self.cut(s.as_str()).len())))
-                .sum(),
-            // An array kind newer than this code: as text.
-            other => len_field(len_field(other.to_string().len())),
-        }
-    }
-
     fn array(&self, out: &mut Out, array: &Array) {
         match array {
             Array::Bool(v) => {
                 for b in v {
-                    out.open(1, 2);
-                    out.key(2, VARINT);
-                    out.varint(u64::from(*b));
+                    self.any(out, 1, &Value::Bool(*b));
                 }
             }
             Array::I64(v) => {
                 for i in v {
-                    out.open(1, 1 + varint_len(*i as u64));
-                    out.key(3, VARINT);
-                    out.varint(*i as u64);
+                    self.any(out, 1, &Value::I64(*i));
                 }
             }
             Array::F64(v) => {
                 for f in v {
-                    out.open(1, 9);
-                    out.key(4, FIXED64);
-                    out.0.extend_from_slice(&f.to_le_bytes());
+                    self.any(out, 1, &Value::F64(*f));
                 }
             }
             Array::String(v) => {
@@ -474,6 +422,7 @@ impl Encoder {
                     out.bytes(1, s.as_bytes());
                 }
             }
+            // An array kind newer than this code: as text.
             other => {
                 let text = other.to_string();
                 out.open(1, len_field(text.len()));
@@ -483,24 +432,23 @@ impl Encoder {
     }
 }
 
-/// `Status`: the message (an error's description) and the code; written
-/// even when unset, as the SDK's conversion does.
-fn status_len(status: &Status) -> usize {
-    match status {
-        Status::Unset => 0,
-        Status::Ok => 2,
-        Status::Error { description } => str_field(description) + 2,
-    }
-}
-
+/// `Status`, field 15: the message (an error's description) and the code;
+/// written even when unset, as the SDK's conversion does.
 fn status(out: &mut Out, status: &Status) {
     match status {
-        Status::Unset => {}
+        Status::Unset => out.open(15, 0),
         Status::Ok => {
+            out.open(15, 2);
             out.key(3, VARINT);
             out.varint(1);
         }
         Status::Error { description } => {
+            let message = if description.is_empty() {
+                0
+            } else {
+                len_field(description.len())
+            };
+            out.open(15, message + 2);
             out.str(2, description);
             out.key(3, VARINT);
             out.varint(2);
@@ -511,29 +459,13 @@ fn status(out: &mut Out, status: &Status) {
 /// The spans of one scope in a request.
 struct Group<'a> {
     tracer: &'a Arc<Scoped>,
-    scope: &'a InstrumentationScope,
-    scope_len: usize,
-    /// The `ScopeSpans` fields holding the spans, in bytes.
-    body: usize,
-    /// Each span, its length and its `tracestate` header.
-    spans: Vec<(&'a Finished, usize, String)>,
+    spans: Vec<&'a Finished>,
 }
 
-impl<'a> Group<'a> {
-    fn new(tracer: &'a Arc<Scoped>) -> Self {
-        let scope = &tracer.scope;
-        Group {
-            tracer,
-            scope,
-            scope_len: PLAIN.scope_len(scope),
-            body: 0,
-            spans: Vec::new(),
-        }
-    }
-
+impl Group<'_> {
     /// Whether spans of `tracer` belong here: the same tracer, or another
     /// one of the same scope (grouped as the SDK does).
     fn is(&self, tracer: &Arc<Scoped>) -> bool {
-        Arc::ptr_eq(self.tracer, tracer) || self.scope == &tracer.scope
+        Arc::ptr_eq(self.tracer, tracer) || self.tracer.scope == tracer.scope
     }
 }

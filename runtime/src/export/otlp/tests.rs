@@ -295,3 +295,33 @@ proptest::proptest! {
         proptest::prop_assert_eq!(ours(&spans, limit), sdks(&spans, limit));
     }
 }
+
+/// Values long enough that a length takes more bytes than the encoder set
+/// aside for it (a key-value past 127 bytes, a span past 16,383), and a
+/// request so short that its outer lengths take fewer.
+#[test]
+fn lengths_of_every_size_are_minimal() {
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let provider = PipelineProvider::builder()
+        .with_sink(Box::new(Capture(captured.clone())))
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("sizes");
+    for size in [0, 1, 127, 128, 200, 16_383, 16_384, 20_000, 2_100_000] {
+        tracer
+            .span_builder("s")
+            .with_attributes([KeyValue::new("v", "x".repeat(size))])
+            .start_with_context(&tracer, &Context::new())
+            .end();
+    }
+    provider.shutdown().unwrap();
+    let spans = std::mem::take(&mut *captured.lock().unwrap());
+    assert_eq!(spans.len(), 9);
+    // Each alone (short outer lengths), and all together (long ones).
+    for span in &spans {
+        let one = std::slice::from_ref(span);
+        assert_eq!(ours(one, None), sdks(one, None));
+    }
+    assert_eq!(ours(&spans, None), sdks(&spans, None));
+    assert_eq!(ours(&spans, Some(150)), sdks(&spans, Some(150)));
+}
