@@ -30,9 +30,12 @@ mod worker;
 pub(crate) use limits::truncate_all;
 pub use provider::{PipelineBuilder, PipelineProvider};
 pub use span::PipelineSpan;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) use span::{Finished, Scoped};
 pub use tracer::PipelineTracer;
 pub(crate) use tracer::Start;
-#[cfg(all(test, feature = "otlp-grpc"))]
+pub(crate) use worker::dropped;
+#[cfg(all(test, any(feature = "otlp-grpc", feature = "otlp-http")))]
 pub(crate) use worker::span_data;
-pub(crate) use worker::{Export, Sink, Spans, dropped};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) use worker::{Export, Sink, Spans};

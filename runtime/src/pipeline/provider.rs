@@ -149,7 +149,10 @@ impl PipelineBuilder {
     }
 
     /// Adds an exporter of ours, which takes the finished spans as they are.
-    #[cfg_attr(not(feature = "otlp-grpc"), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
     pub(crate) fn with_sink(mut self, sink: Box<dyn Sink>) -> Self {
         self.sinks.push(sink);
         self

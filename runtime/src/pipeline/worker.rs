@@ -108,6 +108,7 @@ impl Spans {
 
     /// The records, for a sink that does not take `SpanData` (which then
     /// never gets the `Data` form: see [`Sink::takes_span_data`]).
+    #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     pub(crate) fn records(self) -> Vec<Finished> {
         match self {
             Spans::Records(spans) => spans,
