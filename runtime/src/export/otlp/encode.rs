@@ -4,11 +4,12 @@
 //! Written here rather than through `opentelemetry-proto`'s message types:
 //! that path copies the batch (for retries), then turns every span into
 //! message structs that own a `String` per key and per value and a `Vec`
-//! per list, and only then encodes them. Here every message's length is
-//! computed from the record, and its fields are written once, borrowed
-//! from the record; string values are cut to the length limit as they are
-//! written, without a copy. The result decodes to what the SDK's
-//! conversion makes of the same spans (tested below).
+//! per list, and only then encodes them. Here every field is written once,
+//! borrowed from the record; a nested message's length is filled in after
+//! its body (see [`Out::begin`]); string values are cut to the length
+//! limit as they are written, without a copy. The result is byte for byte
+//! what `prost` writes for the SDK's conversion of the same spans
+//! (`tests.rs`).
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
