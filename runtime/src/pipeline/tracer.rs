@@ -24,8 +24,8 @@ pub(crate) struct Start {
     pub(crate) kind: SpanKind,
     pub(crate) attributes: Vec<KeyValue>,
     pub(crate) start: Option<SystemTime>,
-    /// Links, events or a status given at the start; `None` when there is
-    /// none of them (the common case, which then drops no lists).
+    /// Links or events given at the start; `None` when there is none of
+    /// them (the common case, which then drops no lists).
     pub(crate) extra: Option<Extra>,
 }
 
