@@ -29,9 +29,9 @@ mod worker;
 
 pub(crate) use limits::truncate_all;
 pub use provider::{PipelineBuilder, PipelineProvider};
-pub use span::PipelineSpan;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-pub(crate) use span::{Finished, Scoped};
+pub(crate) use span::Finished;
+pub use span::PipelineSpan;
 pub use tracer::PipelineTracer;
 pub(crate) use tracer::Start;
 pub(crate) use worker::dropped;

@@ -78,7 +78,7 @@ impl opentelemetry::trace::TracerProvider for PipelineProvider {
 
     fn tracer_with_scope(&self, scope: InstrumentationScope) -> PipelineTracer {
         PipelineTracer(Arc::new(Scoped {
-            scope,
+            scope: super::span::intern(scope),
             shared: self.0.shared.clone(),
         }))
     }

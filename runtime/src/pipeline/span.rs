@@ -2,11 +2,12 @@
 //! itself, and handed over whole to the export thread when it ends.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
-use opentelemetry::KeyValue;
 use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
+use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::SpanLimits;
 
 use super::worker::Shared;
@@ -23,10 +24,24 @@ pub struct PipelineSpan {
     pub(crate) open: Option<Open>,
 }
 
-/// What a recording span holds until it ends.
-#[derive(Clone, Debug)]
+/// What a recording span holds until it ends: the pipeline it goes to,
+/// and its record.
+#[derive(Debug)]
 pub(crate) struct Open {
-    pub(crate) tracer: Arc<Scoped>,
+    /// Stays with the span: the export thread gets only the record, so it
+    /// never touches this reference count, which the calling threads
+    /// change for every span (a count written by both sides would move its
+    /// cache line between the cores twice per span).
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) record: Record,
+}
+
+/// What a span records, as the export thread gets it.
+#[derive(Clone, Debug)]
+pub(crate) struct Record {
+    /// Interned (see [`intern`]): the export thread groups spans by scope
+    /// with a pointer comparison, and no reference count moves per span.
+    pub(crate) scope: &'static InstrumentationScope,
     pub(crate) parent: SpanId,
     pub(crate) parent_is_remote: bool,
     pub(crate) kind: SpanKind,
@@ -83,7 +98,7 @@ impl Extra {
     }
 }
 
-impl Open {
+impl Record {
     /// The events, links and status (all empty when none was recorded).
     pub(crate) fn extra(&self) -> &Extra {
         self.extra.as_deref().unwrap_or(&NONE)
@@ -97,8 +112,26 @@ impl Open {
 /// A tracer's shared part: its scope and the pipeline it feeds.
 #[derive(Debug)]
 pub(crate) struct Scoped {
-    pub(crate) scope: opentelemetry::InstrumentationScope,
+    pub(crate) scope: &'static InstrumentationScope,
     pub(crate) shared: Arc<Shared>,
+}
+
+/// `scope`, kept for the life of the process, once per distinct scope.
+///
+/// Scopes name libraries, so there are a handful per process; a caller
+/// that makes a tracer per request under the same scope gets the same one
+/// back. Interning is what lets a finished span carry its scope without a
+/// reference count that both the calling and the export thread write.
+pub(crate) fn intern(scope: InstrumentationScope) -> &'static InstrumentationScope {
+    static SCOPES: Mutex<Option<HashSet<&'static InstrumentationScope>>> = Mutex::new(None);
+    let mut scopes = SCOPES.lock().unwrap_or_else(PoisonError::into_inner);
+    let scopes = scopes.get_or_insert_with(HashSet::new);
+    if let Some(known) = scopes.get(&scope) {
+        return known;
+    }
+    let scope: &'static InstrumentationScope = Box::leak(Box::new(scope));
+    scopes.insert(scope);
+    scope
 }
 
 /// A span that ended, on its way to the export thread.
@@ -106,7 +139,7 @@ pub(crate) struct Scoped {
 pub(crate) struct Finished {
     pub(crate) context: SpanContext,
     pub(crate) end: SystemTime,
-    pub(crate) open: Open,
+    pub(crate) record: Record,
 }
 
 impl PipelineSpan {
@@ -119,7 +152,7 @@ impl PipelineSpan {
     }
 
     fn finish(&mut self, end: Option<SystemTime>) {
-        let Some(open) = self.open.take() else {
+        let Some(Open { shared, record }) = self.open.take() else {
             return;
         };
         // Recorded but not sampled (`RecordOnly`): no exporter gets it,
@@ -128,11 +161,10 @@ impl PipelineSpan {
             return;
         }
         let end = end.unwrap_or_else(opentelemetry::time::now);
-        let shared = open.tracer.shared.clone();
         shared.push(Finished {
             context: self.context.clone(),
             end,
-            open,
+            record,
         });
     }
 }
@@ -149,8 +181,8 @@ impl opentelemetry::trace::Span for PipelineSpan {
         let Some(open) = &mut self.open else {
             return;
         };
-        let limits = open.tracer.shared.config.limits;
-        let extra = open.extra_mut();
+        let limits = open.shared.config.limits;
+        let extra = open.record.extra_mut();
         if extra.events.len() < limits.max_events_per_span as usize {
             let max = limits.max_attributes_per_event as usize;
             let dropped = attributes.len().saturating_sub(max);
@@ -175,19 +207,19 @@ impl opentelemetry::trace::Span for PipelineSpan {
         let Some(open) = &mut self.open else {
             return;
         };
-        if open.attributes.len() < open.tracer.shared.config.limits.max_attributes_per_span as usize
-        {
-            open.attributes.push(attribute);
+        let record = &mut open.record;
+        if record.attributes.len() < open.shared.config.limits.max_attributes_per_span as usize {
+            record.attributes.push(attribute);
         } else {
-            open.dropped_attributes += 1;
+            record.dropped_attributes += 1;
         }
     }
 
     fn set_status(&mut self, status: Status) {
         if let Some(open) = &mut self.open {
             // Ok > Error > Unset, as in the SDK.
-            if status > open.extra().status {
-                open.extra_mut().status = status;
+            if status > open.record.extra().status {
+                open.record.extra_mut().status = status;
             }
         }
     }
@@ -197,7 +229,7 @@ impl opentelemetry::trace::Span for PipelineSpan {
         T: Into<Cow<'static, str>>,
     {
         if let Some(open) = &mut self.open {
-            open.name = new_name.into();
+            open.record.name = new_name.into();
         }
     }
 
@@ -205,8 +237,8 @@ impl opentelemetry::trace::Span for PipelineSpan {
         let Some(open) = &mut self.open else {
             return;
         };
-        let limits = open.tracer.shared.config.limits;
-        let extra = open.extra_mut();
+        let limits = open.shared.config.limits;
+        let extra = open.record.extra_mut();
         if extra.links.len() < limits.max_links_per_span as usize {
             let max = limits.max_attributes_per_link as usize;
             let dropped = attributes.len().saturating_sub(max);
@@ -231,5 +263,26 @@ impl opentelemetry::trace::Span for PipelineSpan {
 impl Drop for PipelineSpan {
     fn drop(&mut self) {
         self.finish(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_scopes_are_interned_once_and_different_ones_apart() {
+        let scope = |version: &'static str| {
+            InstrumentationScope::builder("intern-test")
+                .with_version(version)
+                .with_attributes([KeyValue::new("k", 1)])
+                .build()
+        };
+        let first = intern(scope("1"));
+        assert!(std::ptr::eq(first, intern(scope("1"))));
+        let other = intern(scope("2"));
+        assert!(!std::ptr::eq(first, other));
+        assert_eq!(other.version(), Some("2"));
+        assert_eq!(*first, scope("1"));
     }
 }

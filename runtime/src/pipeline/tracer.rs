@@ -11,7 +11,7 @@ use opentelemetry::{Context, KeyValue};
 
 use opentelemetry_sdk::trace::SamplingDecision;
 
-use super::span::{Extra, Open, PipelineSpan, Scoped};
+use super::span::{Extra, Open, PipelineSpan, Record, Scoped};
 
 /// The tracer of a [`PipelineProvider`](super::PipelineProvider) for one
 /// instrumentation scope; cheap to clone.
@@ -122,15 +122,18 @@ impl PipelineTracer {
         PipelineSpan {
             context,
             open: Some(Open {
-                tracer: self.0.clone(),
-                parent,
-                parent_is_remote,
-                kind,
-                name,
-                start: start.unwrap_or_else(opentelemetry::time::now),
-                attributes,
-                dropped_attributes,
-                extra,
+                shared: self.0.shared.clone(),
+                record: Record {
+                    scope: self.0.scope,
+                    parent,
+                    parent_is_remote,
+                    kind,
+                    name,
+                    start: start.unwrap_or_else(opentelemetry::time::now),
+                    attributes,
+                    dropped_attributes,
+                    extra,
+                },
             }),
         }
     }

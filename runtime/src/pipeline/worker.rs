@@ -547,7 +547,11 @@ pub(crate) fn span_data(finished: Finished, limit: Option<usize>) -> SpanData {
 }
 
 fn record(finished: Finished) -> SpanData {
-    let Finished { context, end, open } = finished;
+    let Finished {
+        context,
+        end,
+        record: open,
+    } = finished;
     let mut events = SpanEvents::default();
     let mut links = SpanLinks::default();
     let mut status = Status::Unset;
@@ -572,6 +576,6 @@ fn record(finished: Finished) -> SpanData {
         events,
         links,
         status,
-        instrumentation_scope: open.tracer.scope.clone(),
+        instrumentation_scope: open.scope.clone(),
     }
 }

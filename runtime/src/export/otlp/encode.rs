@@ -11,14 +11,13 @@
 //! what `prost` writes for the SDK's conversion of the same spans
 //! (`tests.rs`).
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{Event, Link, SpanContext, SpanKind, Status};
-use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 
-use crate::pipeline::{Finished, Scoped};
+use crate::pipeline::Finished;
 
 // Wire types.
 const VARINT: u32 = 0;
@@ -241,11 +240,11 @@ impl Encoder {
     pub(crate) fn request(&self, spans: &[Finished]) -> Vec<u8> {
         let mut groups: Vec<Group<'_>> = Vec::new();
         for finished in spans {
-            let tracer = &finished.open.tracer;
-            match groups.iter_mut().find(|g| g.is(tracer)) {
+            let scope = finished.record.scope;
+            match groups.iter_mut().find(|g| std::ptr::eq(g.scope, scope)) {
                 Some(group) => group.spans.push(finished),
                 None => groups.push(Group {
-                    tracer,
+                    scope,
                     spans: vec![finished],
                 }),
             }
@@ -256,7 +255,7 @@ impl Encoder {
         let resource_spans = out.begin(1, 3);
         out.0.extend_from_slice(&self.resource);
         for group in &groups {
-            let scope = &group.tracer.scope;
+            let scope = group.scope;
             let scope_spans = out.begin(2, 3);
             let open = out.begin(1, 1);
             out.str(1, scope.name());
@@ -278,26 +277,30 @@ impl Encoder {
 
     /// A `Span`, as field 2 of its `ScopeSpans`.
     fn span(&self, out: &mut Out, finished: &Finished) {
-        let Finished { context, end, open } = finished;
-        let extra = open.extra();
+        let Finished {
+            context,
+            end,
+            record,
+        } = finished;
+        let extra = record.extra();
         let span = out.begin(2, 2);
         out.bytes(1, &context.trace_id().to_bytes());
         out.bytes(2, &context.span_id().to_bytes());
         if context.trace_state() != &opentelemetry::trace::TraceState::NONE {
             out.str(3, &context.trace_state().header());
         }
-        if open.parent != opentelemetry::trace::SpanId::INVALID {
-            out.bytes(4, &open.parent.to_bytes());
+        if record.parent != opentelemetry::trace::SpanId::INVALID {
+            out.bytes(4, &record.parent.to_bytes());
         }
-        out.str(5, &open.name);
+        out.str(5, &record.name);
         out.key(6, VARINT);
-        out.varint(kind(&open.kind));
-        out.fixed64(7, nanos(open.start));
+        out.varint(kind(&record.kind));
+        out.fixed64(7, nanos(record.start));
         out.fixed64(8, nanos(*end));
-        for kv in &open.attributes {
+        for kv in &record.attributes {
             self.kv(out, 9, kv);
         }
-        out.uint(10, open.dropped_attributes);
+        out.uint(10, record.dropped_attributes);
         for event in &extra.events {
             self.event(out, event);
         }
@@ -307,7 +310,7 @@ impl Encoder {
         }
         out.uint(14, extra.dropped_links);
         status(out, &extra.status);
-        out.fixed32(16, flags(context, open.parent_is_remote));
+        out.fixed32(16, flags(context, record.parent_is_remote));
         out.end(span);
     }
 
@@ -457,16 +460,10 @@ fn status(out: &mut Out, status: &Status) {
     }
 }
 
-/// The spans of one scope in a request.
+/// The spans of one scope in a request. Scopes are interned, so spans of
+/// equal scopes (from different tracers too) share one group, as the SDK
+/// groups them.
 struct Group<'a> {
-    tracer: &'a Arc<Scoped>,
+    scope: &'static InstrumentationScope,
     spans: Vec<&'a Finished>,
-}
-
-impl Group<'_> {
-    /// Whether spans of `tracer` belong here: the same tracer, or another
-    /// one of the same scope (grouped as the SDK does).
-    fn is(&self, tracer: &Arc<Scoped>) -> bool {
-        Arc::ptr_eq(self.tracer, tracer) || self.tracer.scope == tracer.scope
-    }
 }
