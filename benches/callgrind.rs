@@ -15,7 +15,12 @@
 //! `traced::tracing_layer()`, feature `tracing`), `tracing`, `bare_span`
 //! (`tracer.start` and drop), `bare_span_current` (the same, made current).
 //! `floor` (two `SystemTime::now()` and a thread-local write: the
-//! wall-clock floor of a span).
+//! wall-clock floor of a span), `context_floor` (the same, plus the span
+//! made current through OpenTelemetry's `Context` and ended there: the
+//! floor of any span the OpenTelemetry API must see),
+//! `unsampled_context_floor` (an unsampled span context made current and
+//! detached, no clock reads: the floor of an unsampled span whose
+//! children must see the decision).
 //! PIPELINE: `sampled_simple`, `sampled_simple_global` (the same provider
 //! installed with `opentelemetry::global::set_tracer_provider` only), `unsampled`,
 //! `traced_pipeline` and `traced_pipeline_unsampled` (our own pipeline,
@@ -36,8 +41,8 @@ mod counting;
 use std::hint::black_box;
 
 use common::{
-    Pipeline, floor, hand_written, hand_written_code_attrs, install_sdk_disabled, sdk_tracer,
-    tracing_subscriber_for, tracing_work, work,
+    Pipeline, context_floor, floor, hand_written, hand_written_code_attrs, install_sdk_disabled,
+    sdk_tracer, tracing_subscriber_for, tracing_work, unsampled_context_floor, work,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -113,6 +118,12 @@ pub fn main() {
                 }
                 "floor" => {
                     black_box(floor(black_box(i), "hello"));
+                }
+                "context_floor" => {
+                    black_box(context_floor(black_box(i), "hello"));
+                }
+                "unsampled_context_floor" => {
+                    black_box(unsampled_context_floor(black_box(i), "hello"));
                 }
                 "none" => {
                     black_box(i);

@@ -185,6 +185,89 @@ pub fn floor(a: u64, b: &str) -> u64 {
     out
 }
 
+/// A span that holds only its span context and records nothing: the least
+/// a span that lives in OpenTelemetry's `Context` can be.
+#[derive(Debug)]
+struct ContextOnly(opentelemetry::trace::SpanContext);
+
+impl opentelemetry::trace::Span for ContextOnly {
+    fn add_event_with_timestamp<T>(&mut self, _: T, _: std::time::SystemTime, _: Vec<KeyValue>)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+    }
+    fn span_context(&self) -> &opentelemetry::trace::SpanContext {
+        &self.0
+    }
+    fn is_recording(&self) -> bool {
+        true
+    }
+    fn set_attribute(&mut self, _: KeyValue) {}
+    fn set_status(&mut self, _: opentelemetry::trace::Status) {}
+    fn update_name<T>(&mut self, _: T)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+    }
+    fn add_link(&mut self, _: opentelemetry::trace::SpanContext, _: Vec<KeyValue>) {}
+    fn end_with_timestamp(&mut self, _: std::time::SystemTime) {}
+}
+
+/// [`floor`] plus what OpenTelemetry's API makes any span cost that other
+/// code must see as the current one (`Context::current()`,
+/// `get_active_span`, a child's parent): the span put in a new `Context`
+/// (its box, the mutex around it, the context's `Arc`), attached, ended
+/// through the context and detached. Fixed ids, no attributes, no queue:
+/// the floor for a span of `#[traced]`, or of any provider behind the
+/// OpenTelemetry API.
+#[inline(never)]
+pub fn context_floor(a: u64, b: &str) -> u64 {
+    use opentelemetry::Context;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    let nanos = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    };
+    let start = std::time::SystemTime::now();
+    let span = ContextOnly(SpanContext::new(
+        TraceId::from(black_box(1_u128)),
+        SpanId::from(black_box(2_u64)),
+        TraceFlags::SAMPLED,
+        false,
+        TraceState::NONE,
+    ));
+    let guard = Context::map_current(|cx| cx.with_span(span)).attach();
+    let out = black_box(a).wrapping_add(b.len() as u64);
+    let end = std::time::SystemTime::now();
+    Context::map_current(|cx| cx.span().end_with_timestamp(end));
+    drop(guard);
+    FLOOR.with(|f| f.set((nanos(start), nanos(end))));
+    out
+}
+
+/// What an unsampled span costs at the least where children must see the
+/// decision (so that they are not sampled either, here and downstream):
+/// its span context put in a new `Context` (the context's `Arc`, no boxed
+/// span), attached and detached. Fixed ids, no clock reads.
+#[inline(never)]
+pub fn unsampled_context_floor(a: u64, b: &str) -> u64 {
+    use opentelemetry::Context;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    let context = SpanContext::new(
+        TraceId::from(black_box(1_u128)),
+        SpanId::from(black_box(2_u64)),
+        TraceFlags::default(),
+        false,
+        TraceState::NONE,
+    );
+    let _guard = Context::map_current(|cx| cx.with_remote_span_context(context)).attach();
+    black_box(a).wrapping_add(b.len() as u64)
+}
+
 /// The same work as OpenTelemetry's documentation writes it: the two
 /// attributes on the span builder, the span made current, ended when the
 /// guard drops. The tracer is obtained once per pipeline outside the

@@ -392,6 +392,14 @@ fn ours(c: &mut Criterion, pipeline: Pipeline) {
     group.bench_function("floor", |bench| {
         bench.iter(|| common::floor(black_box(7), black_box(B)))
     });
+    group.bench_function("context_floor", |bench| {
+        bench.iter(|| common::context_floor(black_box(7), black_box(B)))
+    });
+    if pipeline == Pipeline::OursUnsampled {
+        group.bench_function("unsampled_context_floor", |bench| {
+            bench.iter(|| common::unsampled_context_floor(black_box(7), black_box(B)))
+        });
+    }
     if pipeline == Pipeline::Ours {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()

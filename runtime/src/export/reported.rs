@@ -24,6 +24,16 @@ pub fn dropped_spans() -> u64 {
     DROPPED.load(Ordering::Relaxed) + crate::pipeline::dropped()
 }
 
+/// Tests that count on the process-wide drop counter take this, so that
+/// one test's dropped spans do not land in another's count.
+#[cfg(test)]
+pub(crate) fn counter_test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Wraps an exporter so that a failed export is counted and reported on
 /// stderr (at most once every 10 seconds), instead of vanishing: the SDK
 /// only reports it through `tracing`, which most applications don't route
@@ -328,14 +338,9 @@ mod tests {
         }
     }
 
-    /// The tests read the process-wide drop counter: one at a time.
-    static SERIAL: Mutex<()> = Mutex::new(());
-
     #[test]
     fn spans_dropped_by_a_full_queue_are_counted() {
-        let _serial = SERIAL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _serial = counter_test_lock();
         let (go, wait) = mpsc::channel();
         let tally = Arc::new(Tally::default());
         let exporter =
@@ -394,9 +399,7 @@ mod tests {
 
     #[test]
     fn an_export_still_hanging_at_shutdown_is_counted_once() {
-        let _serial = SERIAL
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _serial = counter_test_lock();
         let (go, wait) = mpsc::channel();
         let (returned, has_returned) = mpsc::channel();
         let tally = Arc::new(Tally::default());

@@ -291,6 +291,7 @@ mod tests {
     /// loopback that answers with `script`; returns the export's result
     /// and the requests the collector got.
     fn export_to(script: Vec<Code>) -> (OTelSdkResult, Vec<ExportTraceServiceRequest>) {
+        let _counter = crate::export::reported::counter_test_lock();
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let service = TraceServiceServer::new(Scripted {

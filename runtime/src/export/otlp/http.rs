@@ -212,6 +212,7 @@ mod tests {
 
     #[test]
     fn unavailable_is_retried_with_the_same_request_until_it_is_taken() {
+        let _counter = crate::export::reported::counter_test_lock();
         // Twice 503, then a partial success: 2 spans rejected.
         let partial = vec![0x0a, 0x02, 0x08, 0x02];
         let (endpoint, server) =
@@ -238,6 +239,7 @@ mod tests {
 
     #[test]
     fn a_refusal_is_not_retried() {
+        let _counter = crate::export::reported::counter_test_lock();
         let (endpoint, server) = collector(vec![(400, Vec::new())]);
         let result = sink(endpoint).send(super::super::tests::spans());
         assert!(
