@@ -268,7 +268,42 @@ impl Drop for PipelineSpan {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::Context;
+    use opentelemetry::trace::{
+        Span as _, TraceContextExt as _, TraceFlags, TraceId, TraceState, Tracer as _,
+        TracerProvider as _,
+    };
+    use opentelemetry_sdk::trace::Sampler;
+
+    use super::super::PipelineProvider;
     use super::*;
+
+    #[test]
+    fn a_dropped_span_keeps_the_parents_flags_but_sampled() {
+        let provider = PipelineProvider::builder()
+            .with_sampler(Sampler::AlwaysOff)
+            .build()
+            .unwrap();
+        let random = crate::propagation::TRACE_FLAG_RANDOM.to_u8();
+        let parent = Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(7_u128),
+            SpanId::from(8_u64),
+            TraceFlags::new(0x01 | random),
+            true,
+            TraceState::NONE,
+        ));
+        let span = provider.tracer("t").start_with_context("s", &parent);
+        assert!(!span.is_recording());
+        let context = span.span_context();
+        assert_eq!(context.trace_flags().to_u8(), random);
+        assert_eq!(context.trace_id(), TraceId::from(7_u128));
+        assert!(context.is_valid() && !context.is_remote());
+        // A root span has no flags to keep.
+        let root = provider
+            .tracer("t")
+            .start_with_context("r", &Context::new());
+        assert_eq!(root.span_context().trace_flags().to_u8(), 0);
+    }
 
     #[test]
     fn equal_scopes_are_interned_once_and_different_ones_apart() {

@@ -332,7 +332,10 @@ impl CallSite {
                         self.recorded.store(recording, Ordering::Relaxed);
                     }
                     if !recording {
-                        return (unsampled(cx, span.span_context()), false);
+                        // Our tracer keeps the caller's `random` flag
+                        // itself: nothing to put back, as `unsampled` does.
+                        let sc = span.span_context().clone();
+                        return (cx.with_remote_span_context(sc), false);
                     }
                     if !predicted {
                         span.set_attributes(self.code_attributes());
