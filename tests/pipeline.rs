@@ -7,6 +7,7 @@
 mod support;
 
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -212,9 +213,17 @@ fn samplers_and_the_w3c_random_flag() {
         flags_here()
     };
     assert_eq!(flags.to_u8(), random);
+    // A root span: its trace id is the default generator's, random, and
+    // the pipeline sets the flag itself from the start.
+    assert_eq!(flags_here().to_u8(), 0x01 | random);
     let spans = capture.spans();
-    assert_eq!(spans.len(), 1, "{}", spans.tree());
-    assert!(spans.one("flags_here").parent_span_is_remote);
+    assert_eq!(spans.len(), 2, "{}", spans.tree());
+    let remote_parents = spans
+        .all()
+        .iter()
+        .filter(|s| s.parent_span_is_remote)
+        .count();
+    assert_eq!(remote_parents, 1, "{}", spans.tree());
     // The capture's turn is held on: no other capture swaps providers
     // while the ones below are installed, and its drop restores the slot.
 
@@ -241,6 +250,27 @@ fn samplers_and_the_w3c_random_flag() {
         provider.shutdown().unwrap();
         // Spans started after shutdown record nothing.
         assert!(!provider.tracer("late").start("late").is_recording());
+    }
+    // A generator of the user's may not make random ids: its root spans
+    // are not flagged random.
+    #[derive(Debug)]
+    struct Sequential(std::sync::atomic::AtomicU64);
+    impl opentelemetry_sdk::trace::IdGenerator for Sequential {
+        fn new_trace_id(&self) -> TraceId {
+            TraceId::from(u128::from(self.0.fetch_add(1, Ordering::Relaxed)) + 1)
+        }
+        fn new_span_id(&self) -> SpanId {
+            SpanId::from(self.0.fetch_add(1, Ordering::Relaxed) + 1)
+        }
+    }
+    {
+        let provider = PipelineProvider::builder()
+            .with_id_generator(Sequential(0.into()))
+            .build()
+            .unwrap();
+        traced::set_pipeline_provider(provider.clone());
+        assert_eq!(flags_here().to_u8(), 0x01);
+        provider.shutdown().unwrap();
     }
     drop(capture);
 }

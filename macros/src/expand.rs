@@ -191,8 +191,8 @@ impl<'a> Parts<'a> {
                 #compute
                 #[allow(unreachable_code)] // the user's body may diverge
                 let #out_ref = &#out;
-                {
-                    let #span = #guard.span();
+                // Only a span that records has anything to record.
+                if let ::core::option::Option::Some(#span) = #guard.recording_span() {
                     #outcome
                 }
                 #out

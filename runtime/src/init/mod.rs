@@ -421,9 +421,10 @@ impl Telemetry {
     /// processors.
     fn install_pipeline(config: &Config, resource: Resource) -> Result<Telemetry, InitError> {
         let b = &config.batch;
+        // The pipeline's default ids: random, so its root spans carry the
+        // W3C `random` flag themselves and their ids need no tag.
         let mut builder = crate::PipelineProvider::builder()
             .with_resource(resource.clone())
-            .with_id_generator(RandomRoots::default())
             .with_span_limits(config.limits)
             .with_value_length_limit(config.value_length_limit);
         // The builder's default is that sampler, decided without a call.

@@ -18,8 +18,10 @@
 //! Files: `provider.rs` the provider and its builder, `tracer.rs` starting
 //! spans, `span.rs` the span, `worker.rs` the queue and the export thread,
 //! `limits.rs` value truncation (shared with the SDK path's processor),
-//! `sampling.rs` the sampling decision.
+//! `sampling.rs` the sampling decision, `ids.rs` the ids and a root
+//! span's first flags.
 
+mod ids;
 mod limits;
 mod provider;
 mod sampling;

@@ -8,6 +8,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{IdGenerator, ShouldSample, SpanExporter, SpanLimits};
 
+use super::ids::Ids;
 use super::sampling::Sampling;
 use super::span::Scoped;
 use super::tracer::PipelineTracer;
@@ -96,7 +97,7 @@ const DEFAULT_CONCURRENT_EXPORTS: usize = 4;
 #[must_use]
 pub struct PipelineBuilder {
     sampler: Sampling,
-    ids: Box<dyn IdGenerator>,
+    ids: Ids,
     limits: SpanLimits,
     value_length_limit: Option<usize>,
     max_queue_size: usize,
@@ -122,7 +123,7 @@ impl Default for PipelineBuilder {
         PipelineBuilder {
             // `Sampler::ParentBased(Box::new(Sampler::AlwaysOn))`, decided in place.
             sampler: Sampling::ParentBasedAlwaysOn,
-            ids: Box::new(crate::propagation::RandomRoots::default()),
+            ids: Ids::default(),
             limits: SpanLimits::default(),
             value_length_limit: None,
             // The SDK's batch defaults.
@@ -165,9 +166,11 @@ impl PipelineBuilder {
         self
     }
 
-    /// The id generator; the default is the SDK's random one.
+    /// The id generator; the default is the SDK's random one, whose root
+    /// spans carry the W3C `random` flag. Root spans of any other
+    /// generator do not, since its ids may not be random.
     pub fn with_id_generator<G: IdGenerator + 'static>(mut self, ids: G) -> Self {
-        self.ids = Box::new(ids);
+        self.ids = Ids::Custom(Box::new(ids));
         self
     }
 

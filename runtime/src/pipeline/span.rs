@@ -298,11 +298,12 @@ mod tests {
         assert_eq!(context.trace_flags().to_u8(), random);
         assert_eq!(context.trace_id(), TraceId::from(7_u128));
         assert!(context.is_valid() && !context.is_remote());
-        // A root span has no flags to keep.
+        // A root span has no parent's flags to keep, but its trace id is
+        // the default generator's, random: the `random` flag, unsampled.
         let root = provider
             .tracer("t")
             .start_with_context("r", &Context::new());
-        assert_eq!(root.span_context().trace_flags().to_u8(), 0);
+        assert_eq!(root.span_context().trace_flags().to_u8(), random);
     }
 
     #[test]

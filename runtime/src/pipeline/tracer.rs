@@ -62,18 +62,32 @@ impl PipelineTracer {
     /// sampler decides; a span that is dropped keeps only its context.
     #[inline]
     pub(crate) fn start_span(&self, start: Start, parent_cx: &Context) -> PipelineSpan {
+        self.start_recording(start, parent_cx)
+            .unwrap_or_else(PipelineSpan::dropped)
+    }
+
+    /// [`PipelineTracer::start_span`], with a span that is dropped given
+    /// as its span context alone: a caller that only needs that context
+    /// (`#[traced]`, for the children of an unsampled call) does not build
+    /// and take apart a whole span for it.
+    #[inline]
+    pub(crate) fn start_recording(
+        &self,
+        start: Start,
+        parent_cx: &Context,
+    ) -> Result<PipelineSpan, SpanContext> {
         let shared = &self.0.shared;
         if parent_cx.is_telemetry_suppressed() || shared.is_shut_down() {
-            return PipelineSpan::dropped(SpanContext::empty_context());
+            return Err(SpanContext::empty_context());
         }
         let config = &shared.config;
         let span_id = config.ids.new_span_id();
         let parent_span = parent_cx.span();
         let parent = parent_span.span_context();
         let parent = parent.is_valid().then_some(parent);
-        let trace_id = match parent {
-            Some(parent) => parent.trace_id(),
-            None => config.ids.new_trace_id(),
+        let (trace_id, flags) = match parent {
+            Some(parent) => (parent.trace_id(), parent.trace_flags()),
+            None => config.ids.new_root(),
         };
         let sampled = config.sampler.decide(
             parent_cx,
@@ -83,7 +97,6 @@ impl PipelineTracer {
             &start.attributes,
             start.extra.as_ref().map_or(&[], |extra| &extra.links),
         );
-        let flags = parent.map(SpanContext::trace_flags).unwrap_or_default();
         let trace_state: TraceState = sampled.trace_state;
         let flags = match sampled.decision {
             SamplingDecision::Drop => {
@@ -93,7 +106,7 @@ impl PipelineTracer {
                 // `random` flag says how the trace's id was made, which
                 // does not change with the decision. (The SDK clears all
                 // of them; `#[traced]` put `random` back afterwards.)
-                return PipelineSpan::dropped(SpanContext::new(
+                return Err(SpanContext::new(
                     trace_id,
                     span_id,
                     flags.with_sampled(false),
@@ -129,7 +142,7 @@ impl PipelineTracer {
             Some(parent) => (parent.span_id(), parent.is_remote()),
             None => (opentelemetry::trace::SpanId::INVALID, false),
         };
-        PipelineSpan {
+        Ok(PipelineSpan {
             context,
             open: Some(Open {
                 shared: self.0.shared.clone(),
@@ -145,7 +158,7 @@ impl PipelineTracer {
                     extra,
                 },
             }),
-        }
+        })
     }
 }
 

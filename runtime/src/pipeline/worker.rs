@@ -23,10 +23,9 @@ use futures_util::task::AtomicWaker;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{
-    IdGenerator, SpanData, SpanEvents, SpanExporter, SpanLimits, SpanLinks,
-};
+use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanExporter, SpanLimits, SpanLinks};
 
+use super::ids::Ids;
 use super::limits::truncate_all;
 use super::sampling::Sampling;
 use super::span::Finished;
@@ -43,7 +42,7 @@ pub(crate) fn dropped() -> u64 {
 /// Fixed when the pipeline is built.
 pub(crate) struct Config {
     pub(crate) sampler: Sampling,
-    pub(crate) ids: Box<dyn IdGenerator>,
+    pub(crate) ids: Ids,
     pub(crate) limits: SpanLimits,
     pub(crate) value_length_limit: Option<usize>,
     pub(crate) max_queue_size: usize,

@@ -2,6 +2,7 @@
 //! instrumented future; ended (with a panic recorded) when it goes.
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
@@ -30,16 +31,13 @@ impl Started {
     #[inline]
     pub fn enter(self) -> SyncGuard {
         match self.cx {
-            None => SyncGuard {
-                active: ActiveSpan::new(Context::new(), false),
-                _attached: None,
-            },
+            None => SyncGuard(ManuallyDrop::new(None)),
             Some(cx) => {
                 let attached = cx.clone().attach();
-                SyncGuard {
+                SyncGuard(ManuallyDrop::new(Some(Entered {
                     active: ActiveSpan::new(cx, self.recording),
-                    _attached: Some(attached),
-                }
+                    _attached: attached,
+                })))
             }
         }
     }
@@ -213,22 +211,42 @@ impl ActiveSpan {
 }
 
 /// Keeps a synchronous call's span current; ends it when dropped.
-pub struct SyncGuard {
+///
+/// Empty when there was no span and nothing to make current (nothing
+/// installed, tracing disabled): one byte to write and test, so that such
+/// a call costs next to nothing.
+///
+/// The `ManuallyDrop` is taken apart in `drop`, where the compiler then
+/// sees that an empty guard has nothing left to drop: no call to the
+/// field's drop glue on that path.
+pub struct SyncGuard(ManuallyDrop<Option<Entered>>);
+
+/// The span of a [`SyncGuard`] and its context's place on the stack.
+struct Entered {
     active: ActiveSpan,
-    _attached: Option<opentelemetry::ContextGuard>,
+    _attached: opentelemetry::ContextGuard,
 }
 
 impl SyncGuard {
-    /// The span, to record the call's outcome on.
+    /// The span, when it records: what the call's outcome is recorded on.
+    /// `None` for a span that does not record, on which recording would
+    /// do nothing.
     #[inline]
-    pub fn span(&self) -> &ActiveSpan {
-        &self.active
+    pub fn recording_span(&self) -> Option<&ActiveSpan> {
+        self.0
+            .as_ref()
+            .map(|entered| &entered.active)
+            .filter(|active| active.recording)
     }
 }
 
 impl Drop for SyncGuard {
     #[inline]
     fn drop(&mut self) {
-        self.active.end();
+        // Ended while still current; the context is detached after, as
+        // `entered` drops (the span first, then the context guard).
+        if let Some(entered) = std::mem::take(&mut *self.0) {
+            entered.active.end();
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! cached tracer, and starting its span.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use arc_swap::ArcSwapOption;
 use opentelemetry::global::{self, BoxedSpan};
@@ -88,7 +88,29 @@ pub struct CallSite {
     recorded: AtomicBool,
     /// Calls since the global provider was last found to be the no-op one.
     since_probe: AtomicU32,
+    /// The generation this call site found nothing to record in, shifted
+    /// left by two, with [`QUIET_DISABLED`] or [`QUIET_NOOP`] in the low
+    /// bits; 0 when it found a tracer. Read before the cache: a call with
+    /// nothing installed costs two plain loads and a compare, no guard of
+    /// the `ArcSwap`.
+    quiet: AtomicU64,
 }
+
+/// The low bits of [`CallSite::quiet`]: which quiet state.
+const QUIET_STATE: u64 = 3;
+
+/// `generation` in the high bits of [`CallSite::quiet`] (its top two bits
+/// dropped: a wrap after 2^62 installs is of no concern).
+#[inline]
+fn quiet_tag(generation: u64) -> u64 {
+    generation << 2
+}
+
+/// [`CallSite::quiet`]: tracing is disabled.
+const QUIET_DISABLED: u64 = 1;
+/// [`CallSite::quiet`]: nothing installed, and the global provider is the
+/// no-op one (probed again every [`GLOBAL_PROBE_EVERY`] calls).
+const QUIET_NOOP: u64 = 2;
 
 /// How often a call site that found no provider looks again at
 /// OpenTelemetry's global one. Providers installed through `traced::init`,
@@ -106,6 +128,7 @@ impl CallSite {
             cache: ArcSwapOption::const_empty(),
             recorded: AtomicBool::new(false),
             since_probe: AtomicU32::new(0),
+            quiet: AtomicU64::new(0),
         }
     }
 
@@ -196,6 +219,21 @@ impl CallSite {
     /// records.
     #[inline]
     pub fn start<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
+        if self.is_quiet() {
+            return Started {
+                cx: None,
+                recording: false,
+            };
+        }
+        self.start_span(record)
+    }
+
+    /// [`CallSite::start`] past the quiet check. Not inlined: the caller's
+    /// frame then holds only the `Started`, so a call with nothing
+    /// installed does not pay for the stack and saved registers that
+    /// starting a span needs (one call more for a span that starts).
+    #[inline(never)]
+    fn start_span<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
         panic::ensure_panic_hook();
         let resolved = self.resolve();
         self.begin(
@@ -218,6 +256,21 @@ impl CallSite {
         panic::ensure_panic_hook();
         let resolved = self.resolve();
         self.begin(resolved.as_deref().map(|(_, r)| r), parent, links, record)
+    }
+
+    /// Whether this call site found nothing to record in for the current
+    /// generation (counting the call, when that was the no-op global
+    /// provider, towards the next probe).
+    #[inline]
+    fn is_quiet(&'static self) -> bool {
+        let quiet = self.quiet.load(Ordering::Relaxed);
+        if quiet == 0 || quiet & !QUIET_STATE != quiet_tag(provider::generation()) {
+            return false;
+        }
+        if quiet & QUIET_NOOP != 0 {
+            self.count_noop_call();
+        }
+        true
     }
 
     /// The cache, brought up to date with the installed provider.
@@ -247,7 +300,18 @@ impl CallSite {
                 Resolved::Pipeline(provider.tracer_with_scope(self.scope()))
             }
         };
+        let quiet = match resolved {
+            Resolved::Disabled => QUIET_DISABLED,
+            Resolved::GlobalNoop => QUIET_NOOP,
+            _ => 0,
+        };
+        let quiet = if quiet == 0 {
+            0
+        } else {
+            quiet_tag(generation) | quiet
+        };
         self.cache.store(Some(Arc::new((generation, resolved))));
+        self.quiet.store(quiet, Ordering::Relaxed);
     }
 
     fn scope(&self) -> InstrumentationScope {
@@ -326,18 +390,20 @@ impl CallSite {
                     links,
                 );
                 in_parent(parent.as_ref(), |cx| {
-                    let mut span = tracer.start_span(start, cx);
-                    let recording = span.is_recording();
-                    if recording != predicted {
-                        self.recorded.store(recording, Ordering::Relaxed);
-                    }
-                    if !recording {
-                        // Our tracer keeps the caller's `random` flag
-                        // itself: nothing to put back, as `unsampled` does.
-                        let sc = span.span_context().clone();
-                        return (cx.with_remote_span_context(sc), false);
-                    }
+                    let mut span = match tracer.start_recording(start, cx) {
+                        Ok(span) => span,
+                        Err(sc) => {
+                            if predicted {
+                                self.recorded.store(false, Ordering::Relaxed);
+                            }
+                            // Our tracer keeps the caller's `random` flag
+                            // itself: nothing to put back, as `unsampled`
+                            // does.
+                            return (cx.with_remote_span_context(sc), false);
+                        }
+                    };
                     if !predicted {
+                        self.recorded.store(true, Ordering::Relaxed);
                         span.set_attributes(self.code_attributes());
                     }
                     let mut recorder = Recorder::new(RecorderSpan::Pipeline(&mut span));

@@ -37,8 +37,8 @@ impl TracedConnection for rusqlite::Connection {
     fn execute_traced<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
         let guard = start(|| target(self), sql).enter();
         let out = self.execute(sql, params);
-        if let Err(err) = &out {
-            record_error(guard.span(), err);
+        if let (Err(err), Some(span)) = (&out, guard.recording_span()) {
+            record_error(span, err);
         }
         out
     }
@@ -52,9 +52,11 @@ impl TracedConnection for rusqlite::Connection {
         let out: rusqlite::Result<Vec<T>> = self
             .prepare_cached(sql)
             .and_then(|mut statement| statement.query_map(params, map)?.collect());
-        match &out {
-            Ok(rows) => record_rows(guard.span(), rows.len()),
-            Err(err) => record_error(guard.span(), err),
+        if let Some(span) = guard.recording_span() {
+            match &out {
+                Ok(rows) => record_rows(span, rows.len()),
+                Err(err) => record_error(span, err),
+            }
         }
         out
     }
