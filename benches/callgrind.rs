@@ -219,7 +219,6 @@ impl Otlp {
                     .expect("the SDK's exporter")
             };
             let provider = traced::PipelineProvider::builder()
-                .with_id_generator(opentelemetry_sdk::trace::RandomIdGenerator::default())
                 .with_exporter(exporter)
                 .with_max_queue_size(1 << 16)
                 .build()

@@ -85,11 +85,13 @@ impl Pipeline {
     /// does both), over the same exporter as the SDK pipelines. The queue
     /// holds 65,536 spans, so that a callgrind run (where the export
     /// thread barely gets scheduled) drops none. The ids come from the
-    /// SDK's default generator, as in the SDK pipelines above (`init` gives
-    /// both its tagging `RandomRoots`, ≈300 instructions more per root).
+    /// pipeline's default, the SDK's random generator, as in the SDK
+    /// pipelines above and as `init` installs it (on the SDK's provider
+    /// `init` gives its tagging `RandomRoots`, ≈300 instructions more per
+    /// root, which our pipeline does without: its roots carry the W3C
+    /// `random` flag themselves).
     pub fn install_ours(self) -> traced::PipelineProvider {
         let builder = traced::PipelineProvider::builder()
-            .with_id_generator(opentelemetry_sdk::trace::RandomIdGenerator::default())
             .with_exporter(NoopExporter)
             .with_max_queue_size(1 << 16);
         let builder = match self {
