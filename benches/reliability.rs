@@ -317,11 +317,14 @@ fn run_phase(
     };
     let batches: &[(&str, &str)] = match phase {
         Phase::HealthyLargerBatches => &[
+            ("TRACED_PIPELINE", "sdk"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
             ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "4096"),
         ],
         Phase::HealthyOurPipeline => &[("TRACED_PIPELINE", "traced")],
-        _ => &[],
+        // The other phases measure the SDK's pipeline, as they always did
+        // (ours is `init`'s default for OTLP now).
+        _ => &[("TRACED_PIPELINE", "sdk")],
     };
     let (child, addr) = start_app(login, endpoint, batches);
     let pid = child.id();

@@ -287,7 +287,7 @@ const CASES: &[Case] = &[
     Case {
         name: "sdk",
         rate: 100_000,
-        env: &[],
+        env: &[("TRACED_PIPELINE", "sdk")],
         direct: false,
     },
     Case {
@@ -299,7 +299,7 @@ const CASES: &[Case] = &[
     Case {
         name: "sdk",
         rate: 0,
-        env: &[],
+        env: &[("TRACED_PIPELINE", "sdk")],
         direct: false,
     },
     Case {
@@ -363,7 +363,7 @@ const CASES: &[Case] = &[
     Case {
         name: "sdk, no collector",
         rate: 100_000,
-        env: &[],
+        env: &[("TRACED_PIPELINE", "sdk")],
         direct: true,
     },
     Case {

@@ -306,9 +306,9 @@ pub use traced_runtime::{
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
 };
 
-/// Our own span pipeline (opted into with `TRACED_PIPELINE=traced` or
-/// `Builder::pipeline`): its provider, builder, tracer and span, and
-/// installing it by hand.
+/// Our own span pipeline (what `init` installs unless the console prints
+/// spans; `TRACED_PIPELINE` and `Builder::pipeline` choose): its provider,
+/// builder, tracer and span, and installing it by hand.
 pub use traced_runtime::{
     PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer, set_pipeline_provider,
 };

@@ -190,17 +190,17 @@ fn graceful_shutdown_delivers_every_span() {
     assert_eq!(indexes.len(), 10_000, "no span twice, none missing");
 }
 
-/// The same programs with our own span pipeline opted into
-/// (`TRACED_PIPELINE=traced`): the same spans reach the collector.
+/// The same programs on the SDK's pipeline (`TRACED_PIPELINE=sdk`; ours
+/// is `init`'s default for OTLP): the same spans reach the collector.
 #[test]
-fn quickstart_over_grpc_on_our_pipeline() {
+fn quickstart_over_grpc_on_the_sdk_pipeline() {
     let collector = Collector::start();
     let out = run(
         "quickstart",
         &[],
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.grpc_endpoint()),
-            ("TRACED_PIPELINE", "traced"),
+            ("TRACED_PIPELINE", "sdk"),
         ],
     );
     assert!(
@@ -212,7 +212,7 @@ fn quickstart_over_grpc_on_our_pipeline() {
 }
 
 #[test]
-fn quickstart_over_http_protobuf_on_our_pipeline() {
+fn quickstart_over_http_protobuf_on_the_sdk_pipeline() {
     let collector = Collector::start();
     let out = run(
         "quickstart",
@@ -220,7 +220,7 @@ fn quickstart_over_http_protobuf_on_our_pipeline() {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.http_endpoint()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-            ("TRACED_PIPELINE", "traced"),
+            ("TRACED_PIPELINE", "sdk"),
         ],
     );
     assert!(

@@ -183,8 +183,9 @@ pub(crate) const LOGS: SignalVars = SignalVars {
 pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 
 /// Ours: `traced` sends spans through our own span pipeline (see
-/// [`Pipeline::Traced`](crate::Pipeline::Traced)); `sdk` (default) through
-/// the OpenTelemetry SDK's provider and batch processor.
+/// [`Pipeline::Traced`](crate::Pipeline::Traced)); `sdk` through the
+/// OpenTelemetry SDK's provider and processors. Unset or empty: `traced`,
+/// or `sdk` when the console prints spans.
 pub(crate) const TRACED_PIPELINE: &str = "TRACED_PIPELINE";
 
 /// Ours: `true` turns every warning about an invalid value into the

@@ -203,7 +203,8 @@ impl Builder {
     }
 
     /// Which span pipeline to install; wins over `TRACED_PIPELINE`.
-    /// [`Pipeline::Traced`] is our own, opted into while it is new.
+    /// Without it, [`Pipeline::Traced`], our own, unless the console is
+    /// among the exporters ([`Pipeline::default_for`]).
     pub fn pipeline(mut self, pipeline: Pipeline) -> Self {
         self.code.pipeline = Some(pipeline);
         self
@@ -250,7 +251,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
-/// | `TRACED_PIPELINE` | `sdk` | `traced`: spans go through our own pipeline ([`Pipeline::Traced`]), to the same exporters |
+/// | `TRACED_PIPELINE` | `traced`, or `sdk` when the console prints spans | `traced`: our own span pipeline ([`Pipeline::Traced`]); `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); the same exporters either way |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
 /// | `OTEL_LOGS_EXPORTER` | the traces exporters | comma list of `otlp`, `console`, `none` (feature `tracing`) |
@@ -288,7 +289,8 @@ pub fn init() -> Result<Telemetry, InitError> {
 #[must_use = "dropping the guard shuts tracing down at once"]
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
-    /// Our own pipeline, when opted into (`TRACED_PIPELINE=traced`).
+    /// Our own pipeline, when it is the one installed (the default but for
+    /// the console; `TRACED_PIPELINE`).
     pipeline: Option<crate::PipelineProvider>,
     /// The log pipeline (feature `tracing`), when logs are on.
     #[cfg(feature = "tracing")]

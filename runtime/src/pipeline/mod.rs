@@ -1,5 +1,7 @@
-//! Our own span pipeline behind the OpenTelemetry API, opted into with
-//! `TRACED_PIPELINE=traced` or [`Builder::pipeline`](crate::Builder::pipeline).
+//! Our own span pipeline behind the OpenTelemetry API: what
+//! [`init`](crate::init) installs unless the console prints spans
+//! (`TRACED_PIPELINE=sdk` or [`Builder::pipeline`](crate::Builder::pipeline)
+//! choose the SDK's instead).
 //!
 //! The SDK's provider does a span's bookkeeping on the calling thread: it
 //! builds `SpanData`, takes the processor's lock and hands each span over

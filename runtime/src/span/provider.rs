@@ -40,7 +40,7 @@ static GLOBAL_FOREIGN: AtomicBool = AtomicBool::new(false);
 pub(crate) enum Installed {
     /// Spans go to this provider.
     Sdk(SdkTracerProvider),
-    /// Spans go to our own pipeline (opted into: `TRACED_PIPELINE=traced`).
+    /// Spans go to our own pipeline (`init`'s default for OTLP).
     Pipeline(PipelineProvider),
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
     #[cfg_attr(not(feature = "init"), allow(dead_code))]
@@ -184,8 +184,8 @@ pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvi
 
 /// Installs our own span pipeline's `provider` as the provider
 /// `#[traced]` spans go to, and as OpenTelemetry's global tracer provider
-/// (see [`set_tracer_provider`]); [`init`](crate::init) does this when
-/// `TRACED_PIPELINE=traced`. Returns the pipeline it replaced, if one was
+/// (see [`set_tracer_provider`]); [`init`](crate::init) does this unless
+/// the console prints spans or `TRACED_PIPELINE=sdk`. Returns the pipeline it replaced, if one was
 /// installed through `traced`: call its `shutdown()` to flush it.
 pub fn set_pipeline_provider(provider: PipelineProvider) -> Option<PipelineProvider> {
     match replace(Some(Installed::Pipeline(provider))) {

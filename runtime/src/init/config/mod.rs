@@ -34,17 +34,45 @@ pub enum OtlpProtocol {
 
 /// Which span pipeline [`init`](crate::init) installs
 /// ([`Builder::pipeline`](crate::Builder::pipeline), `TRACED_PIPELINE`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// Unless one is asked for, [`init`](crate::init) installs
+/// [`Pipeline::Traced`], or [`Pipeline::Sdk`] when the console is among
+/// the exporters (see [`Pipeline::default_for`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pipeline {
     /// The OpenTelemetry SDK's provider, with its batch (OTLP) and simple
-    /// (console) processors: the default.
-    #[default]
+    /// (console) processors.
     Sdk,
     /// Our own pipeline ([`PipelineProvider`](crate::PipelineProvider)):
-    /// the calling thread only starts and ends spans, an export thread
-    /// builds the SDK's span records and hands them to the same exporters,
-    /// in batches (the console's too). Opt in while it is new.
+    /// the calling thread only starts and ends spans; an export thread
+    /// hands them in batches to the exporters (OTLP over gRPC and
+    /// `http/protobuf` by exporters of ours, encoded straight from the
+    /// spans; `http/json` and the console by the SDK's).
     Traced,
+}
+
+impl Pipeline {
+    /// The pipeline [`init`](crate::init) installs for `exporters` when
+    /// none is asked for: ours, unless the console prints spans. The
+    /// console is for a person watching a terminal, who wants each trace
+    /// as its root ends (the SDK's simple processor, on the ending thread,
+    /// so that a hard exit loses nothing printed so far), not in batches.
+    pub fn default_for(exporters: &[Exporter]) -> Pipeline {
+        if exporters.contains(&Exporter::Console) {
+            Pipeline::Sdk
+        } else {
+            Pipeline::Traced
+        }
+    }
+
+    /// The `TRACED_PIPELINE` value that names this pipeline, quoted as
+    /// warnings quote values.
+    fn quoted(self) -> &'static str {
+        match self {
+            Pipeline::Sdk => "`sdk`",
+            Pipeline::Traced => "`traced`",
+        }
+    }
 }
 
 mod otlp;
@@ -276,17 +304,19 @@ impl Config {
         };
 
         let exception_signal = exception_signal(&d, lookup)?;
+        let by_default = Pipeline::default_for(&exporters);
         let pipeline = match code.pipeline {
             Some(pipeline) => pipeline,
             None => match get(lookup, TRACED_PIPELINE) {
-                None => Pipeline::Sdk,
+                None => by_default,
                 Some(v) => match v.to_ascii_lowercase().as_str() {
-                    "sdk" | "" => Pipeline::Sdk,
+                    "" => by_default,
+                    "sdk" => Pipeline::Sdk,
                     "traced" => Pipeline::Traced,
                     _ => d.soft(
                         Err(InitError::new(TRACED_PIPELINE, &v, "`sdk` or `traced`")),
-                        || Pipeline::Sdk,
-                        "`sdk`",
+                        || by_default,
+                        by_default.quoted(),
                     )?,
                 },
             },

@@ -512,27 +512,59 @@ fn a_generic_variable_is_warned_about_once() {
     assert_eq!(about.len(), 1, "{:?}", c.warnings);
 }
 
-/// `TRACED_PIPELINE`: the SDK's provider unless `traced` is asked for, in
-/// the variable or on the builder (which wins).
+/// `TRACED_PIPELINE`: our pipeline unless the console prints spans, or
+/// the SDK's is asked for, in the variable or on the builder (which wins).
 #[test]
-fn the_pipeline_is_opted_into() {
-    assert_eq!(config(&[]).unwrap().pipeline, Pipeline::Sdk);
+fn our_pipeline_is_the_default_but_for_the_console() {
+    assert_eq!(config(&[]).unwrap().pipeline, Pipeline::Traced);
+    assert_eq!(
+        config(&[(OTEL_TRACES_EXPORTER, "none")]).unwrap().pipeline,
+        Pipeline::Traced
+    );
+    assert_eq!(
+        config(&[(OTEL_TRACES_EXPORTER, "console")])
+            .unwrap()
+            .pipeline,
+        Pipeline::Sdk
+    );
+    assert_eq!(
+        config(&[(OTEL_TRACES_EXPORTER, "otlp,console")])
+            .unwrap()
+            .pipeline,
+        Pipeline::Sdk
+    );
+    assert_eq!(
+        config(&[(TRACED_PIPELINE, "")]).unwrap().pipeline,
+        Pipeline::Traced
+    );
     assert_eq!(
         config(&[(TRACED_PIPELINE, "sdk")]).unwrap().pipeline,
         Pipeline::Sdk
     );
     assert_eq!(
-        config(&[(TRACED_PIPELINE, "Traced")]).unwrap().pipeline,
+        config(&[
+            (OTEL_TRACES_EXPORTER, "console"),
+            (TRACED_PIPELINE, "Traced")
+        ])
+        .unwrap()
+        .pipeline,
         Pipeline::Traced
     );
     assert_eq!(
         err(&[(TRACED_PIPELINE, "fast")]).variable(),
         TRACED_PIPELINE
     );
-    assert_eq!(
-        lenient(&[(TRACED_PIPELINE, "fast")]).pipeline,
-        Pipeline::Sdk
+    let c = lenient(&[(TRACED_PIPELINE, "fast")]);
+    assert_eq!(c.pipeline, Pipeline::Traced);
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("TRACED_PIPELINE") && w.ends_with("using `traced` instead")),
+        "{:?}",
+        c.warnings
     );
+    let c = lenient(&[(TRACED_PIPELINE, "fast"), (OTEL_TRACES_EXPORTER, "console")]);
+    assert_eq!(c.pipeline, Pipeline::Sdk);
     let code = Overrides {
         pipeline: Some(Pipeline::Sdk),
         strict: Some(true),

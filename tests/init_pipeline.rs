@@ -1,0 +1,69 @@
+//! Which span pipeline `traced::init` installs: our own unless the console
+//! prints spans, the SDK's when asked for. Told apart by what a person can
+//! see: a root span of our pipeline carries the W3C `random` flag in its
+//! own span context from the start (the SDK builds a root's flags from an
+//! empty parent, so its roots carry only `sampled`). Its own test binary,
+//! since `init` owns the global provider; one test, since the steps share it.
+
+use opentelemetry::Context;
+use opentelemetry::trace::TraceContextExt as _;
+use traced::{Exporter, Pipeline, traced};
+
+#[traced]
+fn root_flags() -> u8 {
+    Context::current()
+        .span()
+        .span_context()
+        .trace_flags()
+        .to_u8()
+}
+
+/// The flags a root span of `pipeline` has: sampled, and random on ours.
+fn flags_of(pipeline: Pipeline) -> u8 {
+    match pipeline {
+        Pipeline::Traced => 0x01 | traced::TRACE_FLAG_RANDOM.to_u8(),
+        Pipeline::Sdk => 0x01,
+    }
+}
+
+/// What `TRACED_PIPELINE` asks for, if anything (a developer may run the
+/// suite with it set); otherwise `init`'s default for `exporters`.
+fn expected(exporters: &[Exporter]) -> Pipeline {
+    match std::env::var("TRACED_PIPELINE").as_deref() {
+        Ok("sdk") => Pipeline::Sdk,
+        Ok("traced") => Pipeline::Traced,
+        _ => Pipeline::default_for(exporters),
+    }
+}
+
+#[test]
+fn init_installs_ours_but_for_the_console_and_the_sdks_when_asked() {
+    // No exporter at all: nothing leaves the process, spans still start.
+    let telemetry = traced::builder().no_exporter().init().expect("init");
+    assert_eq!(root_flags(), flags_of(expected(&[])), "no exporter");
+    drop(telemetry);
+
+    // The console: each trace printed as its root ends, by the SDK's
+    // simple processor.
+    let telemetry = traced::builder()
+        .exporter(Exporter::Console)
+        .init()
+        .expect("init");
+    assert_eq!(
+        root_flags(),
+        flags_of(expected(&[Exporter::Console])),
+        "console"
+    );
+    drop(telemetry);
+
+    // Asked for on the builder, which wins over everything.
+    for pipeline in [Pipeline::Sdk, Pipeline::Traced] {
+        let telemetry = traced::builder()
+            .no_exporter()
+            .pipeline(pipeline)
+            .init()
+            .expect("init");
+        assert_eq!(root_flags(), flags_of(pipeline), "{pipeline:?}");
+        drop(telemetry);
+    }
+}
