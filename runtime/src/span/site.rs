@@ -390,26 +390,29 @@ impl CallSite {
                     links,
                 );
                 in_parent(parent.as_ref(), |cx| {
-                    let mut span = match tracer.start_recording(start, cx) {
-                        Ok(span) => span,
-                        Err(sc) => {
+                    tracer.start_then(
+                        start,
+                        cx,
+                        |sc| {
                             if predicted {
                                 self.recorded.store(false, Ordering::Relaxed);
                             }
                             // Our tracer keeps the caller's `random` flag
                             // itself: nothing to put back, as `unsampled`
                             // does.
-                            return (cx.with_remote_span_context(sc), false);
-                        }
-                    };
-                    if !predicted {
-                        self.recorded.store(true, Ordering::Relaxed);
-                        span.set_attributes(self.code_attributes());
-                    }
-                    let mut recorder = Recorder::new(RecorderSpan::Pipeline(&mut span));
-                    record(&mut recorder);
-                    recorder.finish();
-                    (cx.with_span(span), true)
+                            (cx.with_remote_span_context(sc), false)
+                        },
+                        |mut span| {
+                            if !predicted {
+                                self.recorded.store(true, Ordering::Relaxed);
+                                span.set_attributes(self.code_attributes());
+                            }
+                            let mut recorder = Recorder::new(RecorderSpan::Pipeline(&mut span));
+                            record(&mut recorder);
+                            recorder.finish();
+                            (cx.with_span(span), true)
+                        },
+                    )
                 })
             }
             Some(Resolved::Global) | None => {
