@@ -16,5 +16,7 @@ pub use headers::{Headers, extract, inject, inject_context};
 pub use parent::{IntoLink, IntoParent, link, links, parent};
 pub use trace_context::{TRACE_FLAG_RANDOM, TraceContext};
 
-// `init`, the test capture and our own pipeline mint trace ids with it.
+// `init` and the test capture give the SDK's provider these ids (our own
+// pipeline flags its roots `random` itself and needs no tag).
+#[cfg(any(feature = "init", feature = "testing", test))]
 pub(crate) use trace_context::RandomRoots;

@@ -34,6 +34,7 @@ use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
+#[cfg(any(feature = "init", feature = "testing", test))]
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
 
 const TRACEPARENT: &str = "traceparent";
@@ -303,9 +304,11 @@ fn minted_here(trace: TraceId) -> bool {
 
 /// The SDK's random id generator, tagging the trace ids it mints so that
 /// `inject` can tell them apart (see `minted_here`).
+#[cfg(any(feature = "init", feature = "testing", test))]
 #[derive(Debug, Default)]
 pub(crate) struct RandomRoots(RandomIdGenerator);
 
+#[cfg(any(feature = "init", feature = "testing", test))]
 impl IdGenerator for RandomRoots {
     fn new_trace_id(&self) -> TraceId {
         loop {
