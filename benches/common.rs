@@ -87,8 +87,8 @@ impl Pipeline {
     /// thread barely gets scheduled) drops none. The ids come from the
     /// pipeline's default, the SDK's random generator, as in the SDK
     /// pipelines above and as `init` installs it (on the SDK's provider
-    /// `init` gives its tagging `RandomRoots`, ≈300 instructions more per
-    /// root, which our pipeline does without: its roots carry the W3C
+    /// `init` gives its tagging `RandomRoots`, 237–271 instructions more
+    /// per root, which our pipeline does without: its roots carry the W3C
     /// `random` flag themselves).
     pub fn install_ours(self) -> traced::PipelineProvider {
         let builder = traced::PipelineProvider::builder()

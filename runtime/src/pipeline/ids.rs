@@ -7,7 +7,8 @@
 //! (`RandomRoots`, a keyed SipHash of the id's random bytes, which
 //! `inject` checks). Our pipeline builds the flags itself, so a root span
 //! of the default generator carries `random` from the start, and its trace
-//! id needs no tag: about a hundred instructions less per root span.
+//! id needs no tag: 237–271 instructions less per root span on the calling
+//! thread (callgrind; docs/performance.md).
 
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator};
@@ -71,10 +72,11 @@ impl Ids {
 mod tests {
     use super::*;
 
-    /// Ids differ call to call; the default's roots are flagged random,
-    /// a custom generator's are not.
+    /// Ids differ call to call, and the default's roots are flagged random.
+    /// (That a generator of the user's gives unflagged roots is checked
+    /// through the public API, in tests/pipeline.rs.)
     #[test]
-    fn roots_are_random_only_from_the_random_generator() {
+    fn roots_of_the_default_generator_are_random() {
         let ids = Ids::default();
         let (a, flags) = ids.new_root();
         let (b, _) = ids.new_root();
@@ -82,21 +84,5 @@ mod tests {
         assert_ne!(a, TraceId::INVALID);
         assert_eq!(flags, TRACE_FLAG_RANDOM);
         assert_ne!(ids.new_span_id(), ids.new_span_id());
-
-        #[derive(Debug)]
-        struct Counting(std::sync::atomic::AtomicU64);
-        impl IdGenerator for Counting {
-            fn new_trace_id(&self) -> TraceId {
-                TraceId::from(
-                    u128::from(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) + 1,
-                )
-            }
-            fn new_span_id(&self) -> SpanId {
-                SpanId::from(self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1)
-            }
-        }
-        let custom = Ids::Custom(Box::new(Counting(0.into())));
-        assert_eq!(custom.new_root(), (TraceId::from(1), TraceFlags::default()));
-        assert_eq!(custom.new_span_id(), SpanId::from(2));
     }
 }

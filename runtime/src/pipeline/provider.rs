@@ -141,8 +141,9 @@ impl Default for PipelineBuilder {
 impl PipelineBuilder {
     /// Adds an exporter; every exporter gets every sampled span, as the
     /// SDK's `SpanData`. ([`init`](crate::init) gives the pipeline OTLP
-    /// exporters of our own instead, which encode each batch straight from our records: about a
-    /// quarter of the export side's CPU per span, see docs/performance.md.)
+    /// exporters of our own instead, which encode each batch straight from
+    /// our records: about a quarter of the export side's CPU per span, see
+    /// docs/performance.md.)
     pub fn with_exporter<E: SpanExporter + 'static>(mut self, exporter: E) -> Self {
         self.sinks.push(Box::new(Exporting::new(exporter)));
         self

@@ -15,6 +15,7 @@ pub(crate) mod logger;
 mod open;
 mod panic;
 pub(crate) mod provider;
+mod recorder;
 mod site;
 
 pub use future::Instrumented;
@@ -23,7 +24,8 @@ pub use guard::{ActiveSpan, Started, SyncGuard};
 pub(crate) use open::{KeepOpen, OpenSpan};
 pub use provider::{set_pipeline_provider, set_tracer_provider};
 // Always there: the transport-neutral db and messaging cores use it too.
-pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, REDACTED, Recorder, or_unknown};
+pub use recorder::{REDACTED, Recorder};
+pub use site::{CallSite, GLOBAL_PROBE_EVERY, Meta, or_unknown};
 
 pub use exception::CANCELLED_EVENT;
 #[cfg_attr(not(feature = "init"), allow(unused_imports))]

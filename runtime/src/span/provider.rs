@@ -185,8 +185,9 @@ pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvi
 /// Installs our own span pipeline's `provider` as the provider
 /// `#[traced]` spans go to, and as OpenTelemetry's global tracer provider
 /// (see [`set_tracer_provider`]); [`init`](crate::init) does this unless
-/// the console prints spans or `TRACED_PIPELINE=sdk`. Returns the pipeline it replaced, if one was
-/// installed through `traced`: call its `shutdown()` to flush it.
+/// the console prints spans or `TRACED_PIPELINE=sdk`. Returns the pipeline
+/// it replaced, if one was installed through `traced`: call its
+/// `shutdown()` to flush it.
 pub fn set_pipeline_provider(provider: PipelineProvider) -> Option<PipelineProvider> {
     match replace(Some(Installed::Pipeline(provider))) {
         Some(Installed::Pipeline(previous)) => Some(previous),

@@ -5,24 +5,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use arc_swap::ArcSwapOption;
-use opentelemetry::global::{self, BoxedSpan};
+use opentelemetry::global;
 use opentelemetry::trace::{
     Link, Span as _, SpanBuilder, SpanContext, SpanKind, TraceContextExt as _, TraceFlags,
     Tracer as _, TracerProvider as _,
 };
-use opentelemetry::{Context, InstrumentationScope, Key, KeyValue, StringValue, Value};
-use opentelemetry_sdk::trace::{SdkTracer, Span as SdkSpan};
+use opentelemetry::{Context, InstrumentationScope, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::SdkTracer;
 
-use crate::pipeline::{PipelineSpan, PipelineTracer, Start};
+use crate::pipeline::{PipelineTracer, Start};
 
 use super::guard::Started;
 use super::panic;
 use super::provider::{self, Installed};
+use super::recorder::{Recorder, RecorderSpan};
 use crate::propagation::TRACE_FLAG_RANDOM;
 use crate::semconv;
-
-/// The value recorded for a parameter whose name marks a secret.
-pub const REDACTED: &str = "[REDACTED]";
 
 /// `value`, or `"unknown"` when a build variable is missing (a crate built
 /// without cargo).
@@ -301,14 +299,9 @@ impl CallSite {
             }
         };
         let quiet = match resolved {
-            Resolved::Disabled => QUIET_DISABLED,
-            Resolved::GlobalNoop => QUIET_NOOP,
+            Resolved::Disabled => quiet_tag(generation) | QUIET_DISABLED,
+            Resolved::GlobalNoop => quiet_tag(generation) | QUIET_NOOP,
             _ => 0,
-        };
-        let quiet = if quiet == 0 {
-            0
-        } else {
-            quiet_tag(generation) | quiet
         };
         self.cache.store(Some(Arc::new((generation, resolved))));
         self.quiet.store(quiet, Ordering::Relaxed);
@@ -541,61 +534,5 @@ fn in_parent<T>(parent: Option<&Context>, build: impl FnOnce(&Context) -> T) -> 
     match parent {
         Some(parent) => build(parent),
         None => Context::map_current(build),
-    }
-}
-
-/// Sets the attributes of a span that records, before it becomes current.
-pub struct Recorder<'a> {
-    span: RecorderSpan<'a>,
-    /// Paths scrubbed from the values recorded so far.
-    scrubbed: Vec<StringValue>,
-}
-
-enum RecorderSpan<'a> {
-    Sdk(&'a mut SdkSpan),
-    Pipeline(&'a mut PipelineSpan),
-    Global(&'a mut BoxedSpan),
-}
-
-impl<'a> Recorder<'a> {
-    fn new(span: RecorderSpan<'a>) -> Self {
-        Recorder {
-            span,
-            scrubbed: Vec::new(),
-        }
-    }
-
-    /// Records one attribute; `None` records nothing.
-    #[inline]
-    pub fn attr(&mut self, key: &'static str, value: Option<Value>) {
-        if let Some(value) = value {
-            crate::redact::claim(key, &mut self.scrubbed);
-            self.set(KeyValue::new(Key::from_static_str(key), value));
-        }
-    }
-
-    fn set(&mut self, attribute: KeyValue) {
-        match &mut self.span {
-            RecorderSpan::Sdk(span) => span.set_attribute(attribute),
-            RecorderSpan::Pipeline(span) => span.set_attribute(attribute),
-            RecorderSpan::Global(span) => span.set_attribute(attribute),
-        }
-    }
-
-    /// Says which paths were scrubbed, once every attribute is set.
-    #[inline]
-    fn finish(mut self) {
-        if !self.scrubbed.is_empty() {
-            let paths = std::mem::take(&mut self.scrubbed);
-            if let Some(attribute) = crate::redact::scrubbed_attribute(paths) {
-                self.set(attribute);
-            }
-        }
-    }
-
-    /// Records a parameter whose name marks a secret.
-    #[inline]
-    pub fn redacted(&mut self, key: &'static str) {
-        self.attr(key, Some(Value::String(StringValue::from(REDACTED))));
     }
 }

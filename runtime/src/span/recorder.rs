@@ -1,0 +1,69 @@
+//! Recording a starting span's attributes: the arguments `#[traced]`
+//! records, with secrets redacted and scrubbed paths named, set on the span
+//! before it becomes current.
+
+use opentelemetry::global::BoxedSpan;
+use opentelemetry::trace::Span as _;
+use opentelemetry::{Key, KeyValue, StringValue, Value};
+use opentelemetry_sdk::trace::Span as SdkSpan;
+
+use crate::pipeline::PipelineSpan;
+
+/// The value recorded for a parameter whose name marks a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Sets the attributes of a span that records, before it becomes current.
+pub struct Recorder<'a> {
+    span: RecorderSpan<'a>,
+    /// Paths scrubbed from the values recorded so far.
+    scrubbed: Vec<StringValue>,
+}
+
+pub(super) enum RecorderSpan<'a> {
+    Sdk(&'a mut SdkSpan),
+    Pipeline(&'a mut PipelineSpan),
+    Global(&'a mut BoxedSpan),
+}
+
+impl<'a> Recorder<'a> {
+    pub(super) fn new(span: RecorderSpan<'a>) -> Self {
+        Recorder {
+            span,
+            scrubbed: Vec::new(),
+        }
+    }
+
+    /// Records one attribute; `None` records nothing.
+    #[inline]
+    pub fn attr(&mut self, key: &'static str, value: Option<Value>) {
+        if let Some(value) = value {
+            crate::redact::claim(key, &mut self.scrubbed);
+            self.set(KeyValue::new(Key::from_static_str(key), value));
+        }
+    }
+
+    fn set(&mut self, attribute: KeyValue) {
+        match &mut self.span {
+            RecorderSpan::Sdk(span) => span.set_attribute(attribute),
+            RecorderSpan::Pipeline(span) => span.set_attribute(attribute),
+            RecorderSpan::Global(span) => span.set_attribute(attribute),
+        }
+    }
+
+    /// Says which paths were scrubbed, once every attribute is set.
+    #[inline]
+    pub(super) fn finish(mut self) {
+        if !self.scrubbed.is_empty() {
+            let paths = std::mem::take(&mut self.scrubbed);
+            if let Some(attribute) = crate::redact::scrubbed_attribute(paths) {
+                self.set(attribute);
+            }
+        }
+    }
+
+    /// Records a parameter whose name marks a secret.
+    #[inline]
+    pub fn redacted(&mut self, key: &'static str) {
+        self.attr(key, Some(Value::String(StringValue::from(REDACTED))));
+    }
+}
