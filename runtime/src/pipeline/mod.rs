@@ -18,28 +18,38 @@
 //! [`dropped_spans`](crate::dropped_spans).
 //!
 //! Files: `provider.rs` the provider and its builder, `tracer.rs` starting
-//! spans, `span.rs` the span, `worker.rs` the queue and the export thread,
-//! `limits.rs` value truncation (shared with the SDK path's processor),
-//! `sampling.rs` the sampling decision, `ids.rs` the ids and a root
-//! span's first flags.
+//! spans, `span.rs` the span, `limits.rs` value truncation (shared with the
+//! SDK path's processor), `sampling.rs` the sampling decision, `ids.rs` the
+//! ids and a root span's first flags; then the way to the exporters, one
+//! job a file: `queue.rs` the bounded queue (push, drop counting, waking
+//! the export thread), `batch.rs` taking batches off it (and building the
+//! SDK's `SpanData`), `export.rs` the exporters as the export thread drives
+//! them (`Sink`, several exports in flight), `flush.rs` the flush and
+//! shutdown handshakes, `worker.rs` the export thread's loop.
 
+mod batch;
+mod export;
+mod flush;
 mod ids;
 mod limits;
 mod provider;
+mod queue;
 mod sampling;
 mod span;
 mod tracer;
 mod worker;
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) use batch::Spans;
+#[cfg(all(test, any(feature = "otlp-grpc", feature = "otlp-http")))]
+pub(crate) use batch::span_data;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) use export::{Export, Sink};
 pub(crate) use limits::truncate_all;
 pub use provider::{PipelineBuilder, PipelineProvider};
+pub(crate) use queue::dropped;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) use span::Finished;
 pub use span::PipelineSpan;
 pub use tracer::PipelineTracer;
 pub(crate) use tracer::Start;
-pub(crate) use worker::dropped;
-#[cfg(all(test, any(feature = "otlp-grpc", feature = "otlp-http")))]
-pub(crate) use worker::span_data;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-pub(crate) use worker::{Export, Sink, Spans};

@@ -8,11 +8,12 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{IdGenerator, ShouldSample, SpanExporter, SpanLimits};
 
+use super::export::{Exporting, Sink};
 use super::ids::Ids;
+use super::queue::{Config, Shared};
 use super::sampling::Sampling;
 use super::span::Scoped;
 use super::tracer::PipelineTracer;
-use super::worker::{Config, Exporting, Shared, Sink};
 
 /// A tracer provider whose spans go to the SDK's exporters through a
 /// queue and an export thread of ours (see `TRACED_PIPELINE` in

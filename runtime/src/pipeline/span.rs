@@ -10,7 +10,7 @@ use opentelemetry::trace::{Event, Link, SpanContext, SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::SpanLimits;
 
-use super::worker::Shared;
+use super::queue::Shared;
 
 /// A span started by a [`PipelineTracer`](super::PipelineTracer).
 ///
