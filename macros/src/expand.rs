@@ -519,15 +519,17 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
             continue;
         }
         let at_binding = respan(krate, binding.span());
+        // `value::param` lets `TRACED_SCRUB_EXTRA`, read at run time, make
+        // this parameter a secret too (#25).
         out.push(quote_spanned! {binding.span()=>
-            #rec.attr(#key, {
+            #rec.attr(#key, #krate::__private::value::param(#key, {
                 // Named after the parameter, for the error when its type
                 // cannot be recorded; a braced struct has no value, so the
                 // parameter itself is not shadowed.
                 #[allow(non_camel_case_types, dead_code)]
                 struct #binding {}
                 #at_binding::__private::to_value!(#binding, &#binding)
-            });
+            }));
         });
     }
     let value = mixed("__traced_value");

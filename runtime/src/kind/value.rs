@@ -49,7 +49,33 @@ macro_rules! small_int {
         }
     )*};
 }
-small_int!(i8, i16, i32, i64, u8, u16, u32);
+small_int!(i8, i16, i32, i64, u16, u32);
+
+impl IntoAttr for u8 {
+    #[inline]
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::I64(i64::from(*self)))
+    }
+}
+
+/// Bytes are recorded as their length, `"[42 bytes]"`: never one number per
+/// byte (a body or a key would become a huge array nobody can read, and that
+/// no scrubber can see into), and never their content, which may be a key.
+impl IntoAttr for [u8] {
+    fn to_attr(&self) -> Option<Value> {
+        Some(Value::String(format!("[{} bytes]", self.len()).into()))
+    }
+}
+impl<const N: usize> IntoAttr for [u8; N] {
+    fn to_attr(&self) -> Option<Value> {
+        self.as_slice().to_attr()
+    }
+}
+impl IntoAttr for Vec<u8> {
+    fn to_attr(&self) -> Option<Value> {
+        self.as_slice().to_attr()
+    }
+}
 
 macro_rules! wide_int {
     ($($t:ty),*) => {$(
@@ -218,6 +244,21 @@ impl<T: Debug + ?Sized, Name> Recordable<Name> for T {
 #[allow(non_camel_case_types)]
 pub struct value {}
 
+impl value {
+    /// A parameter's value as `#[traced]` records it, once the run-time
+    /// lists had their say: `TRACED_SCRUB_EXTRA` can make a parameter the
+    /// macro records a secret (`[REDACTED]`). A parameter the macro redacted
+    /// is never formatted at all, so `TRACED_SCRUB_ALLOW` cannot reveal it;
+    /// rename it or record it with `attributes(..)` instead.
+    #[inline]
+    pub fn param(key: &'static str, recorded: Option<Value>) -> Option<Value> {
+        match crate::redact::run_time_override(key) {
+            Some(true) => recorded.map(|_| Value::String(StringValue::from(crate::redact::REDACTED))),
+            _ => recorded,
+        }
+    }
+}
+
 /// Chosen for values that implement [`IntoAttr`].
 #[derive(Clone, Copy)]
 pub struct AsNative;
@@ -304,7 +345,7 @@ impl AsNative {
     #[inline]
     #[allow(clippy::extra_unused_type_parameters)]
     pub fn to_value<Name, T: IntoAttr + ?Sized>(self, value: &T) -> Option<Value> {
-        value.to_attr()
+        value.to_attr().map(scrub_strings)
     }
 }
 
@@ -332,6 +373,38 @@ impl AsDebug {
         Some(Value::String(
             crate::redact::debug_value(Recordable::<Name>::debug_string(value)).into(),
         ))
+    }
+}
+
+/// A native value with the secrets in its strings replaced (a URL's
+/// password, `token=..`), the paths waiting for the attribute to claim them.
+/// Numbers and booleans pass untouched.
+fn scrub_strings(value: Value) -> Value {
+    match value {
+        Value::String(text) => match crate::redact::scrub_text(text.as_str()) {
+            None => Value::String(text),
+            Some((clean, paths)) => {
+                crate::redact::pending(paths);
+                Value::String(clean.into())
+            }
+        },
+        Value::Array(Array::String(items)) => {
+            let mut paths = Vec::new();
+            let items = items
+                .into_iter()
+                .enumerate()
+                .map(|(index, item)| match crate::redact::scrub_text(item.as_str()) {
+                    None => item,
+                    Some((clean, found)) => {
+                        paths.extend(found.into_iter().map(|p| format!("[{index}].{p}")));
+                        clean.into()
+                    }
+                })
+                .collect();
+            crate::redact::pending(paths);
+            Value::Array(Array::String(items))
+        }
+        other => other,
     }
 }
 

@@ -32,8 +32,8 @@ use opentelemetry::{Array, KeyValue, StringValue, Value};
 use crate::semconv::TRACED_SCRUBBED;
 
 pub(crate) use debug::scrub_debug;
-pub use names::{SECRET_PAIRS, SECRET_SEGMENTS};
-pub(crate) use text::{SENSITIVE_QUERY_KEYS, scrub_text};
+pub(crate) use text::SENSITIVE_QUERY_KEYS;
+pub(crate) use text::scrub_text;
 
 /// What a scrubbed value becomes.
 pub(crate) const REDACTED: &str = "[REDACTED]";
@@ -150,9 +150,8 @@ pub(crate) fn debug_value(text: String) -> String {
     }
 }
 
-/// Paths scrubbed in a value recorded other than through `Debug`
-/// (`traced::Json`): they wait for [`claim`] like [`debug_value`]'s.
-#[cfg_attr(not(feature = "serde"), allow(dead_code))]
+/// Paths scrubbed in a value recorded other than through `Debug` (a
+/// string, `traced::Json`): they wait for [`claim`] like [`debug_value`]'s.
 pub(crate) fn pending(paths: Vec<String>) {
     if !paths.is_empty() {
         let _ = PENDING.try_with(|pending| pending.borrow_mut().extend(paths));

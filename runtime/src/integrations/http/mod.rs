@@ -102,16 +102,7 @@ fn method_attributes_in(
     }
 }
 
-/// Query keys whose values the conventions ask to redact by default in
-/// `url.query` and `url.full` (matched case-sensitively): signatures and
-/// credentials of pre-signed URLs.
-const SENSITIVE_QUERY_KEYS: [&str; 5] = [
-    "X-Amz-Signature",
-    "X-Amz-Credential",
-    "X-Amz-Security-Token",
-    "sig",
-    "X-Goog-Signature",
-];
+use crate::redact::SENSITIVE_QUERY_KEYS;
 
 /// `query` with the values of [`SENSITIVE_QUERY_KEYS`], and of parameters
 /// whose names mark secrets (`token`, `api_key`, ...), replaced by
