@@ -52,9 +52,13 @@ impl Default for Config {
     }
 }
 
+/// `traced-view --version`.
+pub const VERSION: &str = concat!("traced-view ", env!("CARGO_PKG_VERSION"), "\n");
+
 /// `traced-view --help`.
 pub const USAGE: &str = "\
-traced-view: receive OTLP traces from every service, print each trace as one tree
+traced-view: receive OTLP traces, logs and metrics from every service, print each
+trace as one tree with its log records, and serve it as a web waterfall
 
 usage: traced-view [options]
 
@@ -64,18 +68,37 @@ usage: traced-view [options]
   --quiet DURATION       print a trace once its root arrived and it was quiet this long (default 1s)
   --timeout DURATION     print a trace without a root after this long (default 30s)
   --max-traces N         traces kept in memory (default 2000)
-  --max-spans N          spans kept in memory in all (default 50000)
-  --max-spans-per-trace N  spans kept per trace (default 5000)
+  --max-spans N          spans kept in memory in all, and as many log records (default 50000)
+  --max-spans-per-trace N  spans kept per trace, and as many log records (default 5000)
+  --max-memory MIB       memory the spans and records kept may take, estimated (default 256)
   --color / --no-color   colour the trees (default: on a terminal unless NO_COLOR is set)
+  -h, --help             print this and exit
+  -V, --version          print the version and exit
 
 Durations are `250ms`, `2s` or a number of milliseconds. The first line printed
 names the bound addresses: `traced-view grpc=ADDR http=ADDR ui=http://ADDR/`.
+Every endpoint answers requests addressed to 127.0.0.1, [::1], localhost or the
+address given here only; metrics are counted, not shown.
 ";
 
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Receive and print, as configured.
+    Run(Config),
+    /// Print [`USAGE`] and exit.
+    Help,
+    /// Print [`VERSION`] and exit.
+    Version,
+}
+
 impl Config {
-    /// Reads the command line (without the program name). `Ok(None)` for
-    /// `--help`.
-    pub fn from_args(args: &[String], terminal: bool) -> Result<Option<Config>, String> {
+    /// Reads the command line (without the program name).
+    ///
+    /// # Errors
+    ///
+    /// A message naming the option that is wrong and what to write instead.
+    pub fn from_args(args: &[String], terminal: bool) -> Result<Command, String> {
         let mut config = Config {
             color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
             ..Config::default()
@@ -88,7 +111,8 @@ impl Config {
                     .ok_or_else(|| format!("`{flag}` needs a value; see --help"))
             };
             match flag.as_str() {
-                "-h" | "--help" => return Ok(None),
+                "-h" | "--help" => return Ok(Command::Help),
+                "-V" | "--version" => return Ok(Command::Version),
                 "--grpc" => config.grpc = address(flag, &value(flag)?)?,
                 "--http" => config.http = address(flag, &value(flag)?)?,
                 "--ui" => {
@@ -111,12 +135,16 @@ impl Config {
                 "--max-spans-per-trace" => {
                     config.limits.max_spans_per_trace = count(flag, &value(flag)?)?
                 }
+                "--max-memory" => {
+                    let mib = count(flag, &value(flag)?)?;
+                    config.limits.max_bytes = mib.saturating_mul(1024 * 1024);
+                }
                 "--color" => config.color = true,
                 "--no-color" => config.color = false,
                 other => return Err(format!("unknown option `{other}`; see --help")),
             }
         }
-        Ok(Some(config))
+        Ok(Command::Run(config))
     }
 }
 
@@ -157,7 +185,10 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Option<Config>, String> {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        Config::from_args(&args, false)
+        match Config::from_args(&args, false)? {
+            Command::Run(config) => Ok(Some(config)),
+            Command::Help | Command::Version => Ok(None),
+        }
     }
 
     #[test]
@@ -207,5 +238,24 @@ mod tests {
                 .contains("unknown option")
         );
         assert_eq!(parse(&["--help"]), Ok(None));
+    }
+
+    #[test]
+    fn help_version_and_memory() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Config::from_args(&args(&["-h"]), false), Ok(Command::Help));
+        assert_eq!(
+            Config::from_args(&args(&["--grpc", "off", "--version"]), false),
+            Ok(Command::Version)
+        );
+        assert_eq!(
+            parse(&["--max-memory", "64"])
+                .unwrap()
+                .unwrap()
+                .limits
+                .max_bytes,
+            64 << 20
+        );
+        assert!(VERSION.starts_with("traced-view 0."));
     }
 }

@@ -9,10 +9,11 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `receive` | the OTLP endpoints (gRPC on tonic, HTTP protobuf/JSON on axum) and OTLP → spans |
-//! | `join` | spans joined by trace id, when a trace is complete, the memory bounds, search |
-//! | `print` | a joined trace as the console tree, services and process boundaries marked |
+//! | `receive` | the OTLP endpoints for traces, logs and metrics (gRPC on tonic, HTTP protobuf/JSON on axum), what an export may cost, OTLP → spans and log records |
+//! | `join` | spans and log records joined by trace id, when a trace is complete, the memory bounds, search |
+//! | `print` | a joined trace as the console tree, services and process boundaries marked, log records among events |
 //! | `ui` | the web page and its JSON |
+//! | `guard` | every listener answers loopback hosts only, and writes from no foreign origin |
 //! | `config` | the command line |
 //!
 //! The examples start it in-process with [`Viewer::start`].
@@ -20,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod guard;
 mod join;
 mod print;
 mod receive;
@@ -34,10 +36,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::{
-    Config, GRPC_DEFAULT, HTTP_DEFAULT, QUIET_DEFAULT, TIMEOUT_DEFAULT, UI_DEFAULT, USAGE,
+    Command, Config, GRPC_DEFAULT, HTTP_DEFAULT, QUIET_DEFAULT, TIMEOUT_DEFAULT, UI_DEFAULT, USAGE,
+    VERSION,
 };
 pub use join::Limits;
 
+use guard::Hosts;
 use join::{Joiner, Timing};
 use receive::Receiver;
 
@@ -113,16 +117,19 @@ impl Viewer {
             |l: &Option<tokio::net::TcpListener>| l.as_ref().and_then(|l| l.local_addr().ok());
         let (grpc_addr, http_addr, ui_addr) = (local(&grpc), local(&http), local(&ui));
 
-        if let Some(listener) = grpc {
+        if let (Some(listener), Some(addr)) = (grpc, grpc_addr) {
             let (receiver, stop) = (receiver.clone(), until_stopped());
             tasks.push(tokio::spawn(async move {
-                if let Err(e) = receive::grpc::serve(receiver, listener, stop).await {
+                if let Err(e) =
+                    receive::grpc::serve(receiver, Hosts::of(addr), listener, stop).await
+                {
                     eprintln!("traced-view: the gRPC endpoint stopped: {e}");
                 }
             }));
         }
-        if let Some(listener) = http {
-            let (router, stop) = (receive::http::router(receiver.clone()), until_stopped());
+        if let (Some(listener), Some(addr)) = (http, http_addr) {
+            let router = receive::http::router(receiver.clone(), Hosts::of(addr));
+            let stop = until_stopped();
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router)
                     .with_graceful_shutdown(stop)
@@ -132,8 +139,11 @@ impl Viewer {
                 }
             }));
         }
-        if let Some(listener) = ui {
-            let (router, stop) = (ui::router(receiver.clone()), until_stopped());
+        if let (Some(listener), Some(addr)) = (ui, ui_addr) {
+            let (router, stop) = (
+                ui::router(receiver.clone(), Hosts::of(addr)),
+                until_stopped(),
+            );
             tasks.push(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, router)
                     .with_graceful_shutdown(stop)

@@ -3,14 +3,18 @@
 
 use std::io::IsTerminal as _;
 
-use traced_view::{Config, USAGE, Viewer};
+use traced_view::{Command, Config, USAGE, VERSION, Viewer};
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let config = match Config::from_args(&args, std::io::stdout().is_terminal()) {
-        Ok(Some(config)) => config,
-        Ok(None) => {
+        Ok(Command::Run(config)) => config,
+        Ok(Command::Help) => {
             print!("{USAGE}");
+            return std::process::ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            print!("{VERSION}");
             return std::process::ExitCode::SUCCESS;
         }
         Err(why) => {

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use opentelemetry::trace::{SpanId, Status};
 use serde::Serialize;
 
-use super::Trace;
+use super::Held;
 
 /// One line of the trace list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,6 +18,8 @@ pub(crate) struct Summary {
     pub(crate) root: String,
     pub(crate) has_root: bool,
     pub(crate) spans: usize,
+    /// Log records of the trace.
+    pub(crate) logs: usize,
     pub(crate) errors: usize,
     pub(crate) start_unix_ns: u128,
     pub(crate) duration_ns: u128,
@@ -30,8 +32,8 @@ pub(crate) fn unix_ns(t: SystemTime) -> u128 {
 }
 
 /// The list line of `trace`.
-pub(crate) fn summary(trace: &Trace) -> Summary {
-    let mut by_start: Vec<&super::Span> = trace.spans.iter().collect();
+pub(crate) fn summary(trace: &Held) -> Summary {
+    let mut by_start: Vec<&super::Span> = trace.spans.iter().map(|s| &**s).collect();
     by_start.sort_by_key(|s| s.data.start_time);
     let root = by_start
         .iter()
@@ -52,6 +54,7 @@ pub(crate) fn summary(trace: &Trace) -> Summary {
         root: root.map(|s| s.data.name.to_string()).unwrap_or_default(),
         has_root: trace.has_root(),
         spans: trace.spans.len(),
+        logs: trace.logs.len(),
         errors: trace
             .spans
             .iter()
@@ -67,9 +70,9 @@ pub(crate) fn summary(trace: &Trace) -> Summary {
 
 /// Whether `trace` matches every word of `query` (case-insensitive): a
 /// word matches the start of the trace id, part of a service or span name,
-/// or of an attribute value, and `key=value` matches an attribute `key`
-/// whose value contains `value`.
-pub(crate) fn matches(trace: &Trace, query: &str) -> bool {
+/// of an attribute value or of a log record's text, and `key=value` matches
+/// an attribute `key` (of a span or a record) whose value contains `value`.
+pub(crate) fn matches(trace: &Held, query: &str) -> bool {
     query.split_whitespace().all(|word| {
         let word = word.to_lowercase();
         if trace.id.to_string().starts_with(&word) {
@@ -80,14 +83,17 @@ pub(crate) fn matches(trace: &Trace, query: &str) -> bool {
             Some((key, value)) => (Some(key), value),
             None => (None, word.as_str()),
         };
+        let attribute = |kv: &opentelemetry::KeyValue| {
+            key.is_none_or(|k| kv.key.as_str().eq_ignore_ascii_case(k))
+                && kv.value.as_str().to_lowercase().contains(value)
+        };
         trace.spans.iter().any(|span| {
             if key.is_none() && (contains(&span.service) || contains(&span.data.name)) {
                 return true;
             }
-            span.data.attributes.iter().any(|kv| {
-                key.is_none_or(|k| kv.key.as_str().eq_ignore_ascii_case(k))
-                    && kv.value.as_str().to_lowercase().contains(value)
-            })
+            span.data.attributes.iter().any(attribute)
+        }) || trace.logs.iter().any(|log| {
+            (key.is_none() && contains(&log.body)) || log.attributes.iter().any(attribute)
         })
     })
 }

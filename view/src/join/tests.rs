@@ -233,6 +233,7 @@ fn memory_is_bounded_by_traces_and_spans() {
         max_traces: 10,
         max_spans: 25,
         max_spans_per_trace: 4,
+        ..Limits::default()
     };
     let mut j = Joiner::new(
         limits,
@@ -258,7 +259,7 @@ fn memory_is_bounded_by_traces_and_spans() {
     assert_eq!(stats.dropped_over_trace_limit, 2 * 1_000);
     assert!(stats.traces_evicted >= 990, "{stats:?}");
     // The oldest go first; those not printed yet are printed as let go.
-    let newest: Vec<TraceId> = j.newest().map(|t| t.id).collect();
+    let newest: Vec<TraceId> = j.snapshot().iter().map(|t| t.id).collect();
     assert_eq!(newest[0], TraceId::from(1_000));
     let ready = j.due(t0);
     assert!(ready.iter().all(|r| r.why == Why::Evicted));

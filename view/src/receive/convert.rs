@@ -10,6 +10,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as WireKeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{Span as WireSpan, span, status};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
@@ -39,17 +40,7 @@ pub(crate) struct Decoded {
 pub(crate) fn decode(request: ExportTraceServiceRequest) -> Decoded {
     let mut out = Decoded::default();
     for resource_spans in request.resource_spans {
-        let resource = resource_spans.resource.unwrap_or_default();
-        let service: Arc<str> = resource
-            .attributes
-            .iter()
-            .find(|kv| kv.key == "service.name")
-            .and_then(|kv| match &kv.value.as_ref()?.value {
-                Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.as_str()),
-                _ => None,
-            })
-            .unwrap_or(UNKNOWN_SERVICE)
-            .into();
+        let service = service(resource_spans.resource);
         for scope_spans in resource_spans.scope_spans {
             let scope = scope_spans.scope.unwrap_or_default();
             let mut builder = InstrumentationScope::builder(scope.name);
@@ -74,17 +65,32 @@ pub(crate) fn decode(request: ExportTraceServiceRequest) -> Decoded {
     out
 }
 
-fn trace_id(bytes: &[u8]) -> Option<TraceId> {
+/// The `service.name` of `resource`.
+pub(super) fn service(resource: Option<Resource>) -> Arc<str> {
+    resource
+        .unwrap_or_default()
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "service.name")
+        .and_then(|kv| match &kv.value.as_ref()?.value {
+            Some(any_value::Value::StringValue(s)) if !s.is_empty() => Some(s.as_str()),
+            _ => None,
+        })
+        .unwrap_or(UNKNOWN_SERVICE)
+        .into()
+}
+
+pub(super) fn trace_id(bytes: &[u8]) -> Option<TraceId> {
     let bytes: [u8; 16] = bytes.try_into().ok()?;
     Some(TraceId::from_bytes(bytes)).filter(|id| *id != TraceId::INVALID)
 }
 
-fn span_id(bytes: &[u8]) -> Option<SpanId> {
+pub(super) fn span_id(bytes: &[u8]) -> Option<SpanId> {
     let bytes: [u8; 8] = bytes.try_into().ok()?;
     Some(SpanId::from_bytes(bytes)).filter(|id| *id != SpanId::INVALID)
 }
 
-fn time(unix_nano: u64) -> SystemTime {
+pub(super) fn time(unix_nano: u64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_nanos(unix_nano)
 }
 
@@ -195,7 +201,7 @@ fn span(wire: WireSpan, scope: &InstrumentationScope) -> Result<SpanData, String
     })
 }
 
-fn attributes(wire: Vec<WireKeyValue>) -> Vec<KeyValue> {
+pub(super) fn attributes(wire: Vec<WireKeyValue>) -> Vec<KeyValue> {
     wire.into_iter()
         .map(|kv| KeyValue::new(kv.key, value(kv.value, 0)))
         .collect()
@@ -203,7 +209,7 @@ fn attributes(wire: Vec<WireKeyValue>) -> Vec<KeyValue> {
 
 /// An OTLP value as an OpenTelemetry one. Maps, bytes and mixed arrays
 /// have no counterpart there: they are kept as text.
-fn value(any: Option<AnyValue>, depth: usize) -> Value {
+pub(super) fn value(any: Option<AnyValue>, depth: usize) -> Value {
     match any.and_then(|a| a.value) {
         None => Value::String(StringValue::from("")),
         Some(any_value::Value::StringValue(s)) => Value::String(s.into()),
@@ -339,7 +345,6 @@ fn show(value: &Option<any_value::Value>, depth: usize, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::resource::v1::Resource;
     use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
 
     fn request(spans: Vec<WireSpan>) -> ExportTraceServiceRequest {

@@ -1,23 +1,23 @@
-//! OTLP over HTTP: `POST /v1/traces` with a protobuf or a JSON body, gzip
-//! or not, answered in the same encoding. A body that cannot be read is a
-//! `400` with a `google.rpc.Status` saying why, as the specification asks;
-//! an unknown content type is a `415`. Logs and metrics are accepted and
-//! dropped, so an SDK that sends them too does not log errors.
+//! OTLP over HTTP: `POST /v1/traces`, `/v1/logs` and `/v1/metrics` with a
+//! protobuf or a JSON body, gzip or not, answered in the same encoding. A
+//! body that cannot be read is a `400` with a `google.rpc.Status` saying
+//! why, as the specification asks; one over budget (`budget.rs`) a `413`;
+//! an unknown content type a `415`.
 
 use std::io::Read as _;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
 
-use super::Receiver;
-use super::grpc::MAX_MESSAGE;
+use super::budget::{self, MAX_MESSAGE, READ_TIMEOUT, TooLarge};
+use super::{Logs, Metrics, Receiver, Signal, Traces};
+use crate::guard::{self, Hosts};
 
 const PROTOBUF: &str = "application/x-protobuf";
 const JSON: &str = "application/json";
@@ -33,6 +33,8 @@ struct RpcStatus {
 
 /// `google.rpc.Code.INVALID_ARGUMENT`.
 const INVALID_ARGUMENT: i32 = 3;
+/// `google.rpc.Code.RESOURCE_EXHAUSTED`.
+const RESOURCE_EXHAUSTED: i32 = 8;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Encoding {
@@ -64,13 +66,22 @@ impl Encoding {
             .into_response()
     }
 
+    fn status(self, status: StatusCode, code: i32, message: String) -> Response {
+        let rpc = RpcStatus { code, message };
+        let json = serde_json::to_string(&rpc).unwrap_or_default();
+        self.answer(status, rpc.encode_to_vec(), json)
+    }
+
     fn error(self, message: String) -> Response {
-        let status = RpcStatus {
-            code: INVALID_ARGUMENT,
-            message,
-        };
-        let json = serde_json::to_string(&status).unwrap_or_default();
-        self.answer(StatusCode::BAD_REQUEST, status.encode_to_vec(), json)
+        self.status(StatusCode::BAD_REQUEST, INVALID_ARGUMENT, message)
+    }
+
+    fn too_large(self, why: TooLarge) -> Response {
+        self.status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            RESOURCE_EXHAUSTED,
+            why.to_string(),
+        )
     }
 }
 
@@ -84,69 +95,110 @@ fn unsupported() -> Response {
 
 /// The body, gunzipped when `Content-Encoding: gzip`, at most
 /// [`MAX_MESSAGE`] bytes either way.
-fn body(headers: &HeaderMap, body: Bytes) -> Result<Vec<u8>, String> {
+fn unzip(headers: &HeaderMap, body: Bytes) -> Result<Bytes, Result<TooLarge, String>> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_ascii_lowercase());
     match encoding.as_deref() {
-        None | Some("identity") => Ok(body.to_vec()),
+        None | Some("identity") => Ok(body),
         Some("gzip") => {
             let mut out = Vec::new();
             flate2::read::GzDecoder::new(&body[..])
                 .take(MAX_MESSAGE as u64 + 1)
                 .read_to_end(&mut out)
-                .map_err(|e| format!("the gzip body cannot be read: {e}"))?;
+                .map_err(|e| Err(format!("the gzip body cannot be read: {e}")))?;
             if out.len() > MAX_MESSAGE {
-                return Err(format!(
-                    "the body is over {MAX_MESSAGE} bytes once unzipped"
-                ));
+                return Err(Ok(TooLarge::Bytes));
             }
-            Ok(out)
+            Ok(out.into())
         }
-        Some(other) => Err(format!(
+        Some(other) => Err(Err(format!(
             "content encoding {other:?} is not supported; use gzip or none"
-        )),
+        ))),
     }
 }
 
-async fn traces(State(receiver): State<Arc<Receiver>>, headers: HeaderMap, raw: Bytes) -> Response {
-    let Some(encoding) = Encoding::of(&headers) else {
+/// Reads at most [`MAX_MESSAGE`] bytes of `body` within [`READ_TIMEOUT`].
+async fn read(body: Body) -> Result<Bytes, Result<TooLarge, String>> {
+    match tokio::time::timeout(READ_TIMEOUT, axum::body::to_bytes(body, MAX_MESSAGE)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) => {
+            // http-body-util's `LengthLimitError`, not a type axum exports.
+            let mut source: Option<&dyn std::error::Error> = Some(&e);
+            while let Some(error) = source {
+                if error.to_string().contains("length limit exceeded") {
+                    return Err(Ok(TooLarge::Bytes));
+                }
+                source = error.source();
+            }
+            Err(Err(format!("the body cannot be read: {e}")))
+        }
+        Err(_) => Err(Err(format!(
+            "the body did not arrive within {}s",
+            READ_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
+/// A refused export: counted, answered `413` or `400`.
+fn refuse(receiver: &Receiver, encoding: Encoding, why: Result<TooLarge, String>) -> Response {
+    receiver.refused();
+    match why {
+        Ok(too_large) => encoding.too_large(too_large),
+        Err(why) => encoding.error(why),
+    }
+}
+
+async fn export<S: Signal>(State(receiver): State<Arc<Receiver>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let Some(encoding) = Encoding::of(headers) else {
         return unsupported();
     };
-    let bytes = match body(&headers, raw) {
-        Ok(bytes) => bytes,
-        Err(why) => return encoding.error(why),
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_MESSAGE as u64) {
+        return refuse(&receiver, encoding, Ok(TooLarge::Bytes));
+    }
+    let _turn = receiver.permit().await;
+    let bytes = match read(body).await {
+        Ok(raw) => unzip(headers, raw),
+        Err(why) => Err(why),
     };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(why) => return refuse(&receiver, encoding, why),
+    };
+    let checked = match encoding {
+        Encoding::Protobuf => budget::check_protobuf(&bytes),
+        Encoding::Json => budget::check_json(&bytes),
+    };
+    if let Err(why) = checked {
+        return refuse(&receiver, encoding, Ok(why));
+    }
     let request = match encoding {
-        Encoding::Protobuf => ExportTraceServiceRequest::decode(&bytes[..])
-            .map_err(|e| format!("the body is not an OTLP ExportTraceServiceRequest: {e}")),
+        Encoding::Protobuf => S::Request::decode(bytes)
+            .map_err(|e| format!("the body is not an OTLP {}: {e}", S::REQUEST)),
         Encoding::Json => serde_json::from_slice(&bytes)
-            .map_err(|e| format!("the body is not an OTLP ExportTraceServiceRequest in JSON: {e}")),
+            .map_err(|e| format!("the body is not an OTLP {} in JSON: {e}", S::REQUEST)),
     };
     let request = match request {
         Ok(request) => request,
-        Err(why) => return encoding.error(why),
+        Err(why) => return refuse(&receiver, encoding, Err(why)),
     };
-    let response = receiver.accept(request);
+    let response = S::accept(&receiver, request);
     let json = serde_json::to_string(&response).unwrap_or_else(|_| "{}".to_owned());
     encoding.answer(StatusCode::OK, response.encode_to_vec(), json)
 }
 
-/// Logs and metrics: accepted (an empty success), not kept.
-async fn ignored(headers: HeaderMap) -> Response {
-    match Encoding::of(&headers) {
-        Some(encoding) => encoding.answer(StatusCode::OK, Vec::new(), "{}".to_owned()),
-        None => unsupported(),
-    }
-}
-
-/// The OTLP/HTTP routes.
-pub(crate) fn router(receiver: Arc<Receiver>) -> Router {
+/// The OTLP/HTTP routes, answering `hosts` only.
+pub(crate) fn router(receiver: Arc<Receiver>, hosts: Hosts) -> Router {
     Router::new()
-        .route("/v1/traces", post(traces))
-        .route("/v1/logs", post(ignored))
-        .route("/v1/metrics", post(ignored))
-        .layer(DefaultBodyLimit::max(MAX_MESSAGE))
+        .route(Traces::PATH, post(export::<Traces>))
+        .route(Logs::PATH, post(export::<Logs>))
+        .route(Metrics::PATH, post(export::<Metrics>))
         .with_state(receiver)
+        .layer(axum::middleware::from_fn_with_state(hosts, guard::http))
 }

@@ -4,7 +4,12 @@
 //!
 //! - `GET /api/traces?q=WORDS&limit=N`: the newest traces matching `q`
 //!   (see `join::matches`), and the viewer's counters;
-//! - `GET /api/traces/{trace id}`: every span of one trace.
+//! - `GET /api/traces/{trace id}`: every span of one trace, each with its
+//!   log records.
+//!
+//! Every route answers loopback hosts only (`guard.rs`). The joiner's lock
+//! is held only to copy a snapshot of pointers; the search and the JSON
+//! are made from the snapshot, off the async workers.
 
 use std::sync::Arc;
 
@@ -17,7 +22,8 @@ use axum::routing::get;
 use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
 use serde::{Deserialize, Serialize};
 
-use crate::join::{Stats, Summary, matches, summary};
+use crate::guard::{self, Hosts};
+use crate::join::{Held, Log, Stats, Summary, matches, summary};
 use crate::print::decorate;
 use crate::receive::{ExportStats, Receiver};
 
@@ -46,6 +52,8 @@ struct TraceView {
     summary: Summary,
     dropped: u64,
     spans: Vec<SpanView>,
+    /// Log records of the trace that name no span held in it.
+    logs: Vec<LogView>,
 }
 
 #[derive(Serialize)]
@@ -62,7 +70,20 @@ struct SpanView {
     error: Option<String>,
     attributes: Vec<(String, String)>,
     events: Vec<EventView>,
+    /// The log records that name this span, in time order.
+    logs: Vec<LogView>,
     links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct LogView {
+    /// Since the span's start (or the trace's, for a record of no span
+    /// held); negative before it.
+    offset_ns: i128,
+    service: String,
+    severity: String,
+    body: String,
+    attributes: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -72,23 +93,29 @@ struct EventView {
     attributes: Vec<(String, String)>,
 }
 
-async fn list(State(receiver): State<Arc<Receiver>>, Query(query): Query<ListQuery>) -> Json<List> {
+async fn list(State(receiver): State<Arc<Receiver>>, Query(query): Query<ListQuery>) -> Response {
     let limit = query.limit.unwrap_or(LIST_DEFAULT).min(LIST_MAX);
     let words = query.q.unwrap_or_default();
-    let joiner = receiver.joiner();
-    let traces = joiner
-        .newest()
-        .filter(|t| matches(t, &words))
-        .take(limit)
-        .map(summary)
-        .collect();
-    let stats = joiner.stats();
-    drop(joiner);
+    let (held, stats) = {
+        let joiner = receiver.joiner();
+        (joiner.snapshot(), joiner.stats())
+    };
+    let search = tokio::task::spawn_blocking(move || {
+        held.iter()
+            .filter(|t| matches(t, &words))
+            .take(limit)
+            .map(summary)
+            .collect::<Vec<_>>()
+    });
+    let Ok(traces) = search.await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the search failed").into_response();
+    };
     Json(List {
         traces,
         stats,
         exports: receiver.stats(),
     })
+    .into_response()
 }
 
 fn kind(kind: &SpanKind) -> &'static str {
@@ -105,26 +132,54 @@ async fn trace(State(receiver): State<Arc<Receiver>>, Path(id): Path<String>) ->
     let Ok(id) = TraceId::from_hex(&id) else {
         return (StatusCode::BAD_REQUEST, "not a trace id: 32 hex digits").into_response();
     };
-    let joiner = receiver.joiner();
-    let Some(trace) = joiner.trace(id) else {
+    let Some(trace) = receiver.joiner().trace(id) else {
         return (
             StatusCode::NOT_FOUND,
             "no such trace (it may have been let go)",
         )
             .into_response();
     };
+    match tokio::task::spawn_blocking(move || view(&trace)).await {
+        Ok(view) => Json(view).into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the trace cannot be shown",
+        )
+            .into_response(),
+    }
+}
+
+fn log_view(log: &Log, since: std::time::SystemTime) -> LogView {
+    let unix = crate::join::unix_ns;
+    LogView {
+        offset_ns: unix(log.time) as i128 - unix(since) as i128,
+        service: log.service.to_string(),
+        severity: log.severity.clone(),
+        body: log.body.clone(),
+        attributes: log
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect(),
+    }
+}
+
+fn view(trace: &Held) -> TraceView {
     // `decorate` says which spans cross a process boundary; its names are
     // for the terminal, the page shows the service on its own.
-    let marked = decorate(&trace.spans, 0);
-    let spans = trace
+    let marked = decorate(&trace.spans, &[], 0);
+    let mut logs = trace.logs.clone();
+    logs.sort_by_key(|l| l.time);
+    let spans: Vec<SpanView> = trace
         .spans
         .iter()
         .zip(marked)
         .map(|(span, marked)| {
             let data = &span.data;
             let unix = crate::join::unix_ns;
+            let id = data.span_context.span_id();
             SpanView {
-                span_id: data.span_context.span_id().to_string(),
+                span_id: id.to_string(),
                 parent_id: (data.parent_span_id != SpanId::INVALID)
                     .then(|| data.parent_span_id.to_string()),
                 name: data.name.to_string(),
@@ -155,6 +210,11 @@ async fn trace(State(receiver): State<Arc<Receiver>>, Path(id): Path<String>) ->
                             .collect(),
                     })
                     .collect(),
+                logs: logs
+                    .iter()
+                    .filter(|l| l.span_id == id)
+                    .map(|l| log_view(l, data.start_time))
+                    .collect(),
                 links: data
                     .links
                     .iter()
@@ -163,25 +223,40 @@ async fn trace(State(receiver): State<Arc<Receiver>>, Path(id): Path<String>) ->
             }
         })
         .collect();
-    let view = TraceView {
+    let start = trace
+        .spans
+        .iter()
+        .map(|s| s.data.start_time)
+        .min()
+        .unwrap_or(std::time::UNIX_EPOCH);
+    let held: std::collections::HashSet<SpanId> = trace
+        .spans
+        .iter()
+        .map(|s| s.data.span_context.span_id())
+        .collect();
+    TraceView {
         trace_id: trace.id.to_string(),
         summary: summary(trace),
         dropped: trace.dropped,
         spans,
-    };
-    drop(joiner);
-    Json(view).into_response()
+        logs: logs
+            .iter()
+            .filter(|l| !held.contains(&l.span_id))
+            .map(|l| log_view(l, start))
+            .collect(),
+    }
 }
 
 async fn page() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(PAGE)).into_response()
 }
 
-/// The page and its JSON.
-pub(crate) fn router(receiver: Arc<Receiver>) -> Router {
+/// The page and its JSON, answering `hosts` only.
+pub(crate) fn router(receiver: Arc<Receiver>, hosts: Hosts) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/api/traces", get(list))
         .route("/api/traces/{id}", get(trace))
         .with_state(receiver)
+        .layer(axum::middleware::from_fn_with_state(hosts, guard::http))
 }

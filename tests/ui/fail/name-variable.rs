@@ -1,8 +1,0 @@
-use traced::traced;
-
-const NAME: &str = "n";
-
-#[traced(name = NAME)]
-fn f() {}
-
-fn main() {}

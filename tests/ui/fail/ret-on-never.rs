@@ -1,8 +1,0 @@
-use traced::traced;
-
-#[traced(ret)]
-fn f() -> ! {
-    panic!()
-}
-
-fn main() {}

@@ -1,6 +1,0 @@
-use traced::traced;
-
-#[traced(ret)]
-fn f() {}
-
-fn main() {}

@@ -1,6 +1,0 @@
-use traced::traced;
-
-#[traced(level = "info")]
-fn f() {}
-
-fn main() {}

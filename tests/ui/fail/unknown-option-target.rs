@@ -1,6 +1,0 @@
-use traced::traced;
-
-#[traced(target = "db")]
-fn f() {}
-
-fn main() {}
