@@ -55,7 +55,7 @@ impl<E> Reported<E> {
     pub(crate) fn new(inner: E, target: impl Into<String>) -> Self {
         Reported {
             inner,
-            target: target.into(),
+            target: shown_target(target.into()),
             detail: None,
             tally: None,
         }
@@ -103,8 +103,14 @@ pub(crate) fn with_causes(
     out
 }
 
+/// An endpoint as diagnostics name it: without its userinfo (#25).
+fn shown_target(target: String) -> String {
+    crate::redact::scrub_text(&target).map_or(target, |(clean, _)| clean)
+}
+
 /// Counts `count` spans that could not be delivered to `target` in
 /// [`dropped_spans`], and says so on stderr at most once every 10 seconds.
+
 pub(crate) fn report_failed(count: u64, target: &str, why: &dyn std::fmt::Display) {
     let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
     let now = SystemTime::now()
@@ -117,9 +123,13 @@ pub(crate) fn report_failed(count: u64, target: &str, why: &dyn std::fmt::Displa
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
-        eprintln!(
+        // The endpoint's userinfo and whatever the error quotes of the
+        // request (a URL, a header) are scrubbed before stderr sees them.
+        let line = format!(
             "traced: exporting {count} spans to {target} failed, so they are dropped ({total} dropped so far): {why}"
         );
+        let line = crate::redact::scrub_text(&line).map_or(line, |(clean, _)| clean);
+        eprintln!("{line}");
     }
 }
 
@@ -216,7 +226,7 @@ impl<P> Counted<P> {
         Counted {
             inner,
             tally,
-            target: target.into(),
+            target: shown_target(target.into()),
         }
     }
 

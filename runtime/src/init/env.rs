@@ -188,6 +188,13 @@ pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 /// or `sdk` when the console prints spans.
 pub(crate) const TRACED_PIPELINE: &str = "TRACED_PIPELINE";
 
+/// Ours: which `#[traced]` spans start, in `RUST_LOG`'s directive syntax
+/// (`info,my_crate::db=debug,noisy_dep=off`; see [`Filter`](crate::Filter)).
+/// Unset: every span at `info` and above (all of them unless a `level` is
+/// given). With the feature `tracing`, the same directives filter `tracing`
+/// spans and events too, under `RUST_LOG`.
+pub(crate) const TRACED_FILTER: &str = crate::filter::TRACED_FILTER;
+
 /// Ours: `true` turns every warning about an invalid value into the
 /// [`InitError`] that stops `init` (as `Builder::strict(true)` does).
 pub(crate) const TRACED_CONFIG_STRICT: &str = "TRACED_CONFIG_STRICT";
@@ -318,7 +325,11 @@ pub(crate) fn parse_pairs(name: &str, value: &str) -> Result<Vec<(String, String
             return Err(InitError::new(
                 name,
                 value,
-                format!("{expected} (`{}` has no `=`)", entry.trim()),
+                // A header entry may be a bare token: never echoed (#25).
+                match name.ends_with("_HEADERS") {
+                    true => format!("{expected} (an entry has no `=`)"),
+                    false => format!("{expected} (`{}` has no `=`)", entry.trim()),
+                },
             ));
         };
         let decode = |s: &str| {
@@ -329,7 +340,10 @@ pub(crate) fn parse_pairs(name: &str, value: &str) -> Result<Vec<(String, String
                     InitError::new(
                         name,
                         value,
-                        format!("{expected} (`{s}` does not decode to UTF-8)"),
+                        match name.ends_with("_HEADERS") {
+                            true => format!("{expected} (an entry does not decode to UTF-8)"),
+                            false => format!("{expected} (`{s}` does not decode to UTF-8)"),
+                        },
                     )
                 })
         };

@@ -289,7 +289,11 @@ where
 /// `https://` the TLS settings.
 #[cfg(feature = "otlp-http")]
 fn blocking_client(config: &OtlpConfig, tls: &Tls) -> Result<reqwest::blocking::Client, String> {
-    let client = reqwest::blocking::Client::builder().timeout(config.timeout);
+    // No redirects (#25): a 3xx would re-send the spans and the custom
+    // API-key headers to whatever origin it names. It is a failed export.
+    let client = reqwest::blocking::Client::builder()
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none());
     #[cfg(feature = "tls")]
     let client = match tls {
         Some(tls) => client.tls_backend_preconfigured(tls.rustls_config()?),
@@ -380,5 +384,58 @@ impl opentelemetry_http::HttpClient for Explained {
             }
             result
         })
+    }
+}
+
+#[cfg(all(test, feature = "otlp-http"))]
+mod redirects {
+    use std::collections::HashMap;
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    use super::{OtlpConfig, OtlpProtocol, blocking_client};
+
+    // Regression for #25: the client followed redirects and re-sent the
+    // spans and the API-key headers to the origin a 3xx named.
+    #[test]
+    fn issue25_a_redirect_is_a_failed_export_not_followed() {
+        let elsewhere = TcpListener::bind("127.0.0.1:0").unwrap();
+        let elsewhere_at = elsewhere.local_addr().unwrap();
+        elsewhere.set_nonblocking(true).unwrap();
+        let collector = TcpListener::bind("127.0.0.1:0").unwrap();
+        let collector_at = collector.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut conn, _) = collector.accept().unwrap();
+            let mut request = [0_u8; 4096];
+            let _ = conn.read(&mut request);
+            write!(
+                conn,
+                "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{elsewhere_at}/v1/traces\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            )
+            .unwrap();
+        });
+        let config = OtlpConfig {
+            protocol: OtlpProtocol::HttpProtobuf,
+            endpoint: format!("http://{collector_at}/v1/traces"),
+            headers: HashMap::new(),
+            timeout: Duration::from_secs(5),
+            gzip: false,
+            tls: Default::default(),
+        };
+        let client = blocking_client(&config, &None).unwrap();
+        let response = client
+            .post(&config.endpoint)
+            .header("x-api-key", "sk_hunter2")
+            .body("spans")
+            .send()
+            .unwrap();
+        server.join().unwrap();
+        assert_eq!(response.status().as_u16(), 307);
+        assert!(!response.status().is_success());
+        assert!(
+            elsewhere.accept().is_err(),
+            "the redirect was followed to {elsewhere_at}"
+        );
     }
 }

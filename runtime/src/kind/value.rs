@@ -253,7 +253,9 @@ impl value {
     #[inline]
     pub fn param(key: &'static str, recorded: Option<Value>) -> Option<Value> {
         match crate::redact::run_time_override(key) {
-            Some(true) => recorded.map(|_| Value::String(StringValue::from(crate::redact::REDACTED))),
+            Some(true) => {
+                recorded.map(|_| Value::String(StringValue::from(crate::redact::REDACTED)))
+            }
             _ => recorded,
         }
     }
@@ -393,13 +395,15 @@ fn scrub_strings(value: Value) -> Value {
             let items = items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| match crate::redact::scrub_text(item.as_str()) {
-                    None => item,
-                    Some((clean, found)) => {
-                        paths.extend(found.into_iter().map(|p| format!("[{index}].{p}")));
-                        clean.into()
-                    }
-                })
+                .map(
+                    |(index, item)| match crate::redact::scrub_text(item.as_str()) {
+                        None => item,
+                        Some((clean, found)) => {
+                            paths.extend(found.into_iter().map(|p| format!("[{index}].{p}")));
+                            clean.into()
+                        }
+                    },
+                )
                 .collect();
             crate::redact::pending(paths);
             Value::Array(Array::String(items))

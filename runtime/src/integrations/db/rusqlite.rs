@@ -38,7 +38,7 @@ impl TracedConnection for rusqlite::Connection {
         let guard = start(|| target(self), sql).enter();
         let out = self.execute(sql, params);
         if let (Err(err), Some(span)) = (&out, guard.recording_span()) {
-            record_error(span, err);
+            record_error(span, err, sql);
         }
         out
     }
@@ -55,7 +55,7 @@ impl TracedConnection for rusqlite::Connection {
         if let Some(span) = guard.recording_span() {
             match &out {
                 Ok(rows) => record_rows(span, rows.len()),
-                Err(err) => record_error(span, err),
+                Err(err) => record_error(span, err, sql),
             }
         }
         out
@@ -76,10 +76,54 @@ fn target(conn: &rusqlite::Connection) -> Target {
 /// SQLite's extended result code, when SQLite itself failed, is the
 /// `error.type`; any other failure (a bad parameter, a type mismatch) is a
 /// `rusqlite::Error`.
-fn record_error(span: &ActiveSpan, err: &rusqlite::Error) {
+fn record_error(span: &ActiveSpan, err: &rusqlite::Error, sql: &str) {
     let code = match err {
         rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
         _ => None,
     };
-    record_failure(span, "rusqlite::Error", code, err.to_string());
+    record_failure(span, "rusqlite::Error", code, message(err, sql));
+}
+
+/// The error's message without the statement's literals (#25): SQLite's
+/// own message quotes the token it stopped at (`near "'hunter2'"`), and
+/// `rusqlite`'s `Display` of an input error quotes the whole statement.
+/// Both are read as SQL and lose their literals, as `db.query.text` does.
+fn message(err: &rusqlite::Error, sql: &str) -> String {
+    match err {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => super::sql::sanitize(msg),
+        other => {
+            let text = other.to_string();
+            if sql.is_empty() {
+                text
+            } else {
+                text.replace(sql, &super::sql::sanitize(sql))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message;
+
+    // Regression for #25: a failed statement put its raw SQL, literals
+    // included, in `exception.message`.
+    #[test]
+    fn issue25_failed_statements_keep_no_literal() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute("CREATE TABLE users (id INTEGER, password TEXT)", [])
+            .unwrap();
+        for sql in [
+            "UPDATE users SET password = 'hunter2 WHERE id = 1",
+            "UPDATE users SET password = 'hunter2' WHERE idd = 1",
+            "UPDATE users SET password = 'hunter2' WHERE id = 1 AND",
+            "INSERT INTO nope VALUES ('hunter2')",
+            "UPDATE users SET password = 'hunter2', x = 'hunter2' WHERE id = ?1",
+        ] {
+            let err = conn.execute(sql, [1]).unwrap_err();
+            let text = message(&err, sql);
+            assert!(!text.contains("hunter2"), "{sql}: {err} -> {text}");
+            assert!(!text.is_empty());
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Reading SQL text without parsing it: literals replaced by `?`, and the
 //! operation and table a statement names.
 //!
-//! A small lexer, not a parser: it knows strings (`'…'` with `''`,
-//! PostgreSQL's `$tag$…$tag$`), quoted identifiers (`"…"`, `` `…` ``),
+//! A small lexer, not a parser: it knows strings (`'…'` with `''` and
+//! backslash escapes, PostgreSQL's `$tag$…$tag$`), double-quoted text
+//! (an identifier where a name is expected, else a literal: SQLite and
+//! MySQL read `"…"` as a string), quoted identifiers (`` `…` ``),
 //! comments (`-- …`, `/* … */`), numbers and placeholders (`?`, `?1`, `$1`,
 //! `:name`, `@name`). Anything it does not know is copied as it is; no input
 //! makes it panic.
@@ -19,14 +21,12 @@ pub(crate) struct Scanned {
     pub(crate) parameterised: bool,
 }
 
-/// `db.query.text` for a scanned `sql`: parameterised text as it is (its
-/// values are not in it), any other with its literals replaced by `?`.
-pub(crate) fn query_text<'a>(sql: &'a str, scanned: &Scanned) -> Cow<'a, str> {
-    if scanned.parameterised {
-        Cow::Borrowed(sql)
-    } else {
-        Cow::Owned(scanned.sanitized.clone())
-    }
+/// `db.query.text` for a scanned `sql`: its literals replaced by `?`,
+/// always. A placeholder somewhere does not make the rest safe
+/// (`UPDATE users SET password = 'x' WHERE id = ?1`, #25); placeholders
+/// themselves are kept as written.
+pub(crate) fn query_text<'a>(_sql: &'a str, scanned: &Scanned) -> Cow<'a, str> {
+    Cow::Owned(scanned.sanitized.clone())
 }
 
 /// `sql` with every literal (string, number, dollar-quoted string) replaced
@@ -64,9 +64,20 @@ pub(crate) fn scan(sql: &str) -> Scanned {
     // Whether a comment was just removed: the blanks after it then go too,
     // when one is already written.
     let mut after_comment = false;
+    // What a dialect that escapes with backslashes everywhere (MySQL) reads
+    // as string: hidden too, so that `'it\'s x'` leaks nothing whichever
+    // way the database reads it.
+    let escaped = escaped_strings(&chars);
     while i < chars.len() {
         let c = chars[i];
         let next = chars.get(i + 1).copied();
+        if escaped[i] && c != '\'' {
+            if !out.ends_with('?') {
+                out.push('?');
+            }
+            i += 1;
+            continue;
+        }
         if after_comment && c.is_whitespace() && out.ends_with(char::is_whitespace) {
             i += 1;
             continue;
@@ -76,23 +87,41 @@ pub(crate) fn scan(sql: &str) -> Scanned {
             '\'' => {
                 // A prefix letter (E'', X'', N'', B'') belongs to the literal.
                 let mut tail = out.chars().rev();
+                let mut prefix_e = false;
                 if let (Some(p), before) = (tail.next(), tail.next()) {
                     if "eExXnNbB".contains(p) && !before.is_some_and(is_ident) {
+                        prefix_e = p == 'e' || p == 'E';
                         out.pop();
                     }
                 }
+                let escapes = prefix_e;
                 i += 1;
                 while i < chars.len() {
-                    if chars[i] == '\'' {
-                        if chars.get(i + 1) == Some(&'\'') {
+                    match chars[i] {
+                        // PostgreSQL's `E'it\'s'`: a backslash escapes.
+                        '\\' if escapes => {
                             i += 2;
                             continue;
                         }
-                        break;
+                        '\'' if chars.get(i + 1) == Some(&'\'') => {
+                            i += 2;
+                            continue;
+                        }
+                        '\'' => break,
+                        _ => i += 1,
                     }
-                    i += 1;
                 }
                 i += 1;
+                out.push('?');
+            }
+            '"' if !names_expected(&out, &chars[i + 1..]) => {
+                // A double-quoted string where no name is expected is a
+                // literal in SQLite (and MySQL): `WHERE pw = "x"`.
+                let end = chars[i + 1..]
+                    .iter()
+                    .position(|&d| d == '"')
+                    .map_or(chars.len(), |p| i + 1 + p);
+                i = end + 1;
                 out.push('?');
             }
             '"' | '`' => {
@@ -188,6 +217,77 @@ pub(crate) fn scan(sql: &str) -> Scanned {
         sanitized: collapse_in_lists(out.trim()),
         parameterised,
     }
+}
+
+/// Which characters are inside a `'…'` string when a backslash escapes the
+/// next character (MySQL's default), comments and quoted names skipped.
+fn escaped_strings(chars: &[char]) -> Vec<bool> {
+    let mut inside = vec![false; chars.len()];
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\'' => {
+                let start = i;
+                i += 1;
+                while i < chars.len() {
+                    match chars[i] {
+                        '\\' => i += 2,
+                        '\'' if chars.get(i + 1) == Some(&'\'') => i += 2,
+                        '\'' => break,
+                        _ => i += 1,
+                    }
+                }
+                i = (i + 1).min(chars.len());
+                inside[start..i].iter_mut().for_each(|x| *x = true);
+            }
+            q @ ('"' | '`') => {
+                i += 1;
+                while i < chars.len() && chars[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            '-' if chars.get(i + 1) == Some(&'-') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+            }
+            '/' if chars.get(i + 1) == Some(&'*') => {
+                i += 2;
+                while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    inside
+}
+
+/// Whether a name is expected at a `"` that follows `out` and comes
+/// before `rest`: after `FROM`, `INTO`, `UPDATE`, `TABLE`, `JOIN` and
+/// the like, around a `.` (`"schema"."table"`), or before `(` (a function
+/// or a table's column list). Anywhere else, the text is taken for a
+/// literal: when in doubt, hide it.
+fn names_expected(out: &str, rest: &[char]) -> bool {
+    let before = out.trim_end();
+    if before.ends_with('.') {
+        return true;
+    }
+    let close = rest.iter().position(|&c| c == '"');
+    let after = close.map(|p| rest[p + 1..].iter().find(|c| !c.is_whitespace()));
+    if matches!(after, Some(Some('.' | '('))) {
+        return true;
+    }
+    let word = before
+        .rsplit(|c: char| !is_ident(c))
+        .next()
+        .unwrap_or_default();
+    const NAME_BEFORE: &[&str] = &[
+        "FROM", "INTO", "UPDATE", "TABLE", "JOIN", "INDEX", "VIEW", "TRIGGER", "EXISTS", "ON",
+    ];
+    NAME_BEFORE.iter().any(|k| word.eq_ignore_ascii_case(k)) && before.ends_with(word)
 }
 
 /// One space where a comment was, unless there is one already.
@@ -375,8 +475,8 @@ mod tests {
     #[test]
     fn quoted_identifiers_and_dollar_strings() {
         assert_eq!(
-            sanitize(r#"SELECT "a 'b' 1" FROM `t 2` WHERE x = $$secret$$ OR y = $q$it's$q$"#),
-            r#"SELECT "a 'b' 1" FROM `t 2` WHERE x = ? OR y = ?"#
+            sanitize(r#"SELECT "t"."a 'b' 1" FROM `t 2` WHERE x = $$secret$$ OR y = $q$it's$q$"#),
+            r#"SELECT "t"."a 'b' 1" FROM `t 2` WHERE x = ? OR y = ?"#
         );
     }
 
@@ -405,23 +505,57 @@ mod tests {
     }
 
     #[test]
-    fn parameterised_text_is_kept() {
+    fn placeholders_are_kept_and_literals_replaced() {
         for sql in [
             "SELECT password_hash FROM users WHERE name = ?1",
-            "SELECT * FROM t WHERE a = ? LIMIT 10",
-            "SELECT * FROM t WHERE a = $1 -- note",
+            "SELECT * FROM t WHERE a = $1",
             "SELECT * FROM t WHERE a = :name",
             "SELECT * FROM t WHERE a = @p",
         ] {
             assert_eq!(text(sql), sql);
+            assert!(scan(sql).parameterised);
         }
+        assert_eq!(
+            text("SELECT * FROM t WHERE a = ? LIMIT 10"),
+            "SELECT * FROM t WHERE a = ? LIMIT ?"
+        );
         // A PostgreSQL cast is not a named parameter.
         assert!(!scan("SELECT 1::text").parameterised);
         assert_eq!(text("SELECT 1::text"), "SELECT ?::text");
+    }
+
+    // Regression for #25: one placeholder kept the whole statement as
+    // written; SQLite's double-quoted strings were kept; PostgreSQL's
+    // `E'…\'…'` was cut at the escaped quote and the rest leaked.
+    #[test]
+    fn issue25_literals_always_go() {
         assert_eq!(
-            text("SELECT * FROM t WHERE a = 5"),
-            "SELECT * FROM t WHERE a = ?"
+            text("UPDATE users SET password = 'hunter2' WHERE id = ?1"),
+            "UPDATE users SET password = ? WHERE id = ?1"
         );
+        assert_eq!(
+            text(r#"SELECT * FROM "users" WHERE pw = "hunter2" AND "t"."c" = 1"#),
+            r#"SELECT * FROM "users" WHERE pw = ? AND "t"."c" = ?"#
+        );
+        assert_eq!(
+            text(r#"INSERT INTO "Task" (a) VALUES ("hunter2")"#),
+            r#"INSERT INTO "Task" (a) VALUES (?)"#
+        );
+        assert_eq!(
+            text(r"SELECT E'it\'s hunter2' AS x FROM t WHERE id = ?"),
+            "SELECT ? AS x FROM t WHERE id = ?"
+        );
+        // Without the prefix, a backslash escapes in MySQL and not in
+        // standard SQL: what either reads as string is hidden.
+        assert!(text(r"SELECT 'a\'b hunter2' FROM t").starts_with("SELECT ?"));
+        for sql in [
+            "UPDATE users SET password = 'hunter2' WHERE id = ?1",
+            r#"UPDATE u SET pw = "hunter2" WHERE id = $1"#,
+            r"SELECT E'\'hunter2' FROM t WHERE a = :a",
+            r"SELECT 'x\' || 'hunter2' FROM t",
+        ] {
+            assert!(!text(sql).contains("hunter2"), "{sql} -> {}", text(sql));
+        }
     }
 
     #[test]
