@@ -16,9 +16,15 @@
 //! - repeated `tracestate` headers are joined in order; empty and blank
 //!   members are skipped; keys follow the Level 2 grammar (a lowercase
 //!   letter or digit, then up to 255 of `a-z 0-9 _ - * / @`, so `@` may
-//!   appear any number of times); a member with a bad key or value, a
-//!   duplicate key or more than 32 members drop the whole `tracestate`,
-//!   never part of it.
+//!   appear any number of times); a member with a bad key or value, or
+//!   more than 32 members drop the whole `tracestate`, never part of it.
+//! - a key that comes again (in one header or across headers) keeps its
+//!   first member; the later ones are dropped, the rest of the list is kept.
+//!   The specification allows only one entry per key and lets a vendor
+//!   discard an invalid list, but its test suite expects the list inherited
+//!   with the duplicates either kept or dropped down to one; keeping the
+//!   first is what a reader of the first value (the SDK's `TraceState`
+//!   among them) already sees.
 //! - members whose keys the SDK's `TraceState` cannot hold (it still applies
 //!   the Level 1 `tenant@system` split) are carried beside the span context
 //!   and written back in their place, so nothing valid is lost.
@@ -166,7 +172,8 @@ fn join<'a>(members: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
 }
 
 /// The `tracestate` of all the header's values joined in order (RFC 7230
-/// §3.2.2); `None` when it is not valid (then none of it is kept).
+/// §3.2.2), a duplicated key keeping its first member; `None` when it is
+/// not valid (then none of it is kept).
 pub(crate) fn parse_tracestate<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Members> {
     let mut members: Vec<(String, String)> = Vec::new();
     for value in values {
@@ -176,8 +183,12 @@ pub(crate) fn parse_tracestate<'a>(values: impl IntoIterator<Item = &'a str>) ->
                 continue;
             }
             let (key, val) = member.split_once('=')?;
-            if !valid_key(key) || !valid_value(val) || members.iter().any(|(k, _)| k == key) {
+            if !valid_key(key) || !valid_value(val) {
                 return None;
+            }
+            // At most 32 members are kept, so this scan is bounded.
+            if members.iter().any(|(k, _)| k == key) {
+                continue;
             }
             if members.len() == MAX_MEMBERS {
                 return None;
