@@ -17,6 +17,7 @@
 
 mod filter;
 mod fmt;
+mod scrub;
 #[cfg(test)]
 mod tests;
 mod tracer;

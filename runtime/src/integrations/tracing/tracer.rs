@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwapOption;
-use opentelemetry::global::{self, BoxedSpan, BoxedTracer};
+use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::trace::noop::NoopTracer;
 use opentelemetry::trace::{SpanBuilder, Tracer, TracerProvider as _};
 use opentelemetry::{Context, InstrumentationScope};
@@ -67,9 +67,11 @@ impl FollowingTracer {
 }
 
 impl Tracer for FollowingTracer {
-    type Span = BoxedSpan;
+    type Span = super::scrub::ScrubbedSpan;
 
-    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> BoxedSpan {
-        self.current().1.build_with_context(builder, parent_cx)
+    /// The span's fields and events are scrubbed on the way (#25).
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> Self::Span {
+        let builder = super::scrub::builder(builder);
+        super::scrub::ScrubbedSpan(self.current().1.build_with_context(builder, parent_cx))
     }
 }
