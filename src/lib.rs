@@ -50,6 +50,9 @@
 //! | `testing` | | `testing`: capture finished spans in memory |
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, a nightly rustdoc) every item shows the
+// feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 /// Turns a function into an OpenTelemetry span.
 ///
@@ -164,7 +167,7 @@
 /// unwinding: the panic is never swallowed; the spans it unwinds through
 /// further out get status Error and `error.type` without a second event, and a panic hook installed
 /// before ours still runs. The hook that reads the message is installed on
-/// the first instrumented call, with or without [`init`]. Under
+/// the first instrumented call, with or without [`init()`]. Under
 /// `panic = "abort"` nothing unwinds: the process ends inside the panic hook,
 /// so the span is neither ended nor exported.
 ///
@@ -286,9 +289,7 @@ macro_rules! init {
 }
 
 #[cfg(feature = "init")]
-pub use traced_runtime::{
-    Builder, Exporter, InitError, OtlpProtocol, Pipeline, Telemetry, builder, init,
-};
+pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 
 #[cfg(feature = "console")]
 pub use traced_runtime::ConsoleExporter;
@@ -301,6 +302,10 @@ pub use traced_runtime::shutdown_signal;
 
 pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 
+/// Choosing spans at run time: `TRACED_FILTER`, `Builder::filter` or
+/// [`set_filter`], in `RUST_LOG`'s directive syntax.
+pub use traced_runtime::{Filter, FilterError, set_filter};
+
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
@@ -310,7 +315,8 @@ pub use traced_runtime::{
 /// spans; `TRACED_PIPELINE` and `Builder::pipeline` choose): its provider,
 /// builder, tracer and span, and installing it by hand.
 pub use traced_runtime::{
-    PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer, set_pipeline_provider,
+    Pipeline, PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer,
+    set_pipeline_provider,
 };
 
 #[cfg(feature = "testing")]
@@ -328,6 +334,25 @@ pub use traced_runtime::http;
 pub use traced_runtime::messaging;
 
 pub use traced_runtime::semconv;
+
+/// The OpenTelemetry API that `traced` is built on, at the version it
+/// uses: contexts for `parent = ..`, span contexts for `links(..)`, the
+/// global provider, without a second `opentelemetry` dependency that
+/// could resolve to another, incompatible version.
+///
+/// ```
+/// use traced::opentelemetry::trace::TraceContextExt;
+///
+/// let cx = traced::opentelemetry::Context::current();
+/// assert!(!cx.span().span_context().is_valid()); // no span is current
+/// ```
+pub use traced_runtime::opentelemetry;
+
+/// The OpenTelemetry SDK that `traced` is built on, with the features
+/// `traced` turns on (`trace`; `logs` with `tracing`, `testing` with
+/// `testing`): providers, samplers, processors and exporters for code
+/// that builds its own provider.
+pub use traced_runtime::opentelemetry_sdk;
 
 /// Used only by code that `#[traced]` generates. Not public API.
 #[doc(hidden)]

@@ -16,9 +16,13 @@
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 
 #![warn(missing_docs)]
+// On docs.rs (`--cfg docsrs`, a nightly rustdoc) every item shows the
+// feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod event;
 mod export;
+mod filter;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -26,6 +30,7 @@ pub mod fuzzing;
 mod init;
 mod integrations;
 mod kind;
+mod level;
 mod pipeline;
 mod propagation;
 mod redact;
@@ -35,13 +40,19 @@ mod span;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The OpenTelemetry API this crate is built on; `traced::opentelemetry`.
+pub use opentelemetry;
+/// The OpenTelemetry SDK this crate is built on; `traced::opentelemetry_sdk`.
+pub use opentelemetry_sdk;
+
 #[cfg(feature = "console")]
 pub use export::ConsoleExporter;
 pub use export::dropped_spans;
+pub use filter::{Filter, FilterError, set_filter};
 #[cfg(feature = "signal")]
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
-pub use init::{Builder, Exporter, InitError, OtlpProtocol, Pipeline, Telemetry, builder, init};
+pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
 #[cfg(feature = "tonic")]
 pub use integrations::grpc;
@@ -59,7 +70,8 @@ pub use propagation::{
 #[cfg(feature = "tracing")]
 pub use span::logger::set_logger_provider;
 pub use span::{
-    CANCELLED_EVENT, GLOBAL_PROBE_EVERY, REDACTED, set_pipeline_provider, set_tracer_provider,
+    CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Pipeline, REDACTED, set_pipeline_provider,
+    set_tracer_provider,
 };
 
 /// The console tree of one trace, for `traced-view`, which draws joined
@@ -72,10 +84,12 @@ pub use export::console::render_trace as __render_trace;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::event::{Attributes, add_event, recording_context, set_attributes};
+    pub use crate::level::Level;
     pub use crate::propagation::{link, links, parent};
     pub use crate::span::{
         ActiveSpan, CallSite, Instrumented, Meta, Recorder, Started, SyncGuard, or_unknown,
     };
+    pub use opentelemetry::Context;
     pub use opentelemetry::trace::SpanKind;
 
     /// The traits that autoref dispatch picks between; generated code
@@ -83,8 +97,14 @@ pub mod __private {
     pub use crate::kind::traits as kind;
 
     pub use crate::kind::Tag;
+    pub use crate::kind::outcome::set_status;
     pub use crate::kind::value::value;
     pub use crate::kind::{record_err, to_value};
+
+    /// `%value` and `?value` in `fields(..)`, `ret(Display)` and `ret(Debug)`.
+    pub mod format {
+        pub use crate::kind::format::{debug, display};
+    }
 
     /// Checks a value against its semantic-convention key's type: one
     /// function per registry type.

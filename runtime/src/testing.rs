@@ -8,13 +8,16 @@
 //! assert!(spans.is_empty());
 //! ```
 //!
-//! A capture installs its own tracer provider (a synchronous processor over
-//! an in-memory exporter) for as long as it runs, and restores the previous
-//! one afterwards. With `TRACED_PIPELINE=traced` in the environment (or
-//! through [`Capture::start_pipeline`]) that provider is our own span
-//! pipeline over the same in-memory exporter, flushed before the spans are
-//! read: the behaviour tests run against either pipeline. Captures in one process take turns: a second capture waits
-//! until the first is finished, so tests that capture may run in parallel.
+//! A capture installs its own span backend for as long as it runs, and
+//! restores the previous one afterwards. It is built the way
+//! [`init`](https://docs.rs/traced/latest/traced/fn.init.html) builds
+//! the one it installs, from the same code, over an in-memory exporter in
+//! place of OTLP: our own span pipeline unless `TRACED_PIPELINE=sdk` is
+//! set (then the OpenTelemetry SDK's provider with its batch processor),
+//! so the behaviour tests run on what users run. The spans are read after
+//! a flush, so every span that ended is there. Captures in one process
+//! take turns: a second capture waits until the first is finished, so
+//! tests that capture may run in parallel.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -24,64 +27,67 @@ use std::sync::{Mutex, MutexGuard};
 use opentelemetry::Value;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 pub use opentelemetry_sdk::trace::SpanData;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanLimits};
 
-use crate::span::provider::{self, Installed};
+pub use crate::span::Pipeline;
+use crate::span::backend::Backend;
+use crate::span::build::{BackendBuilder, Batch, Settings};
+use crate::span::provider::{self, Installed, Ticket};
 
 static TURN: Mutex<()> = Mutex::new(());
 
 /// A running capture: spans finished while it is alive are collected.
 ///
-/// Dropping it restores the tracer provider that was installed before.
+/// Dropping it restores the span backend that was installed before.
 pub struct Capture {
     exporter: InMemorySpanExporter,
-    /// Our pipeline, when the capture runs on it.
-    pipeline: Option<crate::PipelineProvider>,
-    previous: Option<Option<Installed>>,
+    backend: Option<Backend>,
+    previous: Option<Option<(Ticket, Installed)>>,
     _turn: MutexGuard<'static, ()>,
 }
 
 impl Capture {
     /// Starts capturing; waits while another capture in this process runs.
     ///
-    /// The spans go through the SDK's provider, or through our own pipeline
-    /// when `TRACED_PIPELINE` is `traced`.
+    /// The spans go through the pipeline `init` installs for OTLP, our
+    /// own, unless `TRACED_PIPELINE` says `sdk`.
     pub fn start() -> Capture {
-        let ours = std::env::var("TRACED_PIPELINE").is_ok_and(|v| v.eq_ignore_ascii_case("traced"));
-        Capture::start_on(ours)
+        Capture::start_on(Pipeline::from_env().unwrap_or(Pipeline::Traced))
     }
 
     /// Starts capturing through our own span pipeline
     /// ([`PipelineProvider`](crate::PipelineProvider)), whatever the
     /// environment says.
     pub fn start_pipeline() -> Capture {
-        Capture::start_on(true)
+        Capture::start_on(Pipeline::Traced)
     }
 
-    fn start_on(ours: bool) -> Capture {
+    /// Starts capturing through `pipeline`, whatever the environment says.
+    pub fn start_on(pipeline: Pipeline) -> Capture {
         // A test that panicked mid-capture poisons the lock; its capture was
         // restored by `Drop` all the same, so the next one may go on.
         let turn = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let exporter = InMemorySpanExporter::default();
-        let (installed, pipeline) = if ours {
-            let pipeline = crate::PipelineProvider::builder()
-                .with_exporter(exporter.clone())
+        let settings = Settings {
+            pipeline,
+            resource: opentelemetry_sdk::Resource::builder().build(),
+            sampler: None,
+            limits: SpanLimits::default(),
+            value_length_limit: None,
+            batch: Batch {
                 // Large enough that no test drops a span.
-                .with_max_queue_size(1 << 16)
-                .build()
-                .expect("the export thread of the capture starts");
-            (Installed::Pipeline(pipeline.clone()), Some(pipeline))
-        } else {
-            let provider = SdkTracerProvider::builder()
-                .with_id_generator(crate::propagation::RandomRoots::default())
-                .with_simple_exporter(exporter.clone())
-                .build();
-            (Installed::Sdk(provider), None)
+                max_queue_size: Some(1 << 16),
+                ..Batch::default()
+            },
         };
-        let previous = provider::replace(Some(installed));
+        let backend = BackendBuilder::new(settings)
+            .with_exporter(exporter.clone())
+            .build()
+            .expect("the export thread of the capture starts");
+        let (_, previous) = provider::install_for_capture(Installed::Backend(backend.clone()));
         Capture {
             exporter,
-            pipeline,
+            backend: Some(backend),
             previous: Some(previous),
             _turn: turn,
         }
@@ -89,16 +95,23 @@ impl Capture {
 
     /// Whether this capture runs on our own pipeline.
     pub fn on_pipeline(&self) -> bool {
-        self.pipeline.is_some()
+        self.pipeline() == Pipeline::Traced
     }
 
-    /// The spans finished so far, in the order they finished (on our
-    /// pipeline, after a flush, so every span that ended is there).
+    /// The pipeline this capture runs on.
+    pub fn pipeline(&self) -> Pipeline {
+        self.backend
+            .as_ref()
+            .map_or(Pipeline::Traced, Backend::pipeline)
+    }
+
+    /// The spans finished so far, in the order they finished (after a
+    /// flush, so every span that ended is there).
     pub fn spans(&self) -> Spans {
-        if let Some(pipeline) = &self.pipeline {
-            pipeline
+        if let Some(backend) = &self.backend {
+            backend
                 .force_flush()
-                .expect("the capture's pipeline flushes");
+                .expect("the capture's backend flushes");
         }
         Spans(self.exporter.get_finished_spans().unwrap_or_default())
     }
@@ -109,8 +122,8 @@ impl Drop for Capture {
         if let Some(previous) = self.previous.take() {
             provider::restore(previous);
         }
-        if let Some(pipeline) = self.pipeline.take() {
-            let _ = pipeline.shutdown();
+        if let Some(backend) = self.backend.take() {
+            let _ = backend.shutdown();
         }
     }
 }

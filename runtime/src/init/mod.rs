@@ -32,9 +32,7 @@ use opentelemetry::{KeyValue, Value, global};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
-use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SdkTracerProvider, SimpleSpanProcessor,
-};
+use opentelemetry_sdk::trace::Sampler;
 
 pub use config::{Exporter, OtlpProtocol, Pipeline};
 pub use error::InitError;
@@ -44,9 +42,10 @@ pub use signal::shutdown_signal;
 use crate::export::console::ConsoleExporter;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 use crate::export::reported::{Counted, Reported, Tally};
-use crate::export::truncate::TruncateValues;
-use crate::propagation::{RandomRoots, TraceContext};
-use crate::span::provider::{self, Installed};
+use crate::propagation::TraceContext;
+use crate::span::backend::Backend;
+use crate::span::build::{BackendBuilder, Settings};
+use crate::span::provider::{self, Installed, Ticket};
 use config::{Config, Overrides};
 use env::env_lookup;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -162,6 +161,15 @@ impl Builder {
     #[cfg(feature = "tracing")]
     pub fn tracing_subscriber(mut self, install: bool) -> Self {
         self.code.tracing_subscriber = Some(install);
+        self
+    }
+
+    /// Which `#[traced]` spans start, in `RUST_LOG`'s directive syntax
+    /// (`info,my_crate::db=debug,noisy_dep=off`, see [`Filter`](crate::Filter));
+    /// wins over `TRACED_FILTER`. With the feature `tracing` the same
+    /// directives filter `tracing` spans and events (under `RUST_LOG`).
+    pub fn filter(mut self, directives: impl Into<String>) -> Self {
+        self.code.span_filter = Some(directives.into());
         self
     }
 
@@ -286,15 +294,23 @@ pub fn init() -> Result<Telemetry, InitError> {
 
 /// Installed tracing; dropping it flushes every finished span and shuts the
 /// provider down.
+///
+/// Dropping it takes out only what this guard installed: after a second
+/// [`init`] (to reconfigure), dropping the first guard leaves the second's
+/// provider and logger in place.
 #[must_use = "dropping the guard shuts tracing down at once"]
 pub struct Telemetry {
-    provider: Option<SdkTracerProvider>,
-    /// Our own pipeline, when it is the one installed (the default but for
-    /// the console; `TRACED_PIPELINE`).
-    pipeline: Option<crate::PipelineProvider>,
+    /// What this guard installed (`OTEL_SDK_DISABLED` too), and the ticket
+    /// of that install.
+    installed: Option<Ticket>,
+    /// The span backend, when tracing is on.
+    backend: Option<Backend>,
     /// The log pipeline (feature `tracing`), when logs are on.
     #[cfg(feature = "tracing")]
-    logs: Option<opentelemetry_sdk::logs::SdkLoggerProvider>,
+    logs: Option<(
+        crate::span::logger::LoggerTicket,
+        opentelemetry_sdk::logs::SdkLoggerProvider,
+    )>,
     /// Drives the gRPC exporter's connections.
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     runtime: Option<OtlpRuntime>,
@@ -303,11 +319,8 @@ pub struct Telemetry {
 impl fmt::Debug for Telemetry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Telemetry")
-            .field(
-                "enabled",
-                &(self.provider.is_some() || self.pipeline.is_some()),
-            )
-            .field("pipeline", &self.pipeline.is_some())
+            .field("enabled", &self.backend.is_some())
+            .field("pipeline", &self.backend.as_ref().map(Backend::pipeline))
             .finish()
     }
 }
@@ -334,11 +347,14 @@ impl Telemetry {
         global::set_text_map_propagator(TextMapCompositePropagator::new(list));
 
         crate::span::set_exception_signal(config.exception_signal);
+        if let Some(span_filter) = &config.span_filter {
+            crate::filter::set_filter(Some(span_filter.filter.clone()));
+        }
         if config.disabled {
-            provider::replace(Some(Installed::Disabled));
+            let (ticket, _) = provider::install(Installed::Disabled);
             return Ok(Telemetry {
-                provider: None,
-                pipeline: None,
+                installed: Some(ticket),
+                backend: None,
                 #[cfg(feature = "tracing")]
                 logs: None,
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -353,38 +369,43 @@ impl Telemetry {
             .with_attributes(config.resource.iter().cloned())
             .with_service_name(config.service_name.clone())
             .build();
-        if config.pipeline == Pipeline::Traced {
-            return Telemetry::install_pipeline(&config, resource);
-        }
-        let mut builder = SdkTracerProvider::builder()
-            .with_resource(resource.clone())
-            .with_sampler(config.sampler.clone())
-            .with_id_generator(RandomRoots::default())
-            .with_span_limits(config.limits);
+        let mut builder = BackendBuilder::new(Settings {
+            pipeline: config.pipeline,
+            resource: resource.clone(),
+            // Our pipeline decides the default sampler in place, without
+            // a call; the SDK's is the same sampler.
+            sampler: (!config.sampler_is_default).then(|| config.sampler.clone()),
+            limits: config.limits,
+            value_length_limit: config.value_length_limit,
+            batch: config.batch.clone(),
+        });
         #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
         let mut runtime: Option<OtlpRuntime> = None;
         for exporter in &config.exporters {
             match exporter {
-                Exporter::Console => {
-                    // Simple processor semantics: each trace is printed when
-                    // its root ends, on that thread, so nothing is lost on
-                    // a hard exit (`process::exit`, a kill after the root).
-                    let processor = SimpleSpanProcessor::new(ConsoleExporter::new());
-                    builder = add_processor(builder, &config, processor);
-                }
+                // On the SDK's provider, simple processor semantics: each
+                // trace is printed when its root ends, on that thread, so
+                // nothing is lost on a hard exit (`process::exit`, a kill
+                // after the root).
+                Exporter::Console => builder = builder.with_simple_exporter(ConsoleExporter::new()),
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 Exporter::Otlp => {
-                    let (exporter, detail) = build_otlp(&config.otlp, &mut runtime)?;
-                    let tally = std::sync::Arc::new(Tally::default());
-                    let exporter = Reported::new(exporter, config.otlp.endpoint.clone())
-                        .with_detail(detail)
-                        .with_tally(tally.clone());
-                    let processor = Counted::new(
-                        batch(&config, exporter),
-                        tally,
-                        config.otlp.endpoint.clone(),
-                    );
-                    builder = add_processor(builder, &config, processor);
+                    builder = builder.with_each(
+                        &mut runtime,
+                        |builder, runtime| {
+                            let (exporter, detail) = build_otlp(&config.otlp, runtime)?;
+                            let tally = std::sync::Arc::new(Tally::default());
+                            let exporter = Reported::new(exporter, config.otlp.endpoint.clone())
+                                .with_detail(detail)
+                                .with_tally(tally.clone());
+                            Ok(Counted::new(
+                                builder.batch(exporter),
+                                tally,
+                                config.otlp.endpoint.clone(),
+                            ))
+                        },
+                        |ours, runtime| otlp::pipeline_otlp(ours, &config.otlp, runtime),
+                    )?;
                 }
                 #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
                 Exporter::Otlp => {
@@ -398,15 +419,19 @@ impl Telemetry {
         }
         #[cfg(feature = "tracing")]
         let logs = logs::build(&config, &resource, &mut runtime)?;
-        let provider = builder.build();
-        crate::span::set_tracer_provider(provider.clone());
+        let backend = builder.build().map_err(|err| {
+            InitError::new(
+                env::TRACED_PIPELINE,
+                "traced",
+                format!("a pipeline whose export thread starts ({err})"),
+            )
+        })?;
+        let (ticket, _) = provider::install(Installed::Backend(backend.clone()));
         #[cfg(feature = "tracing")]
-        if let Some(logs) = &logs {
-            crate::span::logger::set_logger_provider(logs.clone());
-        }
+        let logs = logs.map(|logs| (crate::span::logger::install(logs.clone()), logs));
         let telemetry = Telemetry {
-            provider: Some(provider),
-            pipeline: None,
+            installed: Some(ticket),
+            backend: Some(backend),
             #[cfg(feature = "tracing")]
             logs,
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -417,83 +442,6 @@ impl Telemetry {
         Ok(telemetry)
     }
 
-    /// [`Telemetry::install`] for our own pipeline: the same exporters
-    /// (OTLP behind the same failure reporting), resource, sampler, ids
-    /// and limits, with our queue and export thread in place of the SDK's
-    /// processors.
-    fn install_pipeline(config: &Config, resource: Resource) -> Result<Telemetry, InitError> {
-        let b = &config.batch;
-        // The pipeline's default ids: random, so its root spans carry the
-        // W3C `random` flag themselves and their ids need no tag.
-        let mut builder = crate::PipelineProvider::builder()
-            .with_resource(resource.clone())
-            .with_span_limits(config.limits)
-            .with_value_length_limit(config.value_length_limit);
-        // The builder's default is that sampler, decided without a call.
-        if !config.sampler_is_default {
-            builder = builder.with_sampler(config.sampler.clone());
-        }
-        if let Some(v) = b.schedule_delay {
-            builder = builder.with_scheduled_delay(v);
-        }
-        if let Some(v) = b.max_queue_size {
-            builder = builder.with_max_queue_size(v);
-        }
-        if let Some(v) = b.max_export_batch_size {
-            builder = builder.with_max_export_batch_size(v);
-        }
-        if let Some(v) = b.max_concurrent_exports {
-            builder = builder.with_max_concurrent_exports(v);
-        }
-        if let Some(v) = b.export_timeout {
-            builder = builder.with_export_timeout(v);
-        }
-        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
-        let mut runtime: Option<OtlpRuntime> = None;
-        for exporter in &config.exporters {
-            match exporter {
-                Exporter::Console => builder = builder.with_exporter(ConsoleExporter::new()),
-                #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-                Exporter::Otlp => {
-                    builder = otlp::pipeline_otlp(builder, &config.otlp, &mut runtime)?;
-                }
-                #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
-                Exporter::Otlp => {
-                    return Err(InitError::new(
-                        env::OTEL_TRACES_EXPORTER,
-                        "otlp",
-                        "`console` or `none`: this build of `traced` has no OTLP exporter (turn on its feature `otlp-grpc` or `otlp-http`)",
-                    ));
-                }
-            }
-        }
-        #[cfg(feature = "tracing")]
-        let logs = logs::build(config, &resource, &mut runtime)?;
-        let pipeline = builder.build().map_err(|err| {
-            InitError::new(
-                env::TRACED_PIPELINE,
-                "traced",
-                format!("a pipeline whose export thread starts ({err})"),
-            )
-        })?;
-        crate::span::set_pipeline_provider(pipeline.clone());
-        #[cfg(feature = "tracing")]
-        if let Some(logs) = &logs {
-            crate::span::logger::set_logger_provider(logs.clone());
-        }
-        let telemetry = Telemetry {
-            provider: None,
-            pipeline: Some(pipeline),
-            #[cfg(feature = "tracing")]
-            logs,
-            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-            runtime,
-        };
-        #[cfg(feature = "tracing")]
-        logs::install_subscriber(config)?;
-        Ok(telemetry)
-    }
-
     /// Exports every finished span now.
     ///
     /// # Errors
@@ -501,14 +449,11 @@ impl Telemetry {
     /// The SDK's error when an exporter fails.
     pub fn flush(&self) -> Result<(), opentelemetry_sdk::error::OTelSdkError> {
         #[cfg(feature = "tracing")]
-        if let Some(logs) = &self.logs {
+        if let Some((_, logs)) = &self.logs {
             off_runtime(|| logs.force_flush())?;
         }
-        if let Some(pipeline) = &self.pipeline {
-            return off_runtime(|| pipeline.force_flush());
-        }
-        match &self.provider {
-            Some(provider) => off_runtime(|| provider.force_flush()),
+        match &self.backend {
+            Some(backend) => off_runtime(|| backend.force_flush()),
             None => Ok(()),
         }
     }
@@ -517,24 +462,21 @@ impl Telemetry {
 impl Drop for Telemetry {
     fn drop(&mut self) {
         #[cfg(feature = "tracing")]
-        if let Some(logs) = self.logs.take() {
-            crate::span::logger::replace(None);
+        if let Some((ticket, logs)) = self.logs.take() {
+            crate::span::logger::uninstall(ticket);
             if let Err(err) = off_runtime(|| logs.shutdown()) {
                 eprintln!("traced: shutting the logger provider down failed: {err}");
             }
         }
-        if let Some(pipeline) = self.pipeline.take() {
-            provider::replace(None);
-            if let Err(err) = off_runtime(|| pipeline.shutdown()) {
-                eprintln!("traced: shutting the span pipeline down failed: {err}");
-            }
-        }
-        if let Some(provider) = self.provider.take() {
+        if let Some(ticket) = self.installed.take() {
             // Spans started from now on go nowhere, rather than to a
-            // provider that is shut down.
-            provider::replace(None);
-            if let Err(err) = off_runtime(|| provider.shutdown()) {
-                eprintln!("traced: shutting the tracer provider down failed: {err}");
+            // backend that is shut down; unless someone installed another
+            // since, which stays.
+            provider::uninstall(ticket);
+        }
+        if let Some(backend) = self.backend.take() {
+            if let Err(err) = off_runtime(|| backend.shutdown()) {
+                eprintln!("traced: shutting the span pipeline down failed: {err}");
             }
         }
         #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
@@ -577,43 +519,3 @@ type OtlpRuntime = tokio::runtime::Runtime;
     not(any(feature = "otlp-grpc", feature = "otlp-http"))
 ))]
 type OtlpRuntime = ();
-
-/// `processor`, behind the value-length truncation when one is configured.
-fn add_processor<P>(
-    builder: opentelemetry_sdk::trace::TracerProviderBuilder,
-    config: &Config,
-    processor: P,
-) -> opentelemetry_sdk::trace::TracerProviderBuilder
-where
-    P: opentelemetry_sdk::trace::SpanProcessor + 'static,
-{
-    match config.value_length_limit {
-        Some(limit) => builder.with_span_processor(TruncateValues::new(processor, limit)),
-        None => builder.with_span_processor(processor),
-    }
-}
-
-/// The batch processor the `OTEL_BSP_*` variables configure.
-#[cfg_attr(
-    not(any(feature = "otlp-grpc", feature = "otlp-http")),
-    allow(dead_code)
-)]
-fn batch<E>(config: &Config, exporter: E) -> BatchSpanProcessor
-where
-    E: opentelemetry_sdk::trace::SpanExporter + 'static,
-{
-    let mut batch = BatchConfigBuilder::default();
-    let b = &config.batch;
-    if let Some(v) = b.schedule_delay {
-        batch = batch.with_scheduled_delay(v);
-    }
-    if let Some(v) = b.max_queue_size {
-        batch = batch.with_max_queue_size(v);
-    }
-    if let Some(v) = b.max_export_batch_size {
-        batch = batch.with_max_export_batch_size(v);
-    }
-    BatchSpanProcessor::builder(exporter)
-        .with_batch_config(batch.build())
-        .build()
-}

@@ -40,6 +40,7 @@
 //! `event!`/`attributes!` invoke them (through `__private`).
 
 pub(crate) mod expects;
+pub(crate) mod format;
 #[cfg(feature = "serde")]
 pub(crate) mod json;
 pub(crate) mod outcome;
@@ -96,6 +97,14 @@ macro_rules! __traced_record_err {
         (&&&&$crate::__private::Tag($err))
             .traced_err_kind()
             .record($span, $err)
+    }};
+    // `err(Debug)`: the message is the error's `Debug` text.
+    (debug: $span:expr, $err:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::kind::*;
+        (&&&&$crate::__private::Tag($err))
+            .traced_err_kind()
+            .record_debug($span, $err)
     }};
 }
 

@@ -66,7 +66,7 @@ pub struct ErrOpaque;
 
 /// Dispatch level 1.
 pub trait StdErrKind {
-    /// Picks [`ErrStd`].
+    /// Picks `ErrStd`.
     fn traced_err_kind(self) -> ErrStd;
 }
 impl<E: Error + ?Sized> StdErrKind for &&&&Tag<'_, E> {
@@ -77,7 +77,7 @@ impl<E: Error + ?Sized> StdErrKind for &&&&Tag<'_, E> {
 }
 /// Dispatch level 2.
 pub trait DynErrKind {
-    /// Picks [`ErrDyn`].
+    /// Picks `ErrDyn`.
     fn traced_err_kind(self) -> ErrDyn;
 }
 impl<E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized> DynErrKind for &&&Tag<'_, E> {
@@ -88,7 +88,7 @@ impl<E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized> DynErrKind for &&&Tag
 }
 /// Dispatch level 3.
 pub trait DisplayErrKind {
-    /// Picks [`ErrDisplay`].
+    /// Picks `ErrDisplay`.
     fn traced_err_kind(self) -> ErrDisplay;
 }
 impl<E: Display + ?Sized> DisplayErrKind for &&Tag<'_, E> {
@@ -99,7 +99,7 @@ impl<E: Display + ?Sized> DisplayErrKind for &&Tag<'_, E> {
 }
 /// Dispatch level 4.
 pub trait DebugErrKind {
-    /// Picks [`ErrDebug`].
+    /// Picks `ErrDebug`.
     fn traced_err_kind(self) -> ErrDebug;
 }
 impl<E: Debug + ?Sized> DebugErrKind for &Tag<'_, E> {
@@ -110,7 +110,7 @@ impl<E: Debug + ?Sized> DebugErrKind for &Tag<'_, E> {
 }
 /// Dispatch level 5.
 pub trait OpaqueErrKind {
-    /// Picks [`ErrOpaque`].
+    /// Picks `ErrOpaque`.
     fn traced_err_kind(self) -> ErrOpaque;
 }
 impl<E: ?Sized> OpaqueErrKind for Tag<'_, E> {
@@ -137,6 +137,13 @@ impl ErrStd {
             span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
         }
     }
+    /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
+    #[cold]
+    pub fn record_debug<E: Error + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        if span.is_recording() {
+            span.record_error(type_name::<E>(), debug_string(err), chain(err.source()));
+        }
+    }
 }
 impl ErrDyn {
     /// Records `err` on `span`.
@@ -151,6 +158,18 @@ impl ErrDyn {
             span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
         }
     }
+    /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
+    #[cold]
+    pub fn record_debug<E: AsRef<dyn Error + Send + Sync + 'static> + ?Sized>(
+        self,
+        span: &ActiveSpan,
+        err: &E,
+    ) {
+        if span.is_recording() {
+            let err = err.as_ref();
+            span.record_error(type_name::<E>(), debug_string(err), chain(err.source()));
+        }
+    }
 }
 impl ErrDisplay {
     /// Records `err` on `span`.
@@ -158,6 +177,13 @@ impl ErrDisplay {
     pub fn record<E: Display + ?Sized>(self, span: &ActiveSpan, err: &E) {
         if span.is_recording() {
             span.record_error(type_name::<E>(), err.to_string(), Vec::new());
+        }
+    }
+    /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
+    #[cold]
+    pub fn record_debug<E: Display + Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        if span.is_recording() {
+            span.record_error(type_name::<E>(), debug_string(err), Vec::new());
         }
     }
 }
@@ -169,6 +195,11 @@ impl ErrDebug {
             span.record_error(type_name::<E>(), debug_string(err), Vec::new());
         }
     }
+    /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
+    #[cold]
+    pub fn record_debug<E: Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        self.record(span, err);
+    }
 }
 impl ErrOpaque {
     /// Records `err` on `span`.
@@ -178,5 +209,25 @@ impl ErrOpaque {
             let name = type_name::<E>();
             span.record_error(name, name.to_owned(), Vec::new());
         }
+    }
+    /// `err(Debug)` on an error that has no `Debug` text: a compile error
+    /// naming the missing `Debug`, as `tracing` gives.
+    #[cold]
+    pub fn record_debug<E: Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        ErrDebug.record_debug(span, err);
+    }
+}
+
+// ---- `fields(otel.status_code = ..)` ----
+
+/// Sets the status `otel.status_code` asks for, after the outcome was
+/// recorded: `Ok` is final, and an error recorded already keeps its
+/// description (an `Error` status never replaces another).
+#[cold]
+pub fn set_status(span: &ActiveSpan, ok: bool) {
+    use opentelemetry::trace::{Status, TraceContextExt as _};
+    if span.is_recording() {
+        let status = if ok { Status::Ok } else { Status::error("") };
+        span.context().span().set_status(status);
     }
 }

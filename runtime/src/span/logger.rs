@@ -18,7 +18,16 @@ use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
 
 /// `0`: nothing was ever installed. Each installation bumps it.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-static INSTALLED: RwLock<Option<SdkLoggerProvider>> = RwLock::new(None);
+/// The provider, with the ticket of the install that put it there.
+static INSTALLED: RwLock<Option<(LoggerTicket, SdkLoggerProvider)>> = RwLock::new(None);
+/// The last ticket handed out.
+static TICKETS: AtomicU64 = AtomicU64::new(0);
+
+/// Names one install, so that `init`'s guard takes out only the provider
+/// it installed.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LoggerTicket(u64);
 
 /// Installs `provider` as the logger provider the `tracing` bridge and the
 /// exceptions-as-logs opt-in emit to; returns the one it replaced (call its
@@ -35,12 +44,38 @@ pub fn set_logger_provider(provider: SdkLoggerProvider) -> Option<SdkLoggerProvi
 
 /// Puts `next` into the slot and returns what was there.
 pub(crate) fn replace(next: Option<SdkLoggerProvider>) -> Option<SdkLoggerProvider> {
+    let ticket = LoggerTicket(TICKETS.fetch_add(1, Ordering::Relaxed) + 1);
     let mut slot = INSTALLED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let previous = std::mem::replace(&mut *slot, next);
+    let previous = std::mem::replace(&mut *slot, next.map(|next| (ticket, next)));
     GENERATION.fetch_add(1, Ordering::Release);
-    previous
+    previous.map(|(_, previous)| previous)
+}
+
+/// Installs `provider`; returns the ticket that takes it out again.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) fn install(provider: SdkLoggerProvider) -> LoggerTicket {
+    let ticket = LoggerTicket(TICKETS.fetch_add(1, Ordering::Relaxed) + 1);
+    let mut slot = INSTALLED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *slot = Some((ticket, provider));
+    GENERATION.fetch_add(1, Ordering::Release);
+    ticket
+}
+
+/// Empties the slot if it still holds what the install of `ticket` put
+/// there; a provider installed since stays.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) fn uninstall(ticket: LoggerTicket) {
+    let mut slot = INSTALLED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if matches!(&*slot, Some((current, _)) if *current == ticket) {
+        *slot = None;
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
 }
 
 /// A [`LoggerProvider`](opentelemetry::logs::LoggerProvider) whose loggers
@@ -84,7 +119,7 @@ impl SlotLogger {
         let fresh = Arc::new((
             GENERATION.load(Ordering::Acquire),
             slot.as_ref()
-                .map(|p| p.logger_with_scope(self.scope.clone())),
+                .map(|(_, p)| p.logger_with_scope(self.scope.clone())),
         ));
         drop(slot);
         self.cache.store(Some(fresh.clone()));

@@ -5,6 +5,9 @@
 //! Nothing here knows about types: what to record is decided in `kind`,
 //! which calls into this module, never the other way round.
 
+pub(crate) mod backend;
+#[cfg(any(feature = "init", feature = "testing"))]
+pub(crate) mod build;
 mod exception;
 mod future;
 mod guard;
@@ -18,6 +21,7 @@ pub(crate) mod provider;
 mod recorder;
 mod site;
 
+pub use backend::Pipeline;
 pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
 #[cfg(feature = "tonic")]

@@ -22,30 +22,38 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry::global;
 use opentelemetry::trace::TracerProvider;
 use opentelemetry::trace::noop::NoopTracer;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 
-use crate::pipeline::{PipelineProvider, PipelineTracer};
+use super::backend::{Backend, Wrap};
+use crate::pipeline::PipelineProvider;
 
 /// `0` means nothing happened yet: no provider installed through `traced`,
 /// and the global one not replaced. Every change bumps it.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
-static INSTALLED: RwLock<Option<Installed>> = RwLock::new(None);
+/// What is installed, with the ticket of the install that put it there.
+static INSTALLED: RwLock<Option<(Ticket, Installed)>> = RwLock::new(None);
+/// The last ticket handed out.
+static TICKETS: AtomicU64 = AtomicU64::new(0);
 
 /// Which of our watched providers is the one in the global slot.
 static GLOBAL_EPOCH: AtomicU64 = AtomicU64::new(0);
 /// The global slot holds a provider someone else put there, after ours.
 static GLOBAL_FOREIGN: AtomicBool = AtomicBool::new(false);
 
-#[derive(Clone)]
+/// What `#[traced]` spans go to.
+#[derive(Clone, Debug)]
 pub(crate) enum Installed {
-    /// Spans go to this provider.
-    Sdk(SdkTracerProvider),
-    /// Spans go to our own pipeline (`init`'s default for OTLP).
-    Pipeline(PipelineProvider),
+    /// Spans go to this backend.
+    Backend(Backend),
     /// Tracing is off (`OTEL_SDK_DISABLED`): spans are not even created.
     #[cfg_attr(not(feature = "init"), allow(dead_code))]
     Disabled,
 }
+
+/// Names one install, so that whoever installed something can take out
+/// exactly that, and never what someone installed after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ticket(u64);
 
 /// Rides along with what we put in the global slot; its drop says the
 /// slot was replaced.
@@ -81,58 +89,46 @@ impl TracerProvider for Unset {
     }
 }
 
-/// The SDK provider installed through `traced`, as the global slot holds
-/// it: the same tracers, watched.
+/// A provider installed through `traced`, as the global slot holds it: the
+/// same tracers, watched.
 #[derive(Debug)]
-struct Watched {
-    provider: SdkTracerProvider,
+struct Watched<P> {
+    provider: P,
     _watch: Watch,
 }
 
-impl TracerProvider for Watched {
-    type Tracer = SdkTracer;
+impl<P: TracerProvider> TracerProvider for Watched<P> {
+    type Tracer = P::Tracer;
 
-    fn tracer_with_scope(&self, scope: InstrumentationScope) -> SdkTracer {
+    fn tracer_with_scope(&self, scope: InstrumentationScope) -> P::Tracer {
         self.provider.tracer_with_scope(scope)
     }
 }
 
-/// Our pipeline's provider as the global slot holds it, watched.
-#[derive(Debug)]
-struct WatchedPipeline {
-    provider: PipelineProvider,
-    _watch: Watch,
-}
+/// Wraps a backend's provider in a [`Watched`] of this epoch.
+struct WatchEpoch(u64);
 
-impl TracerProvider for WatchedPipeline {
-    type Tracer = PipelineTracer;
-
-    fn tracer_with_scope(&self, scope: InstrumentationScope) -> PipelineTracer {
-        self.provider.tracer_with_scope(scope)
+impl Wrap for WatchEpoch {
+    fn set<P>(self, provider: P)
+    where
+        P: TracerProvider + std::fmt::Debug + Send + Sync + 'static,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as opentelemetry::trace::Tracer>::Span: Send + Sync + 'static,
+    {
+        global::set_tracer_provider(Watched {
+            provider,
+            _watch: Watch(self.0),
+        });
     }
 }
 
-/// What goes into the global slot.
-enum ForGlobal {
-    Unset,
-    Sdk(SdkTracerProvider),
-    Pipeline(PipelineProvider),
-}
-
-/// Puts `provider` (or the watched no-op) in the global slot as ours.
-fn set_global(provider: ForGlobal) {
+/// Puts `backend` (or, for `None`, the watched no-op) in the global slot as ours.
+fn set_global(backend: Option<&Backend>) {
     let epoch = GLOBAL_EPOCH.fetch_add(1, Ordering::AcqRel) + 1;
     GLOBAL_FOREIGN.store(false, Ordering::Release);
-    match provider {
-        ForGlobal::Sdk(provider) => global::set_tracer_provider(Watched {
-            provider,
-            _watch: Watch(epoch),
-        }),
-        ForGlobal::Pipeline(provider) => global::set_tracer_provider(WatchedPipeline {
-            provider,
-            _watch: Watch(epoch),
-        }),
-        ForGlobal::Unset => global::set_tracer_provider(Unset(Watch(epoch))),
+    match backend {
+        Some(backend) => backend.set_global(WatchEpoch(epoch)),
+        None => global::set_tracer_provider(Unset(Watch(epoch))),
     }
 }
 
@@ -142,7 +138,7 @@ fn set_global(provider: ForGlobal) {
 /// another constructor put it; call sites find it by probing.)
 fn watch_the_global_slot() {
     if super::site::global_is_noop() {
-        set_global(ForGlobal::Unset);
+        set_global(None);
     }
 }
 
@@ -176,8 +172,8 @@ fn watch_the_global_slot_before_main() {
 /// function's path; see docs/performance.md) until this function is called
 /// again.
 pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvider> {
-    match replace(Some(Installed::Sdk(provider))) {
-        Some(Installed::Sdk(previous)) => Some(previous),
+    match install(Installed::Backend(Backend::Sdk(provider))).1 {
+        Some(Installed::Backend(Backend::Sdk(previous))) => Some(previous),
         _ => None,
     }
 }
@@ -189,36 +185,83 @@ pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvi
 /// it replaced, if one was installed through `traced`: call its
 /// `shutdown()` to flush it.
 pub fn set_pipeline_provider(provider: PipelineProvider) -> Option<PipelineProvider> {
-    match replace(Some(Installed::Pipeline(provider))) {
-        Some(Installed::Pipeline(previous)) => Some(previous),
+    match install(Installed::Backend(Backend::Traced(provider))).1 {
+        Some(Installed::Backend(Backend::Traced(previous))) => Some(previous),
         _ => None,
     }
 }
 
-/// Puts `next` into the slot and returns what was there; an SDK provider
-/// also goes into the global slot. Emptying the slot leaves the global
-/// provider alone when it is someone else's, and otherwise puts the
-/// watched no-op back.
-pub(crate) fn replace(next: Option<Installed>) -> Option<Installed> {
+/// Puts `next` into the slot; returns the ticket of this install and what
+/// was there.
+pub(crate) fn install(next: Installed) -> (Ticket, Option<Installed>) {
+    let ticket = Ticket(TICKETS.fetch_add(1, Ordering::Relaxed) + 1);
+    let previous = put(Some((ticket, next)));
+    (ticket, previous.map(|(_, previous)| previous))
+}
+
+/// Empties the slot if it still holds what the install of `ticket` put
+/// there, and returns whether it did. Whatever was installed after it
+/// (a second `init`, a capture) is left alone.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
+pub(crate) fn uninstall(ticket: Ticket) -> bool {
     let mut slot = INSTALLED
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let previous = std::mem::replace(&mut *slot, next);
-    match &*slot {
-        Some(Installed::Sdk(provider)) => set_global(ForGlobal::Sdk(provider.clone())),
-        Some(Installed::Pipeline(provider)) => set_global(ForGlobal::Pipeline(provider.clone())),
+    if !matches!(&*slot, Some((current, _)) if *current == ticket) {
+        return false;
+    }
+    put_locked(&mut slot, None);
+    true
+}
+
+/// Puts back what a capture replaced, with the ticket it had, global
+/// provider included.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) fn restore(previous: Option<(Ticket, Installed)>) {
+    put(previous);
+}
+
+/// What is in the slot now, with its ticket, for a capture to restore.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) fn install_for_capture(next: Installed) -> (Ticket, Option<(Ticket, Installed)>) {
+    let ticket = Ticket(TICKETS.fetch_add(1, Ordering::Relaxed) + 1);
+    (ticket, put(Some((ticket, next))))
+}
+
+fn put(next: Option<(Ticket, Installed)>) -> Option<(Ticket, Installed)> {
+    let mut slot = INSTALLED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    put_locked(&mut slot, next)
+}
+
+/// Puts `next` into the slot and returns what was there; a backend also
+/// goes into the global slot. Emptying the slot leaves the global
+/// provider alone when it is someone else's, and otherwise puts the
+/// watched no-op back.
+fn put_locked(
+    slot: &mut Option<(Ticket, Installed)>,
+    next: Option<(Ticket, Installed)>,
+) -> Option<(Ticket, Installed)> {
+    let previous = std::mem::replace(slot, next);
+    match slot.as_ref().map(|(_, installed)| installed) {
+        Some(Installed::Backend(backend)) => set_global(Some(backend)),
         Some(Installed::Disabled) => {}
         None if GLOBAL_FOREIGN.load(Ordering::Acquire) => {}
-        None => set_global(ForGlobal::Unset),
+        None => set_global(None),
     }
     GENERATION.fetch_add(1, Ordering::AcqRel);
     previous
 }
 
-/// Restores a slot value taken with [`replace`], global provider included.
-#[cfg_attr(not(feature = "testing"), allow(dead_code))]
-pub(crate) fn restore(previous: Option<Installed>) {
-    replace(previous);
+/// Moves the generation on without changing what is installed: every
+/// call site decides again on its next call (the span filter changed).
+pub(crate) fn bump() {
+    // Under the lock, so that `installed` reads a consistent pair.
+    let _slot = INSTALLED
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
 /// The current generation; `0` when nothing was installed through `traced`.
@@ -232,11 +275,14 @@ pub(crate) fn installed() -> (u64, Option<Installed>) {
     let slot = INSTALLED
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    // Read under the lock so the pair is consistent with `replace`.
+    // Read under the lock so the pair is consistent with `put`.
     let generation = generation();
     if GLOBAL_FOREIGN.load(Ordering::Acquire) {
         // Someone replaced the global provider after ours: follow it.
         return (generation, None);
     }
-    (generation, slot.clone())
+    (
+        generation,
+        slot.as_ref().map(|(_, installed)| installed.clone()),
+    )
 }

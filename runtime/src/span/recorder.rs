@@ -2,31 +2,34 @@
 //! records, with secrets redacted and scrubbed paths named, set on the span
 //! before it becomes current.
 
-use opentelemetry::global::BoxedSpan;
-use opentelemetry::trace::Span as _;
 use opentelemetry::{Key, KeyValue, StringValue, Value};
-use opentelemetry_sdk::trace::Span as SdkSpan;
-
-use crate::pipeline::PipelineSpan;
 
 /// The value recorded for a parameter whose name marks a secret.
 pub const REDACTED: &str = "[REDACTED]";
 
 /// Sets the attributes of a span that records, before it becomes current.
 pub struct Recorder<'a> {
-    span: RecorderSpan<'a>,
+    span: &'a mut dyn SetAttribute,
     /// Paths scrubbed from the values recorded so far.
     scrubbed: Vec<StringValue>,
 }
 
-pub(super) enum RecorderSpan<'a> {
-    Sdk(&'a mut SdkSpan),
-    Pipeline(&'a mut PipelineSpan),
-    Global(&'a mut BoxedSpan),
+/// A span of any backend, as the recorder sets its attributes: one
+/// recorder type for all of them, so that the closure `#[traced]`
+/// generates is compiled once.
+pub(super) trait SetAttribute {
+    fn set(&mut self, attribute: KeyValue);
+}
+
+impl<S: opentelemetry::trace::Span> SetAttribute for S {
+    #[inline]
+    fn set(&mut self, attribute: KeyValue) {
+        self.set_attribute(attribute);
+    }
 }
 
 impl<'a> Recorder<'a> {
-    pub(super) fn new(span: RecorderSpan<'a>) -> Self {
+    pub(super) fn new(span: &'a mut dyn SetAttribute) -> Self {
         Recorder {
             span,
             scrubbed: Vec::new(),
@@ -43,11 +46,7 @@ impl<'a> Recorder<'a> {
     }
 
     fn set(&mut self, attribute: KeyValue) {
-        match &mut self.span {
-            RecorderSpan::Sdk(span) => span.set_attribute(attribute),
-            RecorderSpan::Pipeline(span) => span.set_attribute(attribute),
-            RecorderSpan::Global(span) => span.set_attribute(attribute),
-        }
+        self.span.set(attribute);
     }
 
     /// Says which paths were scrubbed, once every attribute is set.

@@ -11,15 +11,14 @@ use opentelemetry::trace::{
     Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, InstrumentationScope, KeyValue, StringValue, Value};
-use opentelemetry_sdk::trace::SdkTracer;
 
-use crate::pipeline::{PipelineTracer, Start};
+use crate::pipeline::Start;
 
+use super::backend::{BackendTracer, StartSpan, Visit};
 use super::guard::Started;
 use super::panic;
 use super::provider::{self, Installed};
-use super::recorder::{Recorder, RecorderSpan};
-use crate::propagation::TRACE_FLAG_RANDOM;
+use super::recorder::Recorder;
 use crate::semconv;
 
 /// `value`, or `"unknown"` when a build variable is missing (a crate built
@@ -52,6 +51,12 @@ pub struct Meta {
     /// `attributes(..)`, `return`, `error.type`): the span's attribute list
     /// is allocated at this size once, instead of growing.
     pub attributes: usize,
+    /// What a run-time filter matches on: the module path of the
+    /// function, unless `#[traced(target = "..")]` gives another.
+    pub target: &'static str,
+    /// `#[traced(level = ..)]`; [`Level::Info`](crate::level::Level::Info)
+    /// unless given. Carried for a run-time filter; not recorded.
+    pub level: crate::level::Level,
 }
 
 /// How a call site starts spans, resolved once per provider generation.
@@ -67,10 +72,8 @@ enum Resolved {
     GlobalNoop,
     /// Tracing is disabled: start no span at all.
     Disabled,
-    /// The SDK tracer for this call site's scope.
-    Sdk(SdkTracer),
-    /// Our pipeline's tracer for this call site's scope.
-    Pipeline(PipelineTracer),
+    /// The installed backend's tracer for this call site's scope.
+    Tracer(BackendTracer),
 }
 
 /// One instrumented function: its facts and its cached tracer.
@@ -142,6 +145,8 @@ impl CallSite {
             scope_name: "traced",
             scope_version: env!("CARGO_PKG_VERSION"),
             attributes: 0,
+            target: "traced",
+            level: crate::level::Level::Info,
         })
     }
 
@@ -182,19 +187,16 @@ impl CallSite {
             cx: parent.cloned(),
             recording: false,
         };
+        let dynamic = Dynamic { parent, build };
         match resolved.as_deref().map(|(_, r)| r) {
             Some(Resolved::GlobalNoop) => {
                 self.count_noop_call();
                 no_span()
             }
             Some(Resolved::Disabled) => no_span(),
-            Some(Resolved::Sdk(tracer)) => in_parent(parent, |cx| start_built(tracer, build(), cx)),
-            Some(Resolved::Pipeline(tracer)) => {
-                in_parent(parent, |cx| start_built(tracer, build(), cx))
-            }
+            Some(Resolved::Tracer(tracer)) => tracer.visit(dynamic),
             Some(Resolved::Global) | None => {
-                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                in_parent(parent, |cx| start_built(&tracer, build(), cx))
+                dynamic.visit(&global::tracer_provider().tracer_with_scope(self.scope()))
             }
         }
     }
@@ -234,7 +236,7 @@ impl CallSite {
     fn start_span<R: FnOnce(&mut Recorder<'_>)>(&'static self, record: R) -> Started {
         panic::ensure_panic_hook();
         let resolved = self.resolve();
-        self.begin(
+        self.begin_resolved(
             resolved.as_deref().map(|(_, r)| r),
             None,
             Vec::new(),
@@ -253,7 +255,7 @@ impl CallSite {
     ) -> Started {
         panic::ensure_panic_hook();
         let resolved = self.resolve();
-        self.begin(resolved.as_deref().map(|(_, r)| r), parent, links, record)
+        self.begin_resolved(resolved.as_deref().map(|(_, r)| r), parent, links, record)
     }
 
     /// Whether this call site found nothing to record in for the current
@@ -287,16 +289,16 @@ impl CallSite {
     #[cold]
     fn refresh(&'static self) {
         let (generation, installed) = provider::installed();
+        let filtered_out = || !crate::filter::current().enabled(self.meta.target, self.meta.level);
         let resolved = match installed {
             None if global_is_noop() => Resolved::GlobalNoop,
+            None if filtered_out() => Resolved::Disabled,
             None => Resolved::Global,
             Some(Installed::Disabled) => Resolved::Disabled,
-            Some(Installed::Sdk(provider)) => {
-                Resolved::Sdk(provider.tracer_with_scope(self.scope()))
-            }
-            Some(Installed::Pipeline(provider)) => {
-                Resolved::Pipeline(provider.tracer_with_scope(self.scope()))
-            }
+            // Filtered out (`TRACED_FILTER`): no span, as when disabled;
+            // its children attach to the nearest span that records.
+            Some(Installed::Backend(_)) if filtered_out() => Resolved::Disabled,
+            Some(Installed::Backend(backend)) => Resolved::Tracer(backend.tracer(self.scope())),
         };
         let quiet = match resolved {
             Resolved::Disabled => quiet_tag(generation) | QUIET_DISABLED,
@@ -313,117 +315,91 @@ impl CallSite {
             .build()
     }
 
-    // The span goes into its `Context` as soon as it is built, with its
-    // attributes already set: moved once, never boxed twice, and no lock
-    // taken per attribute.
+    /// Starts this call site's span as `resolved` says: no span, or one
+    /// through whichever tracer, by the one generic [`CallSite::begin`].
     #[inline]
-    fn begin<R: FnOnce(&mut Recorder<'_>)>(
+    fn begin_resolved<R: FnOnce(&mut Recorder<'_>)>(
         &'static self,
         resolved: Option<&Resolved>,
         parent: Option<Context>,
         links: Vec<Link>,
         record: R,
     ) -> Started {
-        let (cx, recording) = match resolved {
+        let begin = Begin {
+            site: self,
+            parent,
+            links,
+            record,
+        };
+        match resolved {
             Some(Resolved::GlobalNoop) => {
                 self.count_noop_call();
-                return Started {
-                    cx: parent,
+                Started {
+                    cx: begin.parent,
                     recording: false,
-                };
-            }
-            Some(Resolved::Disabled) => {
-                return Started {
-                    cx: parent,
-                    recording: false,
-                };
-            }
-            Some(Resolved::Sdk(tracer)) => {
-                let predicted = self.recorded.load(Ordering::Relaxed);
-                let mut builder = self.builder(links);
-                if predicted {
-                    // The code attributes are constants: no formatting to
-                    // avoid, and the sampler gets to see them.
-                    let mut attributes = Vec::with_capacity(self.meta.attributes);
-                    attributes.extend(self.code_attributes());
-                    builder.attributes = Some(attributes);
                 }
-                in_parent(parent.as_ref(), |cx| {
-                    let mut span = tracer.build_with_context(builder, cx);
-                    let recording = span.is_recording();
-                    if recording != predicted {
-                        self.recorded.store(recording, Ordering::Relaxed);
+            }
+            Some(Resolved::Disabled) => Started {
+                cx: begin.parent,
+                recording: false,
+            },
+            Some(Resolved::Tracer(tracer)) => tracer.visit(begin),
+            Some(Resolved::Global) | None => {
+                begin.visit(&global::tracer_provider().tracer_with_scope(self.scope()))
+            }
+        }
+    }
+
+    // The span goes into its `Context` as soon as it is built, with its
+    // attributes already set: moved once, never boxed twice, and no lock
+    // taken per attribute. One function for every tracer.
+    #[inline]
+    fn begin<T: StartSpan, R: FnOnce(&mut Recorder<'_>)>(
+        &'static self,
+        tracer: &T,
+        parent: Option<Context>,
+        links: Vec<Link>,
+        record: R,
+    ) -> Started {
+        let predicted = self.recorded.load(Ordering::Relaxed);
+        let attributes = if predicted {
+            // The code attributes are constants: no formatting to avoid,
+            // and the sampler gets to see them.
+            let mut attributes = Vec::with_capacity(self.meta.attributes);
+            attributes.extend(self.code_attributes());
+            attributes
+        } else {
+            Vec::new()
+        };
+        let start = Start::new(
+            std::borrow::Cow::Borrowed(self.meta.name),
+            self.meta.kind.clone(),
+            attributes,
+            links,
+        );
+        let (cx, recording) = in_parent(parent.as_ref(), |cx| {
+            tracer.start_then(
+                start,
+                cx,
+                |sc| {
+                    if predicted {
+                        self.recorded.store(false, Ordering::Relaxed);
                     }
-                    if !recording {
-                        // Only the span context has to reach the children.
-                        return (unsampled(cx, span.span_context()), false);
-                    }
+                    // Only the span context has to reach the children.
+                    (cx.with_remote_span_context(sc), false)
+                },
+                |mut span| {
                     if !predicted {
+                        self.recorded.store(true, Ordering::Relaxed);
                         span.set_attributes(self.code_attributes());
                     }
-                    let mut recorder = Recorder::new(RecorderSpan::Sdk(&mut span));
+                    let mut recorder = Recorder::new(&mut span);
                     record(&mut recorder);
                     recorder.finish();
                     (cx.with_span(span), true)
-                })
-            }
-            Some(Resolved::Pipeline(tracer)) => {
-                let predicted = self.recorded.load(Ordering::Relaxed);
-                let attributes = if predicted {
-                    let mut attributes = Vec::with_capacity(self.meta.attributes);
-                    attributes.extend(self.code_attributes());
-                    attributes
-                } else {
-                    Vec::new()
-                };
-                let start = Start::new(
-                    std::borrow::Cow::Borrowed(self.meta.name),
-                    self.meta.kind.clone(),
-                    attributes,
-                    links,
-                );
-                in_parent(parent.as_ref(), |cx| {
-                    tracer.start_then(
-                        start,
-                        cx,
-                        |sc| {
-                            if predicted {
-                                self.recorded.store(false, Ordering::Relaxed);
-                            }
-                            // Our tracer keeps the caller's `random` flag
-                            // itself: nothing to put back, as `unsampled`
-                            // does.
-                            (cx.with_remote_span_context(sc), false)
-                        },
-                        |mut span| {
-                            if !predicted {
-                                self.recorded.store(true, Ordering::Relaxed);
-                                span.set_attributes(self.code_attributes());
-                            }
-                            let mut recorder = Recorder::new(RecorderSpan::Pipeline(&mut span));
-                            record(&mut recorder);
-                            recorder.finish();
-                            (cx.with_span(span), true)
-                        },
-                    )
-                })
-            }
-            Some(Resolved::Global) | None => {
-                let tracer = global::tracer_provider().tracer_with_scope(self.scope());
-                let builder = self.builder(links);
-                in_parent(parent.as_ref(), |cx| {
-                    let mut span = tracer.build_with_context(builder, cx);
-                    if !span.is_recording() {
-                        return (unsampled(cx, span.span_context()), false);
-                    }
-                    span.set_attributes(self.code_attributes());
-                    let mut recorder = Recorder::new(RecorderSpan::Global(&mut span));
-                    record(&mut recorder);
-                    recorder.finish();
-                    (cx.with_span(span), true)
-                })
-            }
-        };
+                },
+            )
+        });
         Started {
             cx: Some(cx),
             recording,
@@ -445,37 +421,54 @@ impl CallSite {
             KeyValue::new(semconv::CODE_LINE_NUMBER, Value::I64(i64::from(meta.line))),
         ]
     }
+}
+
+/// [`CallSite::begin`] for whichever tracer is found.
+struct Begin<R> {
+    site: &'static CallSite,
+    parent: Option<Context>,
+    links: Vec<Link>,
+    record: R,
+}
+
+impl<R: FnOnce(&mut Recorder<'_>)> Visit for Begin<R> {
+    type Output = Started;
 
     #[inline]
-    fn builder(&self, links: Vec<Link>) -> opentelemetry::trace::SpanBuilder {
-        let builder = opentelemetry::trace::SpanBuilder::from_name(self.meta.name)
-            .with_kind(self.meta.kind.clone());
-        if links.is_empty() {
-            builder
-        } else {
-            builder.with_links(links)
-        }
+    fn visit<T: StartSpan>(self, tracer: &T) -> Started {
+        self.site
+            .begin(tracer, self.parent, self.links, self.record)
     }
 }
 
-/// Starts a span built at run time through `tracer`, as a child of
-/// `parent`. Like a call site's span, an unsampled one carries only its
-/// span context, with the caller's W3C `random` flag kept.
-fn start_built<T>(tracer: &T, builder: SpanBuilder, parent: &Context) -> Started
-where
-    T: opentelemetry::trace::Tracer,
-    T::Span: Send + Sync + 'static,
-{
-    let span = tracer.build_with_context(builder, parent);
-    if !span.is_recording() {
-        return Started {
-            cx: Some(unsampled(parent, span.span_context())),
-            recording: false,
-        };
-    }
-    Started {
-        cx: Some(parent.with_span(span)),
-        recording: true,
+/// A span built at run time, started as a child of `parent` (the current
+/// context when `None`). Like a call site's span, an unsampled one carries
+/// only its span context, with the caller's W3C `random` flag kept.
+struct Dynamic<'p, B> {
+    parent: Option<&'p Context>,
+    build: B,
+}
+
+impl<B: FnOnce() -> SpanBuilder> Visit for Dynamic<'_, B> {
+    type Output = Started;
+
+    #[inline]
+    fn visit<T: StartSpan>(self, tracer: &T) -> Started {
+        let build = self.build;
+        in_parent(self.parent, |parent| {
+            tracer.start_then(
+                Start::from_builder(build()),
+                parent,
+                |sc| Started {
+                    cx: Some(parent.with_remote_span_context(sc)),
+                    recording: false,
+                },
+                |span| Started {
+                    cx: Some(parent.with_span(span)),
+                    recording: true,
+                },
+            )
+        })
     }
 }
 
@@ -500,31 +493,6 @@ pub(super) fn global_is_noop() -> bool {
     let tracer = global::tracer_provider().tracer("traced.probe");
     let span = tracer.start_with_context("traced.probe", &probe);
     *span.span_context() == marker
-}
-
-/// The context of a span that does not record: only its span context, so
-/// that children see "not sampled". The SDK builds a dropped span's flags
-/// from scratch; the caller's W3C `random` flag is put back, since the
-/// trace is the caller's.
-fn unsampled(cx: &Context, sc: &SpanContext) -> Context {
-    let parent = cx.span().span_context().clone();
-    let random = TRACE_FLAG_RANDOM.to_u8();
-    let sc = if parent.is_valid()
-        && parent.trace_id() == sc.trace_id()
-        && parent.trace_flags().to_u8() & random != 0
-        && sc.trace_flags().to_u8() & random == 0
-    {
-        SpanContext::new(
-            sc.trace_id(),
-            sc.span_id(),
-            TraceFlags::new(sc.trace_flags().to_u8() | random),
-            sc.is_remote(),
-            sc.trace_state().clone(),
-        )
-    } else {
-        sc.clone()
-    };
-    cx.with_remote_span_context(sc)
 }
 
 /// Runs `build` on the explicit parent, or on the current context without

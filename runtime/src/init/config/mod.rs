@@ -38,18 +38,7 @@ pub enum OtlpProtocol {
 /// Unless one is asked for, [`init`](crate::init) installs
 /// [`Pipeline::Traced`], or [`Pipeline::Sdk`] when the console is among
 /// the exporters (see [`Pipeline::default_for`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pipeline {
-    /// The OpenTelemetry SDK's provider, with its batch (OTLP) and simple
-    /// (console) processors.
-    Sdk,
-    /// Our own pipeline ([`PipelineProvider`](crate::PipelineProvider)):
-    /// the calling thread only starts and ends spans; an export thread
-    /// hands them in batches to the exporters (OTLP over gRPC and
-    /// `http/protobuf` by exporters of ours, encoded straight from the
-    /// spans; `http/json` and the console by the SDK's).
-    Traced,
-}
+pub use crate::span::Pipeline;
 
 impl Pipeline {
     /// The pipeline [`init`](crate::init) installs for `exporters` when
@@ -104,6 +93,9 @@ pub(crate) struct Config {
     pub value_length_limit: Option<usize>,
     /// `TRACED_PIPELINE`, `Builder::pipeline`.
     pub pipeline: Pipeline,
+    /// `TRACED_FILTER`, `Builder::filter`: the directives as written
+    /// (trimmed) and parsed; `None` when neither is set.
+    pub span_filter: Option<SpanFilter>,
     /// Invalid values that were ignored, one sentence each, for stderr.
     pub warnings: Vec<String>,
     /// Whether an invalid value stops `init` (for what is found while
@@ -141,16 +133,32 @@ pub(crate) struct TracingConfig {
     pub stdout: bool,
 }
 
-#[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct BatchSettings {
-    pub schedule_delay: Option<Duration>,
-    pub export_timeout: Option<Duration>,
-    pub max_queue_size: Option<usize>,
-    pub max_export_batch_size: Option<usize>,
-    /// Batches in flight at once; read for our pipeline only (the SDK's
-    /// thread-based batch processor exports one at a time).
-    pub max_concurrent_exports: Option<usize>,
+/// A span filter from `TRACED_FILTER` or `Builder::filter`: its directives
+/// (blank ones dropped, each trimmed) and what they mean.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SpanFilter {
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub directives: String,
+    pub filter: crate::Filter,
 }
+
+/// `text` as span filter directives; the error names `variable`.
+fn span_filter(variable: &str, text: &str) -> Result<SpanFilter, InitError> {
+    match crate::Filter::parse(text) {
+        Ok(filter) => Ok(SpanFilter {
+            directives: crate::filter::normalize(text),
+            filter,
+        }),
+        Err(err) => Err(InitError::new(
+            variable,
+            text,
+            format!("filter directives such as `info,my_crate::db=debug,noisy_dep=off` ({err})"),
+        )),
+    }
+}
+
+/// The `OTEL_BSP_*` settings.
+pub(crate) use crate::span::build::Batch as BatchSettings;
 
 impl Config {
     pub(crate) fn from_env() -> Result<Config, InitError> {
@@ -321,8 +329,21 @@ impl Config {
                 },
             },
         };
+        let span_filter = match (&code.span_filter, get(lookup, TRACED_FILTER)) {
+            (Some(text), _) => Some(d.soft(
+                span_filter("Builder::filter", text),
+                Default::default,
+                "every span at `info` and above",
+            )?),
+            (None, Some(text)) => Some(d.soft(
+                span_filter(TRACED_FILTER, &text),
+                Default::default,
+                "every span at `info` and above",
+            )?),
+            (None, None) => None,
+        };
         #[cfg(feature = "tracing")]
-        let tracing = tracing_config(&d, lookup, code, &exporters)?;
+        let tracing = tracing_config(&d, lookup, code, &exporters, span_filter.as_ref())?;
 
         Ok(Config {
             disabled,
@@ -337,6 +358,7 @@ impl Config {
             limits,
             value_length_limit,
             pipeline,
+            span_filter,
             warnings: d.into_warnings(),
             strict,
             log_level,
@@ -542,6 +564,8 @@ pub(crate) struct Overrides {
     pub(crate) strict: Option<bool>,
     /// `Builder::pipeline`: wins over `TRACED_PIPELINE`.
     pub(crate) pipeline: Option<Pipeline>,
+    /// `Builder::filter`: wins over `TRACED_FILTER`.
+    pub(crate) span_filter: Option<String>,
     /// `Builder::tracing_subscriber`.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) tracing_subscriber: Option<bool>,

@@ -54,19 +54,38 @@ pub(super) fn tracing_config(
     lookup: Lookup,
     code: &Overrides,
     traces: &[Exporter],
+    span_filter: Option<&super::SpanFilter>,
 ) -> Result<TracingConfig, InitError> {
-    let filter = match (&code.tracing_filter, get(lookup, RUST_LOG)) {
+    let check = |variable: &str, value: &str| {
+        crate::filter::check(value).map_err(|err| {
+            InitError::new(
+                variable,
+                value,
+                format!(
+                    "`tracing` filter directives such as `info,my_crate=debug,h2=trace` ({err})"
+                ),
+            )
+        })
+    };
+    let user = match (&code.tracing_filter, get(lookup, RUST_LOG)) {
         (Some(filter), _) => d.soft(
-            crate::integrations::tracing::check_filter("Builder::tracing_filter", filter),
+            check("Builder::tracing_filter", filter),
             String::new,
             "the default filter",
         )?,
-        (None, Some(value)) => d.soft(
-            crate::integrations::tracing::check_filter(RUST_LOG, &value),
-            String::new,
-            "the default filter",
-        )?,
+        (None, Some(value)) => {
+            d.soft(check(RUST_LOG, &value), String::new, "the default filter")?
+        }
         (None, None) => String::new(),
+    };
+    // One variable for both: the span filter's directives apply to
+    // `tracing` too, under `RUST_LOG`, which wins for the same target.
+    let filter = match span_filter {
+        Some(spans) if !spans.directives.is_empty() && !user.is_empty() => {
+            format!("{},{user}", spans.directives)
+        }
+        Some(spans) if !spans.directives.is_empty() => spans.directives.clone(),
+        _ => user,
     };
     let log_exporters = match (&code.log_exporters, get(lookup, OTEL_LOGS_EXPORTER)) {
         (Some(list), _) => list.clone(),

@@ -574,3 +574,59 @@ fn our_pipeline_is_the_default_but_for_the_console() {
     let c = Config::from_lookup(&|name| vars.get(name).map(|v| (*v).to_owned()), &code).unwrap();
     assert_eq!(c.pipeline, Pipeline::Sdk);
 }
+
+#[test]
+fn span_filter_from_env_and_code() {
+    assert!(config(&[]).unwrap().span_filter.is_none());
+    let c = config(&[("TRACED_FILTER", " warn, app::db=debug ")]).unwrap();
+    let f = c.span_filter.expect("set");
+    assert_eq!(f.directives, "warn,app::db=debug");
+    assert!(f.filter.enabled("app::db", crate::level::Level::Debug));
+    assert!(!f.filter.enabled("app::http", crate::level::Level::Info));
+
+    let e = err(&[("TRACED_FILTER", "app=loud")]);
+    assert_eq!(e.variable(), "TRACED_FILTER");
+    assert!(e.to_string().contains("filter directives"), "{e}");
+    // Lenient: warned about, and the default kept.
+    let c = lenient(&[("TRACED_FILTER", "app=loud")]);
+    assert!(
+        c.warnings.iter().any(|w| w.contains("TRACED_FILTER")),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.span_filter
+            .unwrap()
+            .filter
+            .enabled("app", crate::level::Level::Info)
+    );
+
+    // Code wins over the environment.
+    let code = Overrides {
+        strict: Some(true),
+        span_filter: Some("off".into()),
+        ..Overrides::default()
+    };
+    let c = Config::from_lookup(
+        &|name| (name == "TRACED_FILTER").then(|| "trace".to_owned()),
+        &code,
+    )
+    .unwrap();
+    assert!(
+        !c.span_filter
+            .unwrap()
+            .filter
+            .enabled("app", crate::level::Level::Error)
+    );
+}
+
+#[cfg(feature = "tracing")]
+#[test]
+fn the_span_filter_filters_tracing_too_under_rust_log() {
+    let c = config(&[("TRACED_FILTER", "app=debug"), ("RUST_LOG", "app=trace")]).unwrap();
+    assert_eq!(c.tracing.filter, "app=debug,app=trace");
+    let c = config(&[("TRACED_FILTER", "app=debug")]).unwrap();
+    assert_eq!(c.tracing.filter, "app=debug");
+    let e = err(&[("RUST_LOG", "app=loud")]);
+    assert_eq!(e.variable(), "RUST_LOG");
+}

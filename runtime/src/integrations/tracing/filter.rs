@@ -2,8 +2,6 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::init::InitError;
-
 /// The filter `traced` starts from, in `EnvFilter` syntax: `info` and
 /// above, with the internals of the transport crates off (their spans and
 /// events describe frames, connections and buffers, and ours would go
@@ -30,27 +28,6 @@ opentelemetry_sdk=off,\
 opentelemetry_otlp=off,\
 opentelemetry_http=off";
 
-/// `value`, each directive trimmed, when it parses as `EnvFilter`
-/// directives; the error names
-/// `variable` and says why not.
-pub(crate) fn check_filter(variable: &str, value: &str) -> Result<String, InitError> {
-    // `EnvFilter` does not trim directives; `info, app=debug` is meant well.
-    let directives = value
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .collect::<Vec<_>>()
-        .join(",");
-    match EnvFilter::builder().parse(&directives) {
-        Ok(_) => Ok(directives),
-        Err(err) => Err(InitError::new(
-            variable,
-            value,
-            format!("`tracing` filter directives such as `info,my_crate=debug,h2=trace` ({err})"),
-        )),
-    }
-}
-
 /// [`DEFAULT_TRACING_FILTER`] with `user`'s directives (already checked)
 /// on top.
 pub(crate) fn build(user: &str) -> EnvFilter {
@@ -60,15 +37,21 @@ pub(crate) fn build(user: &str) -> EnvFilter {
 }
 
 /// The filter [`tracing_layer`](crate::tracing_layer) applies:
-/// [`DEFAULT_TRACING_FILTER`] with `RUST_LOG` on top; a `RUST_LOG` that
-/// does not parse is warned about on stderr and left out.
+/// [`DEFAULT_TRACING_FILTER`], then `TRACED_FILTER` (the directives that
+/// choose `#[traced]` spans, so that one variable controls both), then
+/// `RUST_LOG`; a variable that does not parse is warned about on stderr
+/// and left out.
 pub fn tracing_filter() -> EnvFilter {
-    let user = std::env::var("RUST_LOG").unwrap_or_default();
-    match check_filter("RUST_LOG", &user) {
-        Ok(user) => build(&user),
-        Err(err) => {
-            eprintln!("traced: {err}; using the default filter instead");
-            build("")
+    let mut user = Vec::new();
+    for variable in [crate::filter::TRACED_FILTER, "RUST_LOG"] {
+        let value = std::env::var(variable).unwrap_or_default();
+        match crate::filter::check(&value) {
+            Ok(directives) if !directives.is_empty() => user.push(directives),
+            Ok(_) => {}
+            Err(err) => {
+                eprintln!("traced: ignoring {variable}: {err}; using the default filter instead")
+            }
         }
     }
+    build(&user.join(","))
 }

@@ -30,7 +30,6 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::registry::LookupSpan;
 
-pub(crate) use filter::check_filter;
 pub use filter::{DEFAULT_TRACING_FILTER, tracing_filter};
 
 use crate::span::logger::SlotLoggerProvider;

@@ -44,12 +44,7 @@ impl FollowingTracer {
         }
         let (generation, installed) = provider::installed();
         let tracer = match installed {
-            Some(Installed::Sdk(provider)) => {
-                BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())))
-            }
-            Some(Installed::Pipeline(provider)) => {
-                BoxedTracer::new(Box::new(provider.tracer_with_scope(scope())))
-            }
+            Some(Installed::Backend(backend)) => backend.boxed_tracer(scope()),
             // `OTEL_SDK_DISABLED`: spans that only carry their parent's
             // context, as `#[traced]` spans do then.
             Some(Installed::Disabled) => BoxedTracer::new(Box::new(NoopTracer::new())),
