@@ -97,10 +97,11 @@ pub fn propagator(
 
 /// The scrubber over `Debug` output and over free text: the text with
 /// secrets replaced and the paths scrubbed, when anything was.
-pub fn scrub(text: &str) -> [Option<(String, Vec<String>)>; 2] {
+pub fn scrub(text: &str) -> [Option<(String, Vec<String>)>; 3] {
     [
         crate::redact::scrub_debug(text),
         crate::redact::scrub_text(text),
+        crate::redact::scrub_value(text),
     ]
 }
 
