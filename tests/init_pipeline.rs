@@ -67,4 +67,26 @@ fn init_installs_ours_but_for_the_console_and_the_sdks_when_asked() {
         assert_eq!(root_flags(), flags_of(pipeline), "{pipeline:?}");
         drop(telemetry);
     }
+
+    // Reconfiguring (#25): a second `init` while the first guard lives,
+    // then the first guard dropped. It takes out only what it installed,
+    // so spans keep going to the second.
+    let first = traced::builder()
+        .no_exporter()
+        .pipeline(Pipeline::Sdk)
+        .init()
+        .expect("init");
+    let second = traced::builder()
+        .no_exporter()
+        .pipeline(Pipeline::Traced)
+        .init()
+        .expect("init");
+    drop(first);
+    assert_eq!(
+        root_flags(),
+        flags_of(Pipeline::Traced),
+        "the second init's pipeline is still installed"
+    );
+    drop(second);
+    assert_eq!(root_flags(), 0, "nothing installed once both are dropped");
 }
