@@ -265,3 +265,87 @@ fn memory_is_bounded_by_traces_and_spans() {
     assert!(ready.iter().all(|r| r.why == Why::Evicted));
     assert!(ready.len() >= 990);
 }
+
+/// A log record of span `span` (0: none) of trace `trace`.
+fn log(trace: u128, span: u64, body: &str) -> Log {
+    Log {
+        trace_id: TraceId::from(trace),
+        span_id: SpanId::from(span),
+        service: Arc::from("app"),
+        time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+        severity: "INFO".to_owned(),
+        body: body.to_owned(),
+        attributes: Vec::new(),
+    }
+}
+
+// Regression for #25: 50 000 spans of a few bytes and 50 000 of a
+// megabyte each are not the same memory; the bytes held are bounded too.
+#[test]
+fn memory_is_bounded_by_bytes() {
+    let limits = Limits {
+        max_bytes: 1024 * 1024,
+        ..Limits::default()
+    };
+    let mut j = Joiner::new(
+        limits,
+        Timing {
+            quiet: QUIET,
+            timeout: TIMEOUT,
+        },
+    );
+    let t0 = Instant::now();
+    let big = "x".repeat(100_000);
+    for trace in 1..=100u128 {
+        let mut root = span(trace, 1, 0, "svc", "big", 0, 1);
+        root.data
+            .attributes
+            .push(opentelemetry::KeyValue::new("payload", big.clone()));
+        j.add(vec![root], t0);
+        j.add_logs(vec![log(trace, 1, &big)], t0);
+        let stats = j.stats();
+        assert!(stats.bytes_held <= 1024 * 1024, "{stats:?}");
+    }
+    let stats = j.stats();
+    assert!(
+        stats.traces_held >= 2 && stats.traces_held <= 5,
+        "{stats:?}"
+    );
+    assert!(stats.traces_evicted >= 95, "{stats:?}");
+    assert!(stats.bytes_held > 200_000, "{stats:?}");
+    assert!(j.due(t0).iter().all(|r| r.why == Why::Evicted));
+}
+
+#[test]
+fn log_records_join_their_trace_but_never_make_it_due() {
+    let mut j = joiner();
+    let t0 = Instant::now();
+    // Records first: no spans, nothing to print or list yet.
+    j.add_logs(vec![log(9, 1, "before"), log(0, 0, "of no trace")], t0);
+    assert!(j.due(t0 + TIMEOUT * 2).is_empty());
+    assert!(j.snapshot().is_empty());
+    let stats = j.stats();
+    assert_eq!(
+        (
+            stats.logs_received,
+            stats.logs_without_trace,
+            stats.logs_held
+        ),
+        (2, 1, 1)
+    );
+
+    let t1 = t0 + TIMEOUT * 2;
+    j.add(vec![span(9, 1, 0, "app", "root", 0, 10)], t1);
+    j.add_logs(vec![log(9, 1, "during")], t1 + QUIET / 2);
+    assert!(
+        j.due(t1 + QUIET).is_empty(),
+        "a record restarts the quiet period"
+    );
+    let ready = j.due(t1 + QUIET * 2);
+    assert_eq!(ready.len(), 1);
+    assert_eq!(ready[0].logs.len(), 2);
+    let text = render(&ready[0], false);
+    assert!(text.contains("◆ log INFO before"), "{text}");
+    assert!(text.contains("◆ log INFO during"), "{text}");
+    assert_eq!(j.snapshot()[0].logs.len(), 2);
+}
