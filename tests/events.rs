@@ -1,5 +1,5 @@
 //! `event!` and `attributes!` on the current span, and nothing evaluated
-//! when no span records.
+//! when no span records (with the same code evaluated when one does).
 
 mod support;
 
@@ -67,11 +67,43 @@ fn events_and_attributes_on_the_current_span() {
     );
 }
 
+/// The code under test in `nothing_is_evaluated_without_a_recording_span`:
+/// one event and one attribute, each value counted when evaluated.
+fn emit_counted() {
+    traced::event!("maybe heard", value = counted(1));
+    traced::attributes!(value = counted(2));
+}
+
+#[traced]
+fn recording() {
+    emit_counted();
+}
+
 #[test]
 fn nothing_is_evaluated_without_a_recording_span() {
     EVALUATED.store(0, Ordering::SeqCst);
     // No span is current here.
-    traced::event!("nobody listens", value = counted(1));
-    traced::attributes!(value = counted(2));
+    emit_counted();
     assert_eq!(EVALUATED.load(Ordering::SeqCst), 0);
+
+    // Positive control: the same code under a recording span evaluates
+    // both values and records them, so the zero above is not a sign that
+    // the macros never evaluate anything.
+    let spans = capture(recording);
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), 2);
+    let span = spans.one("recording");
+    assert_eq!(attr(span, "value"), Some(&Value::I64(2)));
+    assert_eq!(span.events.len(), 1);
+    assert_eq!(span.events[0].name, "maybe heard");
+    let event = &span.events[0].attributes;
+    assert!(
+        event
+            .iter()
+            .any(|kv| kv.key.as_str() == "value" && kv.value == Value::I64(1)),
+        "{event:?}"
+    );
+
+    // And once the span has ended, nothing is evaluated again.
+    emit_counted();
+    assert_eq!(EVALUATED.load(Ordering::SeqCst), 2);
 }

@@ -35,15 +35,56 @@ fn other_payload() {
     std::panic::panic_any(42_u8);
 }
 
+/// Set in the child processes of this file's tests.
+const CHILD: &str = "TRACED_PANICS_CHILD";
+
+/// Runs `test` alone in a child process of this test binary, with `CHILD`
+/// and `envs` set, and returns its stdout; fails unless it passed and
+/// printed `marker` (a filter that matches no test passes too, so the
+/// marker shows the body ran).
+fn run_child(test: &str, envs: &[(&str, &str)], marker: &str) -> String {
+    let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(CHILD, "1")
+        .env_remove("RUST_LIB_BACKTRACE");
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run the child test");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && stdout.contains(marker),
+        "{test} {envs:?}: expected {marker:?}\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+// The hook `#[traced]` installs must run the hook installed before it. In a
+// process where our hook was installed first (another test's `#[traced]`
+// call), a hook installed by the test would wrap ours and run whatever
+// ours does, so the check would pass without checking anything: the
+// scenario runs alone in a child process, where the test's hook is
+// installed before the first `#[traced]` call, and that hook does not
+// chain, so the order cannot make the check pass by itself.
 #[test]
 fn panic_is_recorded_and_keeps_unwinding() {
-    // One test body so that the panic-hook chain is checked in isolation.
+    if std::env::var_os(CHILD).is_none() {
+        run_child(
+            "panic_is_recorded_and_keeps_unwinding",
+            &[],
+            "checked: panics recorded, previous hook ran 4 times",
+        );
+        return;
+    }
+    // This hook only counts: it does not run the one before it. So the
+    // panic messages on the spans below show that our hook runs, and the
+    // count shows that it runs this one, whichever was installed first.
     let hook_calls = Arc::new(AtomicUsize::new(0));
     let seen = hook_calls.clone();
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
+    std::panic::set_hook(Box::new(move |_| {
         seen.fetch_add(1, Ordering::SeqCst);
-        default_hook(info);
     }));
 
     // The line of the `panic!` in `inner`, looked up in this file rather
@@ -57,9 +98,10 @@ fn panic_is_recorded_and_keeps_unwinding() {
             Some(&"division by zero in inner")
         );
     });
-    assert!(
-        hook_calls.load(Ordering::SeqCst) >= 1,
-        "the previous hook must still run"
+    assert_eq!(
+        hook_calls.load(Ordering::SeqCst),
+        1,
+        "the previous hook must run once per panic"
     );
 
     let inner_span = spans.one("inner");
@@ -133,10 +175,11 @@ fn panic_is_recorded_and_keeps_unwinding() {
     let during = spans.one("inner");
     assert!(!is_error(during));
     assert!(exceptions(during).is_empty());
+    // One call per panic: `inner`, the two payloads, the unrelated one.
+    let calls = hook_calls.load(Ordering::SeqCst);
+    assert_eq!(calls, 4, "the previous hook must run once per panic");
+    println!("checked: panics recorded, previous hook ran {calls} times");
 }
-
-/// Set in the child processes of `stacktrace_follows_rust_backtrace`.
-const CHILD: &str = "TRACED_PANICS_CHILD";
 
 // Regression for #11: `exception.stacktrace` comes from
 // `std::backtrace::Backtrace`, so it is there exactly when the user turned
@@ -160,22 +203,10 @@ fn stacktrace_follows_rust_backtrace() {
         return;
     }
     for (setting, expected) in [("1", "stacktrace: yes"), ("0", "stacktrace: no")] {
-        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args([
-                "--exact",
-                "stacktrace_follows_rust_backtrace",
-                "--nocapture",
-            ])
-            .env(CHILD, "1")
-            .env("RUST_BACKTRACE", setting)
-            .env_remove("RUST_LIB_BACKTRACE")
-            .output()
-            .expect("run the child test");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains(expected),
-            "RUST_BACKTRACE={setting}: expected {expected:?}\n{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_child(
+            "stacktrace_follows_rust_backtrace",
+            &[("RUST_BACKTRACE", setting)],
+            expected,
         );
     }
 }
