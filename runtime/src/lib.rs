@@ -3,15 +3,20 @@
 //! directly.
 //!
 //! One folder per subsystem, imports in one direction
-//! (`init → export → kind → span → propagation`; `semconv` for all):
+//! (`init → export → kind → span → pipeline → propagation`; `semconv`,
+//! `redact` and `filter` for all; an integration depends on the core,
+//! never the core on it):
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `span` | the hot path: call sites, the provider slot, guards, instrumented futures, the exception writer and the panic hook |
+//! | `span` | the hot path: call sites, the span backend (`backend.rs`: the one type that tells the SDK's provider from our pipeline, and `build.rs`, which builds either for `init` and `testing` alike), the provider slot, guards, instrumented futures, the exception writer and the panic hook |
+//! | `pipeline` | our own span pipeline behind the OpenTelemetry API: provider, tracer, span record, sampling, ids, and the export worker split by job (queue, batching, export, flush and shutdown) |
 //! | `kind` | autoref dispatch: how a value becomes an attribute, whether an outcome is an error and how to describe it |
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
+//! | `filter`, `level` | choosing spans at run time (`TRACED_FILTER`, `RUST_LOG` syntax) by a call site's target and level |
+//! | `redact` | secret names and the scrubber of free text, `Debug` output and SQL |
 //! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
-//! | `export` | drop counting, value truncation, the console tree (feature `console`) |
+//! | `export` | drop counting, value truncation, our OTLP encoders, the console tree (feature `console`) |
 //! | `integrations` | HTTP server and client (features `axum`, `reqwest`), gRPC (feature `tonic`), messaging, databases, the `tracing` bridge (feature `tracing`) |
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
 

@@ -52,7 +52,7 @@ impl Capture {
     /// The spans go through the pipeline `init` installs for OTLP, our
     /// own, unless `TRACED_PIPELINE` says `sdk`.
     pub fn start() -> Capture {
-        Capture::start_on(Pipeline::from_env().unwrap_or(Pipeline::Traced))
+        Capture::start_on(Pipeline::from_env().unwrap_or(Pipeline::BY_DEFAULT))
     }
 
     /// Starts capturing through our own span pipeline

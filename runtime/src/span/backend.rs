@@ -36,6 +36,11 @@ pub enum Pipeline {
 }
 
 impl Pipeline {
+    /// The pipeline [`init`](crate::init) installs for exporters that take
+    /// spans in batches (OTLP, or none), and `testing` captures run on,
+    /// unless one is asked for: the one place that says which.
+    pub(crate) const BY_DEFAULT: Pipeline = Pipeline::Traced;
+
     /// The pipeline `TRACED_PIPELINE` names (`sdk` or `traced`, any case),
     /// if it is set to one of them.
     #[cfg_attr(not(feature = "testing"), allow(dead_code))]

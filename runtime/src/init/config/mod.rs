@@ -50,7 +50,7 @@ impl Pipeline {
         if exporters.contains(&Exporter::Console) {
             Pipeline::Sdk
         } else {
-            Pipeline::Traced
+            Pipeline::BY_DEFAULT
         }
     }
 
