@@ -243,12 +243,30 @@ fn level_2_headers_through_a_real_service() {
             Some(format!("foo@@bar=1,rojo=00f067aa0ba902b7,{long},foo@bar@baz=x").as_str())
         );
 
+        // Duplicated keys, in one header or across headers, keep the first
+        // member and the rest of the list (the W3C suite's
+        // `test_tracestate_duplicated_keys` expects the list inherited).
+        for (headers, kept) in [
+            (&["foo=1,foo=1"][..], "foo=1"),
+            (&["foo=1,foo=2"], "foo=1"),
+            (&["foo=1", "foo=1"], "foo=1"),
+            (&["foo=1", "foo=2"], "foo=1"),
+            (&["foo=1,bar=2", "foo=3,baz=4"], "foo=1,bar=2,baz=4"),
+        ] {
+            let traceparent = tp("01");
+            let mut sent = vec![("traceparent", traceparent.as_str())];
+            sent.extend(headers.iter().map(|v| ("tracestate", *v)));
+            let out = send(&client, &service, &base, &mut rx, &sent, 1).await;
+            assert_eq!(out[0].parts().0, TRACE);
+            assert_eq!(out[0].tracestate().as_deref(), Some(kept), "{headers:?}");
+        }
+
         // Invalid tracestates are dropped whole, the traceparent kept:
-        // duplicated keys, a 33rd member, a 257-character key, `@` first.
+        // a 33rd member, a 257-character key, `@` first.
         let members: Vec<String> = (1..=33).map(|i| format!("k{i}=v")).collect();
         let thirty_three = members.join(",");
         let key_257 = format!("{}=1", "z".repeat(257));
-        for bad in ["foo=1,foo=2", &thirty_three, &key_257, "@foo=1,bar=2"] {
+        for bad in [&thirty_three, &key_257, "@foo=1,bar=2"] {
             let out = send(
                 &client,
                 &service,
