@@ -180,7 +180,8 @@ fn telemetry() -> Result<traced::Telemetry, traced::InitError> {
         .init()
 }
 
-/// Serves on `port` until Ctrl-C (or SIGINT), then flushes its spans.
+/// Serves on `port` until SIGTERM or Ctrl-C, lets the requests in flight
+/// finish, then flushes its spans (the guard's drop).
 async fn serve(port: u16) -> Result<(), BoxError> {
     let _telemetry = telemetry()?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -189,9 +190,7 @@ async fn serve(port: u16) -> Result<(), BoxError> {
     let amqp = jobs_channel().await?;
     let app = router(amqp.as_ref().map(|(_, channel)| channel.clone()))?;
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(traced::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -215,7 +214,7 @@ async fn create_tasks(addr: &str) -> Result<(), BoxError> {
 
 /// Starts `traced-view` in-process and the service as a child process
 /// exporting to it over gRPC, creates two tasks, stops the service (it
-/// flushes on SIGINT) and prints the traces the viewer received.
+/// flushes on SIGTERM) and prints the traces the viewer received.
 async fn demo() -> Result<(), BoxError> {
     use std::io::IsTerminal as _;
     use tokio::io::AsyncBufReadExt as _;
@@ -252,9 +251,10 @@ async fn demo() -> Result<(), BoxError> {
     .ok_or("the service exited before listening")?;
     create_tasks(&addr).await?;
     if let Some(pid) = child.id() {
-        // SIGINT through the `kill` command: no `unsafe` libc call needed.
+        // SIGTERM, as an orchestrator stops a service, through the `kill`
+        // command: no `unsafe` libc call needed.
         let _ = tokio::process::Command::new("kill")
-            .args(["-INT", &pid.to_string()])
+            .args(["-TERM", &pid.to_string()])
             .status()
             .await;
     }

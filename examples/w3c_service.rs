@@ -122,9 +122,7 @@ fn main() -> Result<(), BoxError> {
             tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
         println!("listening on {}", listener.local_addr()?);
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(traced::shutdown_signal())
             .await?;
         Ok(())
     })

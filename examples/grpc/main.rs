@@ -136,7 +136,8 @@ fn telemetry(service: &str) -> Result<traced::Telemetry, traced::InitError> {
         .init()
 }
 
-/// Serves on `port` until Ctrl-C (or SIGINT), then flushes its spans.
+/// Serves on `port` until SIGTERM or Ctrl-C, lets the calls in flight
+/// finish, then flushes its spans (the guard's drop).
 async fn serve(port: u16) -> Result<(), BoxError> {
     let _telemetry = telemetry("greeter")?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
@@ -146,9 +147,7 @@ async fn serve(port: u16) -> Result<(), BoxError> {
         // Calls to any other service are recorded as `_OTHER`.
         .layer(traced::grpc::server::TracedLayer::new().known([greeter::SERVICE]))
         .add_service(GreeterServer::new(Demo))
-        .serve_with_incoming_shutdown(incoming, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .serve_with_incoming_shutdown(incoming, traced::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -179,7 +178,7 @@ async fn main() -> Result<(), BoxError> {
 
 /// Starts `traced-view` in-process, the server and the client as child
 /// processes exporting to it over OTLP/gRPC, stops the server once the
-/// client is done (it flushes on SIGINT) and prints the trace the viewer
+/// client is done (it flushes on SIGTERM) and prints the trace the viewer
 /// joined from both.
 async fn demo() -> Result<(), BoxError> {
     use std::io::IsTerminal as _;
@@ -222,9 +221,10 @@ async fn demo() -> Result<(), BoxError> {
         .status()
         .await?;
     if let Some(pid) = server.id() {
-        // SIGINT through the `kill` command: no `unsafe` libc call needed.
+        // SIGTERM, as an orchestrator stops a service, through the `kill`
+        // command: no `unsafe` libc call needed.
         let _ = tokio::process::Command::new("kill")
-            .args(["-INT", &pid.to_string()])
+            .args(["-TERM", &pid.to_string()])
             .status()
             .await;
     }

@@ -36,14 +36,13 @@ fn port(args: &[String]) -> Result<u16, BoxError> {
     Ok(arg(args, "--port").as_deref().unwrap_or("0").parse()?)
 }
 
-/// Binds, prints `listening on <addr>` (tests read it), and serves.
+/// Binds, prints `listening on <addr>` (tests read it), and serves until
+/// SIGTERM or Ctrl-C, letting the requests in flight finish.
 async fn serve(router: axum::Router, port: u16) -> Result<(), BoxError> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     println!("listening on {}", listener.local_addr()?);
     axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(traced::shutdown_signal())
         .await?;
     Ok(())
 }
@@ -102,7 +101,7 @@ fn exporter_configured() -> bool {
 /// Starts `traced-view` in-process and both services as child processes
 /// exporting to it (the gateway over gRPC, the app over HTTP), sends a
 /// valid login, a bad body and wrong credentials through the gateway,
-/// stops the services (they flush on SIGINT) and prints the joined traces;
+/// stops the services (they flush on SIGTERM) and prints the joined traces;
 /// with `ui`, keeps the page up until Ctrl-C. When the environment
 /// configures an exporter, the services use it and no viewer is started.
 async fn demo(ui: bool) -> Result<(), BoxError> {
@@ -166,7 +165,7 @@ async fn demo(ui: bool) -> Result<(), BoxError> {
         viewer.flush();
         if ui {
             println!("the traces are on {}; Ctrl-C to stop", viewer.banner());
-            let _ = tokio::signal::ctrl_c().await;
+            traced::shutdown_signal().await;
         }
         viewer.shutdown().await;
     }
@@ -207,12 +206,13 @@ async fn spawn(
     Ok((child, addr))
 }
 
-/// Asks the service to stop like Ctrl-C would, so it flushes its spans.
+/// Asks the service to stop as an orchestrator would, so it flushes its
+/// spans.
 async fn stop(child: &mut tokio::process::Child) {
     if let Some(pid) = child.id() {
-        // SIGINT through the `kill` command: no `unsafe` libc call needed.
+        // SIGTERM through the `kill` command: no `unsafe` libc call needed.
         let _ = tokio::process::Command::new("kill")
-            .args(["-INT", &pid.to_string()])
+            .args(["-TERM", &pid.to_string()])
             .status()
             .await;
     }
