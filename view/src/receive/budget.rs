@@ -148,10 +148,9 @@ mod tests {
         // ExportTraceServiceRequest { resource_spans: [{ scope_spans: [{ spans: [{}; n] }] }] }
         let n = 1_000;
         let spans: Vec<u8> = std::iter::repeat_n([0x12, 0x00], n).flatten().collect();
-        let scope = [&[0x12][..], &prost_len(spans.len()), &spans].concat();
-        let resource = [&[0x12][..], &prost_len(scope.len()), &scope].concat();
+        let resource = [&[0x12][..], &prost_len(spans.len()), &spans].concat();
         let request = [&[0x0a][..], &prost_len(resource.len()), &resource].concat();
-        assert_eq!(fields(&request, 0), Some(n + 3));
+        assert_eq!(fields(&request, 0), Some(n + 2));
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn field(tag: u8, inner: &[u8]) -> Vec<u8> {
 /// each: `{ resource_*: [{ scope_*: [{ spans: [{}; n] }] }] }`.
 pub fn empty_items(n: usize) -> Vec<u8> {
     let items: Vec<u8> = std::iter::repeat_n([0x12u8, 0x00], n).flatten().collect();
-    field(0x0a, &field(0x12, &field(0x12, &items)))
+    field(0x0a, &field(0x12, &items))
 }
 
 /// Sends `body` as the message of the unary `path`, gzipped or not, to
