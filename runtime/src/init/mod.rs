@@ -259,6 +259,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `_EXPORT_TIMEOUT`, `_MAX_QUEUE_SIZE`, `_MAX_EXPORT_BATCH_SIZE` | SDK defaults | the batch processor |
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
+/// | `TRACED_FILTER` | every span at `info` and above | which `#[traced]` spans start, in `RUST_LOG`'s directive syntax (see [`Filter`](crate::Filter)); [`Builder::filter`] wins |
 /// | `TRACED_PIPELINE` | `traced`, or `sdk` when the console prints spans | `traced`: our own span pipeline ([`Pipeline::Traced`]); `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); the same exporters either way |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
