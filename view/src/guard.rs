@@ -49,8 +49,9 @@ impl Hosts {
         ip.is_ok_and(|ip| ip.is_loopback() || Some(ip) == self.bound)
     }
 
-    /// The host a request names: its `Host` header, or the authority of
-    /// its URI (HTTP/2 sends `:authority` instead).
+    /// Whether the host a request names is allowed: its `Host` header, or
+    /// the authority of its URI (HTTP/2 sends `:authority` instead); the
+    /// error says which host was refused.
     pub(crate) fn check(&self, uri: &Uri, headers: &HeaderMap) -> Result<(), String> {
         let host = match headers.get(header::HOST) {
             Some(value) => value.to_str().ok(),

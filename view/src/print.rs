@@ -76,7 +76,7 @@ pub(crate) fn decorate(all: &[Arc<Span>], logs: &[Arc<Log>], from: usize) -> Vec
 }
 
 /// A log record as an event of its span: `log INFO user logged in`.
-pub(crate) fn log_event(log: &Log) -> Event {
+fn log_event(log: &Log) -> Event {
     let mut name = format!("log {}", log.severity);
     if !log.body.is_empty() {
         let _ = write!(name, " {}", log.body);

@@ -167,46 +167,40 @@ impl Receiver {
 
     /// Joins the spans of `request` and says which could not be read.
     fn accept_traces(&self, request: ExportTraceServiceRequest) -> ExportTraceServiceResponse {
-        let decoded = self.timed(|| {
+        let (rejected, error) = self.timed(|| {
             let decoded = convert::decode(request);
             self.joiner().add(decoded.spans, Instant::now());
-            convert::Decoded {
-                spans: Vec::new(),
-                ..decoded
-            }
+            (decoded.rejected, decoded.error)
         });
-        if decoded.rejected == 0 {
+        if rejected == 0 {
             return ExportTraceServiceResponse::default();
         }
         self.rejected_spans
-            .fetch_add(decoded.rejected.unsigned_abs(), Ordering::Relaxed);
+            .fetch_add(rejected.unsigned_abs(), Ordering::Relaxed);
         ExportTraceServiceResponse {
             partial_success: Some(ExportTracePartialSuccess {
-                rejected_spans: decoded.rejected,
-                error_message: decoded.error.unwrap_or_default(),
+                rejected_spans: rejected,
+                error_message: error.unwrap_or_default(),
             }),
         }
     }
 
     /// Joins the log records of `request` and says which could not be read.
     fn accept_logs(&self, request: ExportLogsServiceRequest) -> ExportLogsServiceResponse {
-        let decoded = self.timed(|| {
+        let (rejected, error) = self.timed(|| {
             let decoded = logs::decode(request);
             self.joiner().add_logs(decoded.logs, Instant::now());
-            logs::Decoded {
-                logs: Vec::new(),
-                ..decoded
-            }
+            (decoded.rejected, decoded.error)
         });
-        if decoded.rejected == 0 {
+        if rejected == 0 {
             return ExportLogsServiceResponse::default();
         }
         self.rejected_logs
-            .fetch_add(decoded.rejected.unsigned_abs(), Ordering::Relaxed);
+            .fetch_add(rejected.unsigned_abs(), Ordering::Relaxed);
         ExportLogsServiceResponse {
             partial_success: Some(ExportLogsPartialSuccess {
-                rejected_log_records: decoded.rejected,
-                error_message: decoded.error.unwrap_or_default(),
+                rejected_log_records: rejected,
+                error_message: error.unwrap_or_default(),
             }),
         }
     }
