@@ -113,6 +113,22 @@
 /// - `links(expr, ..)`: links to other spans (`SpanContext`s or `Context`s).
 /// - `crate = path`: where `traced` is, for crates that re-export it.
 ///
+/// `parent = ..` and `links(..)` take OpenTelemetry's types; name them
+/// through [`traced::opentelemetry`](crate::opentelemetry), which is the
+/// version `traced` uses:
+///
+/// ```
+/// use traced::opentelemetry::{Context, trace::SpanContext};
+///
+/// struct Job { queued_in: Context, batch: SpanContext }
+///
+/// // A child of the span that queued the job, linked to its batch.
+/// #[traced::traced(parent = &job.queued_in, links(&job.batch), skip(job))]
+/// fn run(job: &Job) {}
+///
+/// run(&Job { queued_in: Context::current(), batch: SpanContext::empty_context() });
+/// ```
+///
 /// # Semantic conventions
 ///
 /// Keys in `attributes(..)`, [`event!`] and [`attributes!`] are checked at
@@ -352,6 +368,18 @@ pub use traced_runtime::opentelemetry;
 /// `traced` turns on (`trace`; `logs` with `tracing`, `testing` with
 /// `testing`): providers, samplers, processors and exporters for code
 /// that builds its own provider.
+///
+/// ```
+/// use traced::opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+///
+/// let provider = SdkTracerProvider::builder()
+///     .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(0.25))))
+///     .with_simple_exporter(traced::ConsoleExporter::new())
+///     .build();
+/// traced::set_tracer_provider(provider.clone());
+/// // ... and before the process exits:
+/// provider.shutdown().unwrap();
+/// ```
 pub use traced_runtime::opentelemetry_sdk;
 
 /// Used only by code that `#[traced]` generates. Not public API.
