@@ -1,7 +1,7 @@
 //! Export failures that do not vanish: counted in [`dropped_spans`] and
 //! reported on stderr.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,8 +12,9 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 
 /// Spans an exporter failed to deliver, since the process started.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
-/// When a failure was last reported on stderr, in seconds since the epoch.
-static LAST_REPORT: AtomicU64 = AtomicU64::new(0);
+/// When rejected spans were last reported on stderr, in seconds since the
+/// epoch.
+static LAST_REJECTED: AtomicU64 = AtomicU64::new(0);
 
 /// How many finished spans could not be exported (the collector was down,
 /// slow or refused them) since the process started.
@@ -35,7 +36,7 @@ pub(crate) fn counter_test_lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 /// Wraps an exporter so that a failed export is counted and reported on
-/// stderr (at most once every 10 seconds), instead of vanishing: the SDK
+/// stderr (once per outage, see [`report_failed`]), instead of vanishing: the SDK
 /// only reports it through `tracing`, which most applications don't route
 /// anywhere.
 #[derive(Debug)]
@@ -109,24 +110,158 @@ fn shown_target(target: String) -> String {
 }
 
 /// Counts `count` spans that could not be delivered to `target` in
-/// [`dropped_spans`], and says so on stderr at most once every 10 seconds.
-
+/// [`dropped_spans`], and says so on stderr once per outage: the first
+/// failure is one line (for a collector that is not there, what to do
+/// about it), the failures after it are only counted, until an export to
+/// `target` succeeds ([`delivered`]), which is said too.
 pub(crate) fn report_failed(count: u64, target: &str, why: &dyn std::fmt::Display) {
+    let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
+    let first = {
+        let mut outages = lock(&OUTAGES);
+        match outages.iter_mut().find(|o| o.target == target) {
+            Some(outage) => {
+                outage.dropped += count;
+                false
+            }
+            None => {
+                outages.push(Outage {
+                    target: target.to_owned(),
+                    dropped: count,
+                });
+                FAILING.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+        }
+    };
+    if first && diagnostics_on() {
+        // The endpoint's userinfo and whatever the error quotes of the
+        // request (a URL, a header) are scrubbed before stderr sees them.
+        let line = failure_line(count, total, target, &why.to_string());
+        let line = crate::redact::scrub_text(&line).map_or(line, |(clean, _)| clean);
+        eprintln!("{line}");
+    }
+}
+
+/// An export to `target` succeeded: if its failures were reported, says
+/// that they are over. Costs one load while nothing fails.
+pub(crate) fn delivered(target: &str) {
+    if FAILING.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let over = {
+        let mut outages = lock(&OUTAGES);
+        let index = outages.iter().position(|o| o.target == target);
+        index.map(|i| {
+            FAILING.fetch_sub(1, Ordering::Relaxed);
+            outages.swap_remove(i)
+        })
+    };
+    if let (Some(over), true) = (over, diagnostics_on()) {
+        eprintln!(
+            "traced: exporting spans to {} works again ({} spans were dropped while it failed)",
+            shown_target(over.target),
+            over.dropped
+        );
+    }
+}
+
+/// Whether an export failure was reported and no export to its target has
+/// succeeded since: a failed flush or shutdown then has nothing new to say.
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
+pub(crate) fn failing() -> bool {
+    FAILING.load(Ordering::Relaxed) > 0
+}
+
+/// The targets whose last export failed, and what they dropped since.
+static OUTAGES: Mutex<Vec<Outage>> = Mutex::new(Vec::new());
+/// How many entries `OUTAGES` has, read without its lock.
+static FAILING: AtomicUsize = AtomicUsize::new(0);
+
+/// Exports to `target` fail; `dropped` spans so far.
+#[derive(Debug)]
+struct Outage {
+    target: String,
+    dropped: u64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The line the first failure of an outage prints. When nothing listens at
+/// `target` (the first program, with no collector started), it says what
+/// to do instead of the transport's error chain.
+fn failure_line(count: u64, total: u64, target: &str, why: &str) -> String {
+    match unreachable(why) {
+        Some(cause) if is_loopback(target) => format!(
+            "traced: no collector at {target} ({cause}), so spans are dropped; \
+             start `traced-view` to see them, or set OTEL_TRACES_EXPORTER=console to print them \
+             (said once until an export succeeds)"
+        ),
+        Some(cause) => format!(
+            "traced: no collector at {target} ({cause}), so spans are dropped; \
+             check OTEL_EXPORTER_OTLP_ENDPOINT, or set OTEL_TRACES_EXPORTER=console to print them \
+             (said once until an export succeeds; traced::dropped_spans() counts them)"
+        ),
+        None => format!(
+            "traced: exporting {count} spans to {target} failed, so they are dropped \
+             ({total} dropped so far; said once until an export succeeds): {why}"
+        ),
+    }
+}
+
+/// The cause, in a few words, when `why` says that no connection could be
+/// made at all. The transports' errors are read as text: tonic and reqwest
+/// nest the `io::Error` a few sources down, each in its own type.
+fn unreachable(why: &str) -> Option<&'static str> {
+    let why = why.to_ascii_lowercase();
+    if why.contains("connection refused") {
+        Some("connection refused")
+    } else if why.contains("dns error") || why.contains("failed to lookup address") {
+        Some("its host name does not resolve")
+    } else if why.contains("network is unreachable") || why.contains("no route to host") {
+        Some("no route to it")
+    } else {
+        None
+    }
+}
+
+/// Whether `target` is on this machine, where a viewer can be started.
+fn is_loopback(target: &str) -> bool {
+    let authority = target.split("://").nth(1).unwrap_or(target);
+    let host = authority.split('/').next().unwrap_or(authority);
+    let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(host, _)| host),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Counts spans the collector at `target` said it rejected, and says so
+/// on stderr at most once every 10 seconds: the export itself arrived.
+pub(crate) fn report_rejected(count: u64, target: &str, why: &dyn std::fmt::Display) {
     let total = DROPPED.fetch_add(count, Ordering::Relaxed) + count;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let last = LAST_REPORT.load(Ordering::Relaxed);
+    let last = LAST_REJECTED.load(Ordering::Relaxed);
     if diagnostics_on()
         && now >= last + 10
-        && LAST_REPORT
+        && LAST_REJECTED
             .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
     {
-        // The endpoint's userinfo and whatever the error quotes of the
-        // request (a URL, a header) are scrubbed before stderr sees them.
         let line = format!(
-            "traced: exporting {count} spans to {target} failed, so they are dropped ({total} dropped so far): {why}"
+            "traced: {count} spans sent to {target} were rejected, so they are dropped ({total} dropped so far): {why}"
         );
         let line = crate::redact::scrub_text(&line).map_or(line, |(clean, _)| clean);
         eprintln!("{line}");
@@ -141,6 +276,9 @@ impl<E: SpanExporter> SpanExporter for Reported<E> {
             tally.in_flight.fetch_add(count, Ordering::Relaxed);
         }
         let result = self.inner.export(batch).await;
+        if result.is_ok() {
+            delivered(&self.target);
+        }
         // What shutdown wrote off while this export hung is not counted
         // again.
         let count = match &self.tally {
@@ -333,6 +471,63 @@ mod tests {
     use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 
     use super::*;
+
+    #[test]
+    fn no_collector_on_this_machine_says_what_to_do() {
+        let why = "gRPC status Unavailable: transport error: tcp connect error: Connection refused (os error 111)";
+        let line = failure_line(3, 3, "http://localhost:4317", why);
+        assert!(line.contains("no collector at http://localhost:4317 (connection refused)"));
+        assert!(line.contains("start `traced-view`"), "{line}");
+        assert!(line.contains("OTEL_TRACES_EXPORTER=console"), "{line}");
+        assert!(!line.contains("os error"), "no transport chain: {line}");
+        let far = failure_line(3, 3, "https://collector.example:4317", why);
+        assert!(far.contains("check OTEL_EXPORTER_OTLP_ENDPOINT"), "{far}");
+        let other = failure_line(3, 7, "http://[::1]:4318/v1/traces", "HTTP status 401");
+        assert!(
+            other.starts_with("traced: exporting 3 spans to http://[::1]:4318/v1/traces failed"),
+            "{other}"
+        );
+        assert!(other.ends_with(": HTTP status 401"), "{other}");
+    }
+
+    #[test]
+    fn loopback_targets() {
+        for target in [
+            "http://localhost:4317",
+            "http://127.0.0.1:4318/v1/traces",
+            "http://[::1]:4317",
+            "https://user:pw@LOCALHOST",
+            "localhost:4317",
+        ] {
+            assert!(is_loopback(target), "{target}");
+        }
+        for target in [
+            "http://collector:4317",
+            "https://api.honeycomb.io",
+            "http://10.0.0.1:4317",
+        ] {
+            assert!(!is_loopback(target), "{target}");
+        }
+    }
+
+    #[test]
+    fn an_outage_is_one_report_until_an_export_succeeds() {
+        let target = "http://outage.test:4317";
+        let find = || {
+            lock(&OUTAGES)
+                .iter()
+                .find(|o| o.target == target)
+                .map(|o| o.dropped)
+        };
+        delivered(target);
+        assert_eq!(find(), None);
+        report_failed(2, target, &"Connection refused");
+        report_failed(3, target, &"Connection refused");
+        assert_eq!(find(), Some(5), "one outage, counted");
+        assert!(failing());
+        delivered(target);
+        assert_eq!(find(), None, "over once an export succeeded");
+    }
 
     /// Blocks its first export until told to go on.
     #[derive(Debug)]

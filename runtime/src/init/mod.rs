@@ -476,7 +476,18 @@ impl Drop for Telemetry {
             provider::uninstall(ticket);
         }
         if let Some(backend) = self.backend.take() {
-            if let Err(err) = off_runtime(|| backend.shutdown()) {
+            let result = off_runtime(|| backend.shutdown());
+            // An export that failed was reported already, once per outage:
+            // its failure again as a shutdown error would say it twice.
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            let result = result.or_else(|err| {
+                if crate::export::reported::failing() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            });
+            if let Err(err) = result {
                 eprintln!("traced: shutting the span pipeline down failed: {err}");
             }
         }

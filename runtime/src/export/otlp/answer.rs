@@ -19,7 +19,7 @@ impl Answer {
             return;
         }
         let rejected = self.rejected.min(count);
-        crate::export::reported::report_failed(
+        crate::export::reported::report_rejected(
             rejected,
             target,
             &format_args!(

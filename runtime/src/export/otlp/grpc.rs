@@ -27,7 +27,7 @@ use tonic::{Code, Status};
 use super::Requests;
 use super::answer::{Answer, parse_answer};
 use super::retry::Backoff;
-use crate::export::reported::{report_failed, with_causes};
+use crate::export::reported::{delivered, report_failed, with_causes};
 use crate::pipeline::{Export, Sink, Spans};
 
 /// The method every OTLP/gRPC trace export calls.
@@ -96,6 +96,7 @@ impl Sink for GrpcSink {
             };
             match answer {
                 Ok(answer) => {
+                    delivered(&self.target);
                     answer.settle(count, &self.target);
                     Ok(())
                 }

@@ -17,7 +17,7 @@ use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 use super::Requests;
 use super::answer::parse_answer;
 use super::retry::Backoff;
-use crate::export::reported::{chain, report_failed};
+use crate::export::reported::{chain, delivered, report_failed};
 use crate::pipeline::{Export, Finished, Sink, Spans};
 
 /// Our pipeline's OTLP/HTTP (protobuf) exporter.
@@ -78,6 +78,7 @@ impl HttpSink {
                 .send();
             let (why, retry) = match sent {
                 Ok(response) if response.status().is_success() => {
+                    delivered(&self.endpoint);
                     // An answer that cannot be read is still a success.
                     let answer = response.bytes().ok().and_then(|b| parse_answer(&b));
                     if let Some(answer) = answer {
