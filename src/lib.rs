@@ -322,6 +322,15 @@ pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 /// [`set_filter`], in `RUST_LOG`'s directive syntax.
 pub use traced_runtime::{Filter, FilterError, set_filter};
 
+/// Inline spans, without a function: [`span!`] for the rest of a block,
+/// [`in_span`] for a closure, [`in_span_async`] for a future.
+pub use traced_runtime::{ActiveSpan, Outcome, SyncGuard, in_span, in_span_async, span};
+
+/// Carrying the current context into other futures, tasks and threads.
+pub use traced_runtime::{FutureExt, current_context, thread};
+#[cfg(feature = "tokio")]
+pub use traced_runtime::{spawn, spawn_blocking};
+
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,

@@ -19,12 +19,14 @@
 //! | `export` | drop counting, value truncation, our OTLP encoders, the console tree (feature `console`) |
 //! | `integrations` | HTTP server and client (features `axum`, `reqwest`), gRPC (feature `tonic`), messaging, databases, the `tracing` bridge (feature `tracing`) |
 //! | `event`, `testing` | `event!`/`attributes!`; capturing spans in tests (feature `testing`) |
+//! | `context` | carrying the current context into futures, tokio tasks (feature `tokio`) and threads |
 
 #![warn(missing_docs)]
 // On docs.rs (`--cfg docsrs`, a nightly rustdoc) every item shows the
 // feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod context;
 mod event;
 mod export;
 mod filter;
@@ -52,6 +54,9 @@ pub use opentelemetry_sdk;
 
 #[cfg(feature = "console")]
 pub use export::ConsoleExporter;
+pub use context::{FutureExt, current_context, thread};
+#[cfg(feature = "tokio")]
+pub use context::{spawn, spawn_blocking};
 pub use export::dropped_spans;
 pub use filter::{Filter, FilterError, set_filter};
 #[cfg(feature = "signal")]
@@ -78,6 +83,8 @@ pub use span::{
     CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Pipeline, REDACTED, set_pipeline_provider,
     set_tracer_provider,
 };
+/// Inline spans: `span!` (in this crate's root), a closure, a future.
+pub use span::{ActiveSpan, Outcome, SyncGuard, in_span, in_span_async};
 
 /// The console tree of one trace, for `traced-view`, which draws joined
 /// traces the way the console exporter does. Not public API.
@@ -92,7 +99,8 @@ pub mod __private {
     pub use crate::level::Level;
     pub use crate::propagation::{link, links, parent};
     pub use crate::span::{
-        ActiveSpan, CallSite, Instrumented, Meta, Recorder, Started, SyncGuard, or_unknown,
+        ActiveSpan, CallSite, Instrumented, Meta, Recorder, Started, SyncGuard, is_secret_key,
+        or_unknown,
     };
     pub use opentelemetry::Context;
     pub use opentelemetry::trace::SpanKind;

@@ -11,6 +11,7 @@ pub(crate) mod build;
 mod exception;
 mod future;
 mod guard;
+mod inline;
 // Spans that end with a response body: only the gRPC integration needs them.
 #[cfg(feature = "tracing")]
 pub(crate) mod logger;
@@ -24,6 +25,7 @@ mod site;
 pub use backend::Pipeline;
 pub use future::Instrumented;
 pub use guard::{ActiveSpan, Started, SyncGuard};
+pub use inline::{Outcome, in_span, in_span_async, is_secret_key};
 #[cfg(feature = "tonic")]
 pub(crate) use open::{KeepOpen, OpenSpan};
 pub use provider::{set_pipeline_provider, set_tracer_provider};
