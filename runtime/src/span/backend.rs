@@ -39,6 +39,7 @@ impl Pipeline {
     /// The pipeline [`init`](crate::init) installs for exporters that take
     /// spans in batches (OTLP, or none), and `testing` captures run on,
     /// unless one is asked for: the one place that says which.
+    #[cfg_attr(not(any(feature = "init", feature = "testing")), allow(dead_code))]
     pub(crate) const BY_DEFAULT: Pipeline = Pipeline::Traced;
 
     /// The pipeline `TRACED_PIPELINE` names (`sdk` or `traced`, any case),
