@@ -331,6 +331,12 @@ pub use traced_runtime::{FutureExt, current_context, thread};
 #[cfg(feature = "tokio")]
 pub use traced_runtime::{spawn, spawn_blocking};
 
+// Every snippet of the migration guide compiles and runs as a doc test
+// (`cargo test --doc -p traced`).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/migrating-from-tracing.md")]
+pub struct MigratingFromTracing;
+
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
