@@ -305,7 +305,9 @@ macro_rules! init {
 }
 
 #[cfg(feature = "init")]
-pub use traced_runtime::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use traced_runtime::{
+    Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init,
+};
 
 #[cfg(feature = "console")]
 pub use traced_runtime::ConsoleExporter;

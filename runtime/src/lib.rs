@@ -62,7 +62,9 @@ pub use filter::{Filter, FilterError, set_filter};
 #[cfg(feature = "signal")]
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
-pub use init::{Builder, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use init::{
+    Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init,
+};
 pub use integrations::db;
 #[cfg(feature = "tonic")]
 pub use integrations::grpc;

@@ -34,7 +34,7 @@ use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::Sampler;
 
-pub use config::{Exporter, OtlpProtocol, Pipeline};
+pub use config::{Compression, Exporter, OtlpProtocol, Pipeline};
 pub use error::InitError;
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;
@@ -60,6 +60,22 @@ use propagators::{B3, B3Encoding, Jaeger};
 /// let _telemetry = traced::builder()
 ///     .service_name("checkout")
 ///     .fallback_exporter(traced::Exporter::Console)
+///     .init()?;
+/// # Ok::<(), traced::InitError>(())
+/// ```
+///
+/// A hosted backend, its API key from a secrets manager rather than the
+/// environment:
+///
+/// ```no_run
+/// # use traced_runtime as traced;
+/// # fn api_key_from_vault() -> String { String::new() }
+/// let _telemetry = traced::builder()
+///     .service_name("checkout")
+///     .endpoint("https://api.honeycomb.io")
+///     .protocol(traced::OtlpProtocol::HttpProtobuf)
+///     .header("x-honeycomb-team", api_key_from_vault())
+///     .compression(traced::Compression::Gzip)
 ///     .init()?;
 /// # Ok::<(), traced::InitError>(())
 /// ```
@@ -115,12 +131,62 @@ impl Builder {
         self
     }
 
+    /// The collector's base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT` gives it
+    /// (`https://api.honeycomb.io`, `http://collector:4317`); wins over it
+    /// and over `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]ENDPOINT`. Over HTTP,
+    /// `/v1/traces` (and `/v1/logs`) is appended; a URL that already ends
+    /// with one of them is taken as its base. Setting it means OTLP even
+    /// with a [`fallback_exporter`](Builder::fallback_exporter).
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.code.otlp.endpoint = Some(url.into());
+        self
+    }
+
+    /// Adds a header sent with every OTLP export (an API key read from a
+    /// secrets manager, say); wins over the header of the same name
+    /// (whatever its case) in `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]HEADERS`,
+    /// whose other headers are still sent. Calling it again with the same
+    /// name replaces the value. The value is never printed (`InitError`
+    /// and the builder's `Debug` leave it out).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.code
+            .otlp
+            .headers
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(&name));
+        self.code.otlp.headers.push((name, value.into()));
+        self
+    }
+
+    /// The OTLP transport; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]PROTOCOL`. Unset, gRPC, or
+    /// `http/protobuf` for an endpoint on port 4318 (see [`init`]).
+    pub fn protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.code.otlp.protocol = Some(protocol);
+        self
+    }
+
+    /// How OTLP requests are compressed; wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]COMPRESSION`.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.code.otlp.compression = Some(compression);
+        self
+    }
+
+    /// How long one OTLP export may take, retries included
+    /// ([`Duration::ZERO`](std::time::Duration::ZERO): no limit); wins over
+    /// `OTEL_EXPORTER_OTLP_[TRACES_|LOGS_]TIMEOUT`.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.code.otlp.timeout = Some(timeout);
+        self
+    }
+
     /// A PEM file of CA certificates to trust for an `https://` collector,
     /// besides the bundled webpki roots and the OS store; wins over
     /// `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`. Read when [`Builder::init`]
     /// runs (feature `tls`).
     pub fn certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.code.tls.certificate = Some(("Builder::certificate", path.into()));
+        self.code.otlp.tls.certificate = Some(("Builder::certificate", path.into()));
         self
     }
 
@@ -128,14 +194,14 @@ impl Builder {
     /// `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_CERTIFICATE`. Needs
     /// [`Builder::client_key`] too (feature `tls`).
     pub fn client_certificate(mut self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.code.tls.client_certificate = Some(("Builder::client_certificate", path.into()));
+        self.code.otlp.tls.client_certificate = Some(("Builder::client_certificate", path.into()));
         self
     }
 
     /// A PEM file with the client certificate's private key for mTLS; wins
     /// over `OTEL_EXPORTER_OTLP_[TRACES_]CLIENT_KEY` (feature `tls`).
     pub fn client_key(mut self, path: impl Into<std::path::PathBuf>) -> Self {
-        self.code.tls.client_key = Some(("Builder::client_key", path.into()));
+        self.code.otlp.tls.client_key = Some(("Builder::client_key", path.into()));
         self
     }
 
@@ -245,7 +311,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_SERVICE_NAME` | `unknown_service:<exe>` | `service.name`; wins over `OTEL_RESOURCE_ATTRIBUTES` |
 /// | `OTEL_RESOURCE_ATTRIBUTES` | | `key=value,..`, percent-encoded |
 /// | `OTEL_TRACES_EXPORTER` | `otlp` | comma list of `otlp`, `console`, `none` |
-/// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `grpc` (`http/protobuf` for an endpoint on port 4318) | `grpc`, `http/protobuf`, `http/json` |
+/// | `OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL` | `grpc` (`http/protobuf` for an endpoint on port 4318) | `grpc`, `http/protobuf`, `http/json`; the specification's default is `http/protobuf`, ours gRPC because the default endpoint, `localhost:4317`, is the gRPC port of collectors, Jaeger, Tempo and `traced-view` (and the Python and .NET SDKs default to gRPC too) |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT` | `http://localhost:4317` / `:4318/v1/traces` | the collector |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS` | | `key=value,..`, percent-encoded; `TRACES_` replaces the generic one |
 /// | `OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT` | `10000` | export timeout, ms; `0`: no limit |
@@ -267,6 +333,20 @@ pub fn builder() -> Builder {
 /// | `OTEL_EXPORTER_OTLP_LOGS_*` | the generic `OTEL_EXPORTER_OTLP_*` | `_ENDPOINT` (`/v1/logs` is appended to the generic one for HTTP), `_PROTOCOL`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_CERTIFICATE`, `_CLIENT_KEY` (feature `tracing`) |
 /// | `RUST_LOG` | | `tracing` filter directives added on top of [`DEFAULT_TRACING_FILTER`](crate::DEFAULT_TRACING_FILTER) (feature `tracing`) |
 /// | `TRACED_STDOUT_LOGS` | `none` | `compact`: each `tracing` event as a line on stdout with `trace_id`/`span_id` (feature `tracing`) |
+///
+/// Every OTLP setting can be given in code instead, where it wins over its
+/// variables (for logs too): [`Builder::endpoint`], [`Builder::header`],
+/// [`Builder::protocol`], [`Builder::compression`], [`Builder::timeout`],
+/// [`Builder::certificate`], [`Builder::client_certificate`],
+/// [`Builder::client_key`]; and [`Builder::service_name`] and
+/// [`Builder::resource_attribute`] for the resource. `docs/recipes.md`
+/// has both forms for common backends.
+///
+/// With no collector at the endpoint, the first failed export says so in
+/// one line on stderr (start `traced-view`, or set
+/// `OTEL_TRACES_EXPORTER=console`); later failures are counted in
+/// [`dropped_spans`](crate::dropped_spans) and not repeated until an
+/// export succeeds.
 ///
 /// With the feature `tracing`, `init` also installs a global `tracing`
 /// subscriber (see [`tracing_layer`](crate::tracing_layer)) and

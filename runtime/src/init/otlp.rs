@@ -8,8 +8,6 @@ use opentelemetry_otlp::WithTonicConfig;
 use opentelemetry_otlp::{Protocol, WithHttpConfig};
 
 use super::config::{OtlpConfig, OtlpProtocol};
-#[cfg(feature = "otlp-grpc")]
-use super::env::OTEL_EXPORTER_OTLP_HEADERS;
 use super::error::InitError;
 #[cfg(feature = "otlp-http")]
 use super::off_runtime;
@@ -311,7 +309,7 @@ fn http_headers(config: &OtlpConfig) -> Result<reqwest::header::HeaderMap, InitE
     for (key, value) in &config.headers {
         let bad = || {
             InitError::new(
-                super::env::OTEL_EXPORTER_OTLP_HEADERS,
+                "OTEL_EXPORTER_OTLP_HEADERS (or Builder::header)",
                 key,
                 "header names and values that are valid in HTTP",
             )
@@ -329,7 +327,7 @@ fn tonic_metadata(config: &OtlpConfig) -> Result<tonic::metadata::MetadataMap, I
     for (key, value) in &config.headers {
         let bad = || {
             InitError::new(
-                OTEL_EXPORTER_OTLP_HEADERS,
+                "OTEL_EXPORTER_OTLP_HEADERS (or Builder::header)",
                 key,
                 "header names and values that are valid in HTTP/2 metadata",
             )

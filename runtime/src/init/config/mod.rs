@@ -32,6 +32,19 @@ pub enum OtlpProtocol {
     HttpJson,
 }
 
+/// How OTLP requests are compressed
+/// ([`Builder::compression`](crate::Builder::compression),
+/// `OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// Sent as they are (the default).
+    #[default]
+    None,
+    /// gzip: a fraction of the bytes, for a little CPU; what hosted
+    /// backends recommend.
+    Gzip,
+}
+
 /// Which span pipeline [`init`](crate::init) installs
 /// ([`Builder::pipeline`](crate::Builder::pipeline), `TRACED_PIPELINE`).
 ///
@@ -66,7 +79,13 @@ impl Pipeline {
 
 mod otlp;
 mod signals;
-pub(crate) use otlp::{OtlpConfig, TlsFiles, otlp_config};
+pub(crate) use otlp::{OtlpConfig, OtlpOverrides, otlp_config};
+// Read by `init/tls.rs`, which only a build with TLS and OTLP has.
+#[cfg_attr(
+    not(all(feature = "tls", any(feature = "otlp-grpc", feature = "otlp-http"))),
+    allow(unused_imports)
+)]
+pub(crate) use otlp::TlsFiles;
 use signals::exception_signal;
 #[cfg(feature = "tracing")]
 use signals::tracing_config;
@@ -211,7 +230,8 @@ impl Config {
             (Some(list), _) => list.clone(),
             (None, Some(v)) => parse_exporters(&d, OTEL_TRACES_EXPORTER, &v)?,
             (None, None) => {
-                let endpoint_set = get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
+                let endpoint_set = code.otlp.endpoint.is_some()
+                    || get(lookup, OTEL_EXPORTER_OTLP_ENDPOINT).is_some()
                     || get(lookup, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT).is_some();
                 match &code.fallback_exporters {
                     Some(list) if !endpoint_set => list.clone(),
@@ -220,20 +240,7 @@ impl Config {
             }
         };
 
-        let mut otlp = otlp_config(&d, lookup, &TRACES)?;
-        let code_tls = [
-            (&code.tls.certificate, &mut otlp.tls.certificate),
-            (
-                &code.tls.client_certificate,
-                &mut otlp.tls.client_certificate,
-            ),
-            (&code.tls.client_key, &mut otlp.tls.client_key),
-        ];
-        for (from_code, slot) in code_tls {
-            if from_code.is_some() {
-                slot.clone_from(from_code);
-            }
-        }
+        let mut otlp = otlp_config(&d, lookup, &TRACES, &code.otlp)?;
         let (sampler, sampler_is_default) = match &code.sampler {
             Some(sampler) => (sampler.clone(), false),
             None => match sampler(&d, lookup)? {
@@ -558,7 +565,8 @@ pub(crate) struct Overrides {
     pub(crate) fallback_exporters: Option<Vec<Exporter>>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) resource: Vec<KeyValue>,
-    pub(crate) tls: TlsFiles,
+    /// The OTLP exporter's settings, for traces and logs alike.
+    pub(crate) otlp: OtlpOverrides,
     pub(crate) service_version: Option<String>,
     /// `Builder::strict`: wins over `TRACED_CONFIG_STRICT`.
     pub(crate) strict: Option<bool>,

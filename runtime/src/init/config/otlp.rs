@@ -31,12 +31,49 @@ pub(crate) struct TlsFiles {
     pub client_key: Option<(&'static str, PathBuf)>,
 }
 
-/// The OTLP settings of one signal: its own variables (`OTEL_EXPORTER_OTLP_TRACES_*`,
-/// `OTEL_EXPORTER_OTLP_LOGS_*`) win over the generic ones.
+/// What code set on the [`Builder`](crate::Builder) for the OTLP
+/// exporters; each wins over its variables, for traces and logs alike.
+#[derive(Default, Clone)]
+pub(crate) struct OtlpOverrides {
+    /// `Builder::endpoint`: a base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`.
+    pub endpoint: Option<String>,
+    /// `Builder::header`, in call order; a later one replaces an earlier
+    /// one of the same name, and both replace the variables' one.
+    pub headers: Vec<(String, String)>,
+    /// `Builder::protocol`.
+    pub protocol: Option<OtlpProtocol>,
+    /// `Builder::compression`.
+    pub compression: Option<Compression>,
+    /// `Builder::timeout`.
+    pub timeout: Option<Duration>,
+    /// `Builder::certificate`, `client_certificate`, `client_key`.
+    pub tls: TlsFiles,
+}
+
+/// Header values are API keys: a `Builder` printed with `{:?}` shows
+/// their names only.
+impl std::fmt::Debug for OtlpOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("OtlpOverrides")
+            .field("endpoint", &self.endpoint)
+            .field("headers", &names)
+            .field("protocol", &self.protocol)
+            .field("compression", &self.compression)
+            .field("timeout", &self.timeout)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+/// The OTLP settings of one signal: what code set, then its own variables
+/// (`OTEL_EXPORTER_OTLP_TRACES_*`, `OTEL_EXPORTER_OTLP_LOGS_*`), then the
+/// generic ones.
 pub(crate) fn otlp_config(
     d: &Diag,
     lookup: Lookup,
     sig: &SignalVars,
+    code: &OtlpOverrides,
 ) -> Result<OtlpConfig, InitError> {
     // The signal's own variable wins; the name is kept for the error.
     let pick = |specific: &'static str, general: &'static str| match get(lookup, specific) {
@@ -63,14 +100,19 @@ pub(crate) fn otlp_config(
         )?,
         None => None,
     };
-    let protocol = match protocol {
+    let protocol = match code.protocol.or(protocol) {
         Some(p) => p,
-        // Unset: gRPC, as the Python SDK's `otlp` exporter does, so the
-        // same environment configures both; an endpoint on the HTTP port
+        // Unset: gRPC, where the specification says `http/protobuf`. The
+        // default endpoint, `localhost:4317`, is the gRPC port of every
+        // collector, of Jaeger, Tempo and `traced-view`, and the Python
+        // and .NET SDKs' `otlp` exporters default to gRPC too, so the same
+        // environment configures them all. An endpoint on the HTTP port
         // 4318 means HTTP.
         None => {
-            let on_4318 = endpoint_specific
+            let on_4318 = code
+                .endpoint
                 .as_deref()
+                .or(endpoint_specific.as_deref())
                 .or(endpoint_general.as_deref())
                 .is_some_and(|e| {
                     e.trim_end_matches('/')
@@ -107,13 +149,24 @@ pub(crate) fn otlp_config(
         }
     };
     let instead = default_endpoint();
-    let endpoint = match (endpoint_specific, endpoint_general) {
-        (Some(url), _) => d.soft(
+    let endpoint = match (&code.endpoint, endpoint_specific, endpoint_general) {
+        (Some(base), _, _) => {
+            match d.soft(
+                check_url("Builder::endpoint", base.trim(), insecure).map(Some),
+                || None,
+                &instead,
+            )? {
+                Some(base) if http => format!("{}{}", without_signal_path(&base), sig.path),
+                Some(base) => base,
+                None => default_endpoint(),
+            }
+        }
+        (None, Some(url), _) => d.soft(
             check_url(sig.endpoint, &url, insecure),
             default_endpoint,
             &instead,
         )?,
-        (None, Some(base)) => {
+        (None, None, Some(base)) => {
             match d.soft(
                 check_url(OTEL_EXPORTER_OTLP_ENDPOINT, &base, insecure).map(Some),
                 || None,
@@ -124,24 +177,34 @@ pub(crate) fn otlp_config(
                 None => default_endpoint(),
             }
         }
-        (None, None) => default_endpoint(),
+        (None, None, None) => default_endpoint(),
     };
     // The traces-only variable replaces the generic one, as every other
     // signal-specific variable does (the specification); values are
     // percent-decoded once.
     let (headers, headers_var) = pick(sig.headers, OTEL_EXPORTER_OTLP_HEADERS);
-    let headers: HashMap<String, String> = match headers {
+    let mut headers: HashMap<String, String> = match headers {
         Some(v) => d
             .soft(parse_pairs(headers_var, &v), Vec::new, "no headers")?
             .into_iter()
             .collect(),
         None => HashMap::new(),
     };
-    let timeout = match d.unset(parse_millis(lookup, sig.timeout))? {
+    // Header names are case-insensitive: code's replaces the variable's
+    // however either is spelled.
+    for (key, value) in &code.headers {
+        headers.retain(|k, _| !k.eq_ignore_ascii_case(key));
+        headers.insert(key.clone(), value.clone());
+    }
+    let timeout = match code.timeout {
+        Some(t) if t.is_zero() => NO_LIMIT,
         Some(t) => t,
-        None => d
-            .unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT))?
-            .unwrap_or(OTLP_TIMEOUT_DEFAULT),
+        None => match d.unset(parse_millis(lookup, sig.timeout))? {
+            Some(t) => t,
+            None => d
+                .unset(parse_millis(lookup, OTEL_EXPORTER_OTLP_TIMEOUT))?
+                .unwrap_or(OTLP_TIMEOUT_DEFAULT),
+        },
     };
     let (compression, compression_var) = pick(sig.compression, OTEL_EXPORTER_OTLP_COMPRESSION);
     let gzip = match compression
@@ -149,6 +212,7 @@ pub(crate) fn otlp_config(
         .map(str::to_ascii_lowercase)
         .as_deref()
     {
+        _ if code.compression.is_some() => code.compression == Some(Compression::Gzip),
         None | Some("none") => false,
         Some("gzip") => true,
         Some(_) => d.soft(
@@ -166,12 +230,22 @@ pub(crate) fn otlp_config(
         value.map(|v| (name, PathBuf::from(v)))
     };
     let tls = TlsFiles {
-        certificate: file(sig.certificate, OTEL_EXPORTER_OTLP_CERTIFICATE),
-        client_certificate: file(
-            sig.client_certificate,
-            OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
-        ),
-        client_key: file(sig.client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY),
+        certificate: code
+            .tls
+            .certificate
+            .clone()
+            .or_else(|| file(sig.certificate, OTEL_EXPORTER_OTLP_CERTIFICATE)),
+        client_certificate: code.tls.client_certificate.clone().or_else(|| {
+            file(
+                sig.client_certificate,
+                OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE,
+            )
+        }),
+        client_key: code
+            .tls
+            .client_key
+            .clone()
+            .or_else(|| file(sig.client_key, OTEL_EXPORTER_OTLP_CLIENT_KEY)),
     };
     Ok(OtlpConfig {
         protocol,
@@ -181,6 +255,17 @@ pub(crate) fn otlp_config(
         gzip,
         tls,
     })
+}
+
+/// A base URL without a trailing `/` and without a signal's path, which a
+/// URL copied from a backend's instructions may end with: `Builder::endpoint`
+/// serves traces and logs, each with its own path.
+fn without_signal_path(url: &str) -> &str {
+    let url = url.trim_end_matches('/');
+    ["/v1/traces", "/v1/logs", "/v1/metrics"]
+        .iter()
+        .find_map(|path| url.strip_suffix(path))
+        .unwrap_or(url)
 }
 
 /// A URL with a scheme; a bare `host:port` gets `http://` when insecure.

@@ -92,7 +92,7 @@ pub(super) fn tracing_config(
         (None, Some(v)) => parse_exporters(d, OTEL_LOGS_EXPORTER, &v)?,
         (None, None) => traces.to_vec(),
     };
-    let logs_otlp = otlp_config(d, lookup, &LOGS)?;
+    let logs_otlp = otlp_config(d, lookup, &LOGS, &code.otlp)?;
     let stdout = match code.stdout_logs {
         Some(on) => on,
         None => match get(lookup, TRACED_STDOUT_LOGS) {

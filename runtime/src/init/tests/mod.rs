@@ -462,6 +462,8 @@ mod tls;
 /// variable, the value, what is accepted and what is used instead.
 mod lenient;
 
+mod builder;
+
 #[test]
 fn the_exception_signal_opt_in() {
     use crate::span::ExceptionSignal;
