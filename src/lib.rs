@@ -339,6 +339,12 @@ pub use traced_runtime::{spawn, spawn_blocking};
 #[doc = include_str!("../docs/migrating-from-tracing.md")]
 pub struct MigratingFromTracing;
 
+// Every builder snippet of the recipes compiles as a doc test; their
+// blocks of variables are read by a test of `traced-runtime`'s `init`.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/recipes.md")]
+pub struct Recipes;
+
 pub use traced_runtime::{
     ArrayElem, CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Headers, IntoAttr, IntoLink, IntoParent,
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,

@@ -304,7 +304,7 @@ fn blocking_client(config: &OtlpConfig, tls: &Tls) -> Result<reqwest::blocking::
 
 /// The configured headers as HTTP headers; a bad one is an error.
 #[cfg(feature = "otlp-http")]
-fn http_headers(config: &OtlpConfig) -> Result<reqwest::header::HeaderMap, InitError> {
+pub(super) fn http_headers(config: &OtlpConfig) -> Result<reqwest::header::HeaderMap, InitError> {
     let mut map = reqwest::header::HeaderMap::new();
     for (key, value) in &config.headers {
         let bad = || {
@@ -322,7 +322,9 @@ fn http_headers(config: &OtlpConfig) -> Result<reqwest::header::HeaderMap, InitE
 }
 
 #[cfg(feature = "otlp-grpc")]
-fn tonic_metadata(config: &OtlpConfig) -> Result<tonic::metadata::MetadataMap, InitError> {
+pub(super) fn tonic_metadata(
+    config: &OtlpConfig,
+) -> Result<tonic::metadata::MetadataMap, InitError> {
     let mut map = tonic::metadata::MetadataMap::new();
     for (key, value) in &config.headers {
         let bad = || {

@@ -464,6 +464,10 @@ mod lenient;
 
 mod builder;
 
+/// `docs/recipes.md`, read as configuration.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+mod recipes;
+
 #[test]
 fn the_exception_signal_opt_in() {
     use crate::span::ExceptionSignal;
