@@ -384,3 +384,69 @@ fn exception(span: &traced::testing::SpanData) -> Option<String> {
         .find(|kv| kv.key.as_str() == "exception.message")
         .map(|kv| kv.value.to_string())
 }
+
+// ---- Strict lints and the `tokio` feature's weight ----
+
+#[test]
+fn inline_spans_are_quiet_under_strict_lints() {
+    #![deny(unused_qualifications, unused_results, unsafe_code, missing_docs)]
+    #![deny(clippy::all, clippy::pedantic)]
+
+    let id = 7_u64;
+    let name = "ann";
+    let _plain = traced::span!("plain");
+    let _full = traced::span!(
+        "full",
+        kind = server,
+        level = info,
+        target = "app",
+        id,
+        %name,
+        ?id,
+        user.name = name,
+        "http.route" = "/users",
+    );
+    let n = traced::in_span("closure", |_| 1_u8);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn the_tokio_feature_pulls_tokio_rt_only() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let out = std::process::Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "-p", "traced", "--no-default-features"])
+        .args(["--features", "tokio", "-e", "normal"])
+        .args(["--prefix", "none", "--format", "{p} {f}"])
+        .output()
+        .expect("run cargo tree");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let crates: Vec<&str> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .collect();
+    assert!(crates.contains(&"tokio"), "{tree}");
+    let heavy: Vec<&&str> = crates
+        .iter()
+        .filter(|c| {
+            [
+                "tonic", "reqwest", "hyper", "h2", "prost", "rustls", "mio", "axum",
+            ]
+            .contains(c)
+        })
+        .collect();
+    assert!(heavy.is_empty(), "the `tokio` feature pulls {heavy:?}");
+    let tokio_features = tree
+        .lines()
+        .find(|line| line.starts_with("tokio "))
+        .expect("tokio in the tree");
+    assert!(
+        tokio_features.ends_with(" rt"),
+        "tokio is built with more than `rt`: {tokio_features}"
+    );
+}

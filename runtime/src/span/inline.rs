@@ -57,6 +57,11 @@ use crate::semconv;
 ///
 /// Returns a [`SyncGuard`](crate::SyncGuard): bind it to a named
 /// variable (`_span`, not `_`, which would drop it at once).
+///
+/// The guard keeps the span current on this thread: in `async` code, do
+/// not hold it across an `.await` (the task may move, and other tasks
+/// polled on this thread would see the span; the future is not `Send`
+/// either). Wrap the future with [`in_span_async`] instead.
 #[macro_export]
 macro_rules! span {
     ($name:expr $(, $($options:tt)*)?) => {
