@@ -210,3 +210,41 @@ fn stacktrace_follows_rust_backtrace() {
         );
     }
 }
+
+/// Calls an instrumented function from `drop`, while the thread unwinds.
+struct TracedInDrop;
+
+impl Drop for TracedInDrop {
+    fn drop(&mut self) {
+        inner(1);
+    }
+}
+
+// Regression for #25: the first `#[traced]` call of the process, made
+// while a thread unwinds, installed the panic hook from a panicking thread,
+// which aborts the process. In a child process, where nothing has called a
+// `#[traced]` function before.
+#[test]
+fn first_call_during_an_unwind_does_not_abort() {
+    if std::env::var_os(CHILD).is_none() {
+        run_child(
+            "first_call_during_an_unwind_does_not_abort",
+            &[],
+            "checked: the unwind went on, then a panic was recorded",
+        );
+        return;
+    }
+    let spans = capture(|| {
+        let caught = catch_unwind(|| {
+            let _in_drop = TracedInDrop;
+            panic!("first");
+        });
+        assert!(caught.is_err());
+        // The hook is installed on a later call: the next panic is read.
+        let caught = catch_unwind(|| outer(0));
+        assert!(caught.is_err());
+    });
+    assert_eq!(spans.named("inner").len(), 2, "{}", spans.tree());
+    assert_eq!(description(spans.one("outer")), "division by zero in inner");
+    println!("checked: the unwind went on, then a panic was recorded");
+}

@@ -91,15 +91,14 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) fn with_causes(
     mut out: String,
-    mut source: Option<&(dyn std::error::Error + 'static)>,
+    source: Option<&(dyn std::error::Error + 'static)>,
 ) -> String {
-    while let Some(cause) = source {
+    for cause in crate::kind::outcome::sources(source) {
         let text = cause.to_string();
         if !out.contains(&text) {
             out.push_str(": ");
             out.push_str(&text);
         }
-        source = cause.source();
     }
     out
 }

@@ -120,13 +120,32 @@ impl<E: ?Sized> OpaqueErrKind for Tag<'_, E> {
     }
 }
 
-fn chain(mut source: Option<&(dyn Error + 'static)>) -> Vec<StringValue> {
-    let mut out = Vec::new();
-    while let Some(err) = source {
-        out.push(err.to_string().into());
-        source = err.source();
-    }
-    out
+fn chain(source: Option<&(dyn Error + 'static)>) -> Vec<StringValue> {
+    sources(source).map(|err| err.to_string().into()).collect()
+}
+
+/// How many causes of an error are read at most.
+pub(crate) const MAX_SOURCES: usize = 32;
+
+/// The `source()` chain from `first` on, at most [`MAX_SOURCES`] long, and
+/// ending where an error comes back (a cyclic chain, which a hand-written
+/// `source()` can make, would otherwise be read forever).
+pub(crate) fn sources<'a>(
+    first: Option<&'a (dyn Error + 'static)>,
+) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    let mut seen: Vec<*const ()> = Vec::new();
+    let mut next = first;
+    std::iter::from_fn(move || {
+        let err = next?;
+        let address = std::ptr::from_ref(err).cast::<()>();
+        if seen.len() >= MAX_SOURCES || seen.contains(&address) {
+            next = None;
+            return None;
+        }
+        seen.push(address);
+        next = err.source();
+        Some(err)
+    })
 }
 
 impl ErrStd {
@@ -229,5 +248,58 @@ pub fn set_status(span: &ActiveSpan, ok: bool) {
     if span.is_recording() {
         let status = if ok { Status::Ok } else { Status::error("") };
         span.context().span().set_status(status);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+    use std::fmt;
+
+    /// An error whose `source()` is itself: a cycle of one.
+    #[derive(Debug)]
+    struct Loop;
+
+    impl fmt::Display for Loop {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("loop")
+        }
+    }
+
+    impl Error for Loop {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(self)
+        }
+    }
+
+    /// A chain far longer than is read.
+    #[derive(Debug)]
+    struct Deep(u32);
+
+    impl fmt::Display for Deep {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "deep {}", self.0)
+        }
+    }
+
+    impl Error for Deep {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            // Leaked on purpose: a test of a chain with no end in sight.
+            (self.0 < 10_000).then(|| &*Box::leak(Box::new(Deep(self.0 + 1))) as _)
+        }
+    }
+
+    #[test]
+    fn a_cyclic_chain_ends() {
+        let chain = super::chain(Some(&Loop));
+        assert_eq!(chain.len(), 1, "{chain:?}");
+        assert_eq!(chain[0].as_str(), "loop");
+    }
+
+    #[test]
+    fn a_long_chain_is_cut() {
+        let chain = super::chain(Some(&Deep(0)));
+        assert_eq!(chain.len(), super::MAX_SOURCES);
+        assert_eq!(chain[0].as_str(), "deep 0");
     }
 }

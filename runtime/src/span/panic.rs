@@ -46,6 +46,12 @@ pub(crate) fn ensure_panic_hook() {
 
 #[cold]
 fn install_panic_hook() {
+    // `set_hook` panics when called on a thread that is panicking, and a
+    // panic there aborts the process (#25): a first `#[traced]` call made
+    // from a `Drop` during an unwind leaves the hook to a later call.
+    if std::thread::panicking() {
+        return;
+    }
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

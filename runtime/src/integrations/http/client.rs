@@ -93,11 +93,9 @@ fn describe(err: &reqwest::Error) -> String {
         "the request failed"
     };
     let mut message = what.to_owned();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
+    for cause in crate::kind::outcome::sources(std::error::Error::source(err)) {
         message.push_str(": ");
         message.push_str(&cause.to_string());
-        source = cause.source();
     }
     // Belt and braces: a cause that quotes the URL gets the redacted one.
     if let Some(url) = err.url() {
