@@ -18,9 +18,11 @@ pub struct LoginForm {
     pub password: Option<String>,
 }
 
-// `#[traced]` records a parameter through `Debug`: a type that holds a
-// secret must not show it there. (Parameters *named* like secrets are
-// redacted by `#[traced]`; fields inside a `Debug` string are not.)
+// `#[traced]` records a parameter through `Debug`. Parameters and `Debug`
+// fields named like secrets (`password` here) are scrubbed from what it
+// records, but scrubbing goes by names and shapes: a type that holds a
+// secret is best written so that its `Debug` never shows it, whatever the
+// field is called.
 impl std::fmt::Debug for LoginForm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginForm")
