@@ -41,13 +41,19 @@
 //! | `otlp-grpc` | yes | OTLP over gRPC; implies `init` |
 //! | `otlp-http` | yes | OTLP over HTTP (protobuf, JSON); implies `init` |
 //! | `console` | yes | `ConsoleExporter`, a tree per finished trace |
+//! | `tls` | yes | `https://` collector endpoints with rustls, trust roots and mTLS from `OTEL_EXPORTER_OTLP_[TRACES_]CERTIFICATE`/`_CLIENT_*` or the builder; implies `init` |
+//! | `signal` | yes | `shutdown_signal()`: SIGTERM/Ctrl-C as a graceful stop; implies `init` |
 //! | `init` | | `init()`, `builder()`, `Telemetry`, `InitError` |
 //! | `axum` | | [`http::server::TracedLayer`](http) |
 //! | `reqwest` | | [`http::client::SendTraced`](http) |
 //! | `serde` | | `Json`: a `Serialize` value recorded as JSON, secret keys' values replaced |
 //! | `tonic` | | `grpc::server::TracedLayer`, `grpc::client::TracedLayer`: gRPC spans |
+//! | `rusqlite` | | `db::rusqlite`: a `client` span per query, with the database conventions |
+//! | `sqlx` | | `db::sqlx`: a `client` span per query, SQLite and PostgreSQL (Rust 1.94) |
+//! | `lapin` | | `messaging::lapin`: RabbitMQ `producer` and `process` spans, the context in the AMQP headers (Rust 1.88) |
 //! | `tracing` | | the `tracing` ecosystem in the same traces, `tracing`/`log` events as OTLP logs with trace ids: `tracing_layer()`, `DEFAULT_TRACING_FILTER`; implies `init` |
 //! | `testing` | | `testing`: capture finished spans in memory |
+//! | `tokio` | | `spawn`, `spawn_blocking`: tokio tasks in the caller's context |
 
 #![warn(missing_docs)]
 // On docs.rs (`--cfg docsrs`, a nightly rustdoc) every item shows the
