@@ -407,9 +407,12 @@ impl SpanExporter for &'static Overlap {
     }
 }
 
+// Regression for #25: with `max_concurrent_exports` above 1, one SDK
+// exporter had several of its exports in flight at once, which
+// `SpanExporter` promises never happens.
 #[test]
-fn batches_waiting_are_exported_concurrently_up_to_the_limit() {
-    for (limit, want) in [(1, 1), (2, 2), (3, 3), (8, 3)] {
+fn an_sdk_exporter_gets_one_export_at_a_time_whatever_the_limit() {
+    for limit in [1, 2, 3, 8] {
         let (started_tx, started) = mpsc::channel();
         let (release, release_rx) = mpsc::channel();
         let exporter: &'static Overlap = Box::leak(Box::new(Overlap {
@@ -437,7 +440,7 @@ fn batches_waiting_are_exported_concurrently_up_to_the_limit() {
         }
         release.send(()).unwrap();
         provider.force_flush().unwrap();
-        assert_eq!(exporter.peak(), want, "limit {limit}");
+        assert_eq!(exporter.peak(), 1, "limit {limit}");
         assert_eq!(exporter.out.spans().len(), 8, "limit {limit}");
         provider.shutdown().unwrap();
     }
@@ -481,34 +484,58 @@ impl SpanExporter for &'static Gated {
     }
 }
 
+/// Says which spans each export got, as it starts.
+#[derive(Debug)]
+struct Tells(Mutex<mpsc::Sender<String>>);
+
+impl SpanExporter for Tells {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let names: Vec<String> = batch.iter().map(|s| s.name.to_string()).collect();
+        self.0.lock().unwrap().send(names.join(",")).unwrap();
+        Ok(())
+    }
+}
+
+// Regression for #25: one exporter at a time, but the exporters of a
+// pipeline do not wait for each other: the next batch goes to the first
+// while the second still exports the last one.
 #[test]
-fn a_batch_starts_while_another_is_still_out() {
-    let (started_tx, started) = mpsc::channel();
-    let exporter: &'static Gated = Box::leak(Box::new(Gated {
+fn a_batch_goes_to_one_exporter_while_another_still_has_the_last() {
+    let (told, first) = mpsc::channel();
+    let (started_tx, second) = mpsc::channel();
+    let gated: &'static Gated = Box::leak(Box::new(Gated {
         out: Collect::default(),
         started: Mutex::new(started_tx),
         gate: Mutex::new((false, Vec::new())),
     }));
     let provider = PipelineProvider::builder()
-        .with_exporter(exporter)
+        .with_exporter(Tells(Mutex::new(told)))
+        .with_exporter(gated)
         .with_max_export_batch_size(1)
         .with_max_concurrent_exports(2)
         .build()
         .unwrap();
     let tracer = provider.tracer("window");
-    let wait = |what: &str| {
-        started
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_else(|_| panic!("the export of {what} starts"))
+    let wait = |rx: &mpsc::Receiver<String>, what: &str| {
+        rx.recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{what}"))
     };
     tracer.start("a").end();
-    assert_eq!(wait("a"), "a");
-    // `a` is still out: `b` goes out beside it, without waiting for it.
+    assert_eq!(wait(&first, "the first exporter gets a"), "a");
+    assert_eq!(wait(&second, "the second exporter gets a"), "a");
+    // `a` is still out at the second exporter: `b` goes to the first.
     tracer.start("b").end();
-    assert_eq!(wait("b while a is out"), "b");
-    exporter.release();
+    assert_eq!(wait(&first, "the first exporter gets b meanwhile"), "b");
+    // ... but not to the second, whose export of `a` has not returned.
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(
+        second.try_recv().is_err(),
+        "the second exporter got b early"
+    );
+    gated.release();
+    assert_eq!(wait(&second, "the second exporter gets b"), "b");
     provider.force_flush().unwrap();
-    let mut names: Vec<String> = exporter
+    let mut names: Vec<String> = gated
         .out
         .spans()
         .iter()
@@ -551,10 +578,21 @@ fn a_full_queue_drops_spans_and_counts_them() {
     assert_eq!(out.spans().len(), 5);
 }
 
+/// Waits until `done` holds, for at most 10 s.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+// Regression for #25: a shutdown that timed out counted as dropped the
+// spans it left, which the export thread then delivered all the same.
 // Reads `dropped_spans()`, which every pipeline in the process adds to.
 #[test]
 #[serial(dropped)]
-fn a_shutdown_that_cannot_wait_counts_what_it_leaves() {
+fn a_shutdown_that_cannot_wait_counts_each_span_once() {
     let out = Collect::default();
     let (started_tx, started) = mpsc::channel();
     let (release, release_rx) = mpsc::channel();
@@ -582,9 +620,348 @@ fn a_shutdown_that_cannot_wait_counts_what_it_leaves() {
     assert_eq!(
         traced::dropped_spans() - before,
         2,
-        "one in flight, one queued"
+        "one in flight, one queued: the process may go now"
     );
+    // It does not: the export in flight returns and delivers its span.
     release.send(()).unwrap();
+    eventually("the span in flight is delivered", || out.spans().len() == 1);
+    eventually("and taken back out of the count", || {
+        traced::dropped_spans() - before == 1
+    });
+    // The queued one was counted: it is never exported.
+    std::thread::sleep(Duration::from_millis(50));
+    let names: Vec<_> = out.spans().iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, ["in flight"]);
+    assert_eq!(traced::dropped_spans() - before, 1);
+}
+
+// Regression for #25: a span that ended after shutdown went nowhere and
+// was not counted.
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn a_span_that_ends_after_shutdown_is_counted() {
+    let out = Collect::default();
+    let provider = PipelineProvider::builder()
+        .with_exporter(out.clone())
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("late");
+    let mut late = tracer.start("late");
+    tracer.start("in time").end();
+    let before = traced::dropped_spans();
+    provider.shutdown().unwrap();
+    late.end();
+    assert_eq!(traced::dropped_spans() - before, 1);
+    let names: Vec<_> = out.spans().iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, ["in time"]);
+}
+
+// Regression for #25: spans that end while the pipeline shuts down, on
+// many threads, with a slow exporter and a queue that overflows: each is
+// exported or counted, exactly once.
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn spans_ending_during_shutdown_are_exported_or_counted_once() {
+    /// Exports slowly, so that the queue fills and the shutdown races.
+    #[derive(Debug, Clone, Default)]
+    struct Slow(Collect);
+    impl SpanExporter for Slow {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            std::thread::sleep(Duration::from_micros(200));
+            self.0.export(batch).await
+        }
+    }
+    for round in 0..5 {
+        let out = Slow::default();
+        let provider = PipelineProvider::builder()
+            .with_exporter(out.clone())
+            .with_max_queue_size(256)
+            .with_max_export_batch_size(16)
+            .build()
+            .unwrap();
+        let before = traced::dropped_spans();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let tracer = provider.tracer("race");
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut ended = 0u64;
+                    // Started before the shutdown, ended around it.
+                    let mut open: Vec<_> = (0..64).map(|_| tracer.start("unit")).collect();
+                    while !stop.load(Ordering::Relaxed) || !open.is_empty() {
+                        if let Some(mut span) = open.pop() {
+                            // One started after the shutdown does not record.
+                            ended += u64::from(span.is_recording());
+                            span.end();
+                        }
+                        if !stop.load(Ordering::Relaxed) {
+                            open.push(tracer.start("unit"));
+                        }
+                    }
+                    ended
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(20));
+        let result = provider.shutdown_with_timeout(Duration::from_millis(if round % 2 == 0 {
+            1
+        } else {
+            5_000
+        }));
+        stop.store(true, Ordering::Relaxed);
+        let ended: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        // A shutdown that timed out leaves an export that returns later.
+        eventually("every span exported or counted", || {
+            out.0.spans().len() as u64 + (traced::dropped_spans() - before) == ended
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        let exported = out.0.spans().len() as u64;
+        let dropped = traced::dropped_spans() - before;
+        assert_eq!(
+            exported + dropped,
+            ended,
+            "round {round} ({result:?}): {exported} exported, {dropped} dropped"
+        );
+    }
+}
+
+// Regression for #25: a flush waited for an empty queue, which producers
+// under sustained load never leave: it timed out, although the spans that
+// ended before it were long exported.
+// Reads `dropped_spans()`, which every pipeline in the process adds to
+// (the queue overflows here).
+#[test]
+#[serial(dropped)]
+fn a_flush_under_sustained_load_returns_once_what_ended_before_is_exported() {
+    /// Takes its time over each batch, so that the queue is never empty,
+    /// and counts what it exported.
+    #[derive(Debug, Clone, Default)]
+    struct Slow(Collect, Arc<std::sync::atomic::AtomicU64>);
+    impl SpanExporter for Slow {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            std::thread::sleep(Duration::from_micros(300));
+            self.1.fetch_add(batch.len() as u64, Ordering::SeqCst);
+            self.0.export(batch).await
+        }
+    }
+    /// Stops the producers however the test ends.
+    struct Stop(Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let out = Slow::default();
+    let provider = PipelineProvider::builder()
+        .with_exporter(out.clone())
+        .with_max_queue_size(1024)
+        .with_max_export_batch_size(64)
+        .with_export_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let stop = Stop(Arc::new(std::sync::atomic::AtomicBool::new(false)));
+    let pushed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let producers: Vec<_> = (0..2)
+        .map(|_| {
+            let tracer = provider.tracer("load");
+            let (stop, pushed, exported) = (stop.0.clone(), pushed.clone(), out.1.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    // Half a queue ahead of the exporter at most: the queue
+                    // never empties, and never overflows (which would drop
+                    // the marker below).
+                    if pushed
+                        .load(Ordering::SeqCst)
+                        .saturating_sub(exported.load(Ordering::SeqCst))
+                        >= 512
+                    {
+                        std::thread::yield_now();
+                        continue;
+                    }
+                    pushed.fetch_add(1, Ordering::SeqCst);
+                    tracer.start("load").end();
+                }
+            })
+        })
+        .collect();
+    let tracer = provider.tracer("marker");
+    std::thread::sleep(Duration::from_millis(50));
+    let before = traced::dropped_spans();
+    for round in 0..3 {
+        let marker = format!("marker {round}");
+        tracer.start(marker.clone()).end();
+        let started = std::time::Instant::now();
+        let flushed = provider.force_flush();
+        let took = started.elapsed();
+        let exported = out.0.spans().iter().any(|s| s.name == marker);
+        assert!(flushed.is_ok(), "round {round}: {flushed:?} after {took:?}");
+        assert!(
+            exported,
+            "round {round}: the flush returned before the span that ended before it was exported"
+        );
+        assert!(took < Duration::from_secs(2), "round {round}: {took:?}");
+    }
+    assert_eq!(
+        traced::dropped_spans(),
+        before,
+        "the queue never overflowed"
+    );
+    drop(stop);
+    for producer in producers {
+        producer.join().unwrap();
+    }
+    provider.shutdown().unwrap();
+}
+
+/// Panics in its first export, or in `force_flush`/`shutdown` when told.
+#[derive(Debug, Default)]
+struct Panics {
+    out: Collect,
+    exports: std::sync::atomic::AtomicUsize,
+    in_flush: bool,
+}
+
+impl SpanExporter for Panics {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if self.exports.fetch_add(1, Ordering::SeqCst) == 0 {
+            panic!("the exporter's own bug");
+        }
+        self.out.export(batch).await
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        assert!(!self.in_flush, "a bug in force_flush");
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        assert!(!self.in_flush, "a bug in shutdown");
+        Ok(())
+    }
+}
+
+// Regression for #25: an exporter that panicked killed the export thread
+// unnoticed; every flush and the shutdown then waited their whole timeout,
+// and nothing more was exported.
+// Reads `dropped_spans()`, which every pipeline in the process adds to.
+#[test]
+#[serial(dropped)]
+fn an_exporter_that_panics_loses_its_batch_alone() {
+    let exporter: &'static Panics = Box::leak(Box::default());
+    impl SpanExporter for &'static Panics {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            (*self).export(batch).await
+        }
+    }
+    let provider = PipelineProvider::builder()
+        .with_exporter(exporter)
+        .with_max_export_batch_size(1)
+        .with_export_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("panics");
+    let before = traced::dropped_spans();
+    let started = std::time::Instant::now();
+    tracer.start("lost").end();
+    assert!(provider.force_flush().is_err(), "the export panicked");
+    tracer.start("after").end();
+    provider.force_flush().unwrap();
+    provider.shutdown().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        traced::dropped_spans() - before,
+        1,
+        "the batch that was lost"
+    );
+    let names: Vec<_> = exporter
+        .out
+        .spans()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(names, ["after"]);
+}
+
+// Regression for #25: a panic in an exporter's flush or shutdown ends
+// neither the export thread nor the caller's wait.
+#[test]
+fn an_exporter_that_panics_in_flush_or_shutdown_is_answered_at_once() {
+    let exporter = Panics {
+        in_flush: true,
+        ..Panics::default()
+    };
+    exporter.exports.store(1, Ordering::SeqCst);
+    let out = exporter.out.clone();
+    let provider = PipelineProvider::builder()
+        .with_exporter(exporter)
+        .with_export_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("panics");
+    let started = std::time::Instant::now();
+    tracer.start("one").end();
+    assert!(provider.force_flush().is_err());
+    tracer.start("two").end();
+    assert!(provider.shutdown().is_err());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.spans().len(), 2);
+}
+
+/// Starts a span on its own pipeline in every export, as an exporter
+/// that calls instrumented code (an HTTP client, a `tracing` bridge) does.
+#[derive(Debug, Default)]
+struct Echoes {
+    out: Collect,
+    tracer: std::sync::OnceLock<traced::PipelineTracer>,
+    recording: std::sync::atomic::AtomicUsize,
+}
+
+impl SpanExporter for &'static Echoes {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        if let Some(tracer) = self.tracer.get() {
+            let mut echo = tracer.start("echo");
+            if echo.is_recording() {
+                self.recording.fetch_add(1, Ordering::SeqCst);
+            }
+            echo.end();
+        }
+        self.out.export(batch).await
+    }
+}
+
+// Regression for #25: the export thread did not suppress its own
+// telemetry, so an exporter that makes spans fed them back to itself.
+#[test]
+fn the_export_thread_makes_no_telemetry() {
+    let exporter: &'static Echoes = Box::leak(Box::default());
+    let provider = PipelineProvider::builder()
+        .with_exporter(exporter)
+        .build()
+        .unwrap();
+    let _ = exporter.tracer.set(provider.tracer("exporter"));
+    provider.tracer("app").start("work").end();
+    provider.force_flush().unwrap();
+    provider.force_flush().unwrap();
+    let names: Vec<_> = exporter
+        .out
+        .spans()
+        .iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(names, ["work"]);
+    assert_eq!(exporter.recording.load(Ordering::SeqCst), 0);
+    provider.shutdown().unwrap();
 }
 
 // Reads `dropped_spans()`, which every pipeline in the process adds to.

@@ -1,6 +1,8 @@
 //! Taking batches off the queue, as the sinks take them: our records, or
 //! the SDK's `SpanData` built here, on the export thread.
 
+use std::sync::atomic::Ordering;
+
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
@@ -39,27 +41,24 @@ impl Spans {
     }
 }
 
-/// Up to `batch` spans off the queue, as the sinks take them.
+/// Up to `batch` spans off the queue, as the sinks take them. Only the
+/// export thread calls this, so what the queue held stays there until
+/// taken; `taken` is raised before the spans leave the queue, so that a
+/// flush that reads the queue's length and then `taken` misses none of
+/// them (see [`Shared::force_flush`]).
 pub(super) fn take(shared: &Shared, batch: usize) -> Spans {
     let n = batch.min(shared.queue.len());
+    shared.taken.fetch_add(n as u64, Ordering::SeqCst);
+    // `None` only when a shutdown that gave up emptied the queue itself.
+    let popped = std::iter::from_fn(|| shared.queue.pop()).take(n);
     if shared.span_data_only {
         let limit = shared.config.value_length_limit;
         let mut spans = Vec::with_capacity(n);
-        while spans.len() < batch {
-            let Some(finished) = shared.queue.pop() else {
-                break;
-            };
-            spans.push(span_data(finished, limit));
-        }
+        spans.extend(popped.map(|finished| span_data(finished, limit)));
         Spans::Data(spans)
     } else {
         let mut spans = Vec::with_capacity(n);
-        while spans.len() < batch {
-            let Some(finished) = shared.queue.pop() else {
-                break;
-            };
-            spans.push(finished);
-        }
+        spans.extend(popped);
         Spans::Records(spans)
     }
 }

@@ -36,6 +36,8 @@ mod provider;
 mod queue;
 mod sampling;
 mod span;
+#[cfg(test)]
+mod tests;
 mod tracer;
 mod worker;
 

@@ -2,7 +2,9 @@
 //!
 //! A calling thread pushes a finished span (one compare-and-swap) and, only
 //! when a whole batch is waiting and the export thread sleeps, wakes it. A
-//! full queue drops the span and counts it.
+//! full queue drops the span and counts it, and so does a pipeline that is
+//! shut down: every span that ends is exported or counted in
+//! [`dropped_spans`](crate::dropped_spans), once.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
@@ -14,18 +16,20 @@ use futures_util::task::AtomicWaker;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanLimits;
 
-use super::export::Sink;
-use super::flush::{Done, lock};
+use super::export::{Sink, Slot};
+use super::flush::{Done, Ledger, lock};
 use super::ids::Ids;
 use super::sampling::Sampling;
 use super::span::Finished;
 use super::worker::Worker;
 
-/// Spans our pipelines dropped because their queue was full, since the
-/// process started.
+/// Spans our pipelines dropped since the process started: their queue was
+/// full, they ended after shutdown, a shutdown could not wait for them, or
+/// an exporter panicked on them. (An exporter that fails counts its own:
+/// `export/reported.rs`, `export/otlp`.)
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// Spans dropped by a full queue of any of our pipelines.
+/// Spans dropped by any of our pipelines.
 pub(crate) fn dropped() -> u64 {
     DROPPED.load(Ordering::Relaxed)
 }
@@ -34,6 +38,15 @@ pub(crate) fn dropped() -> u64 {
 #[inline]
 pub(super) fn count_dropped(count: u64) {
     DROPPED.fetch_add(count, Ordering::Relaxed);
+}
+
+/// Takes back `count` spans [`count_dropped`] wrote off ahead of time (a
+/// shutdown that could not wait for their export), now that their export
+/// has returned: delivered, or counted by the exporter that failed.
+pub(super) fn uncount_dropped(count: u64) {
+    let _ = DROPPED.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+        Some(v.saturating_sub(count))
+    });
 }
 
 /// Fixed when the pipeline is built.
@@ -79,10 +92,19 @@ pub(crate) struct Shared {
     /// export thread lagged.
     pub(super) wants_batch: AtomicBool,
     pub(super) shut_down: AtomicBool,
+    /// The export thread takes nothing more: a span pushed from now on is
+    /// taken back off the queue by whoever sees this, and counted.
+    closed: AtomicBool,
+    /// Spans the export thread has taken off the queue so far; raised
+    /// before they leave it (see [`batch::take`](super::batch::take)).
+    pub(super) taken: AtomicU64,
     /// Flush requests so far; the export thread answers them in `done`.
     pub(super) flushes: AtomicU64,
-    /// Spans taken off the queue whose export has not returned yet.
-    pub(super) in_flight: AtomicU64,
+    /// What the flushes asked for: the most spans any of them wants taken
+    /// and exported (see [`Shared::force_flush`]).
+    pub(super) flush_target: AtomicU64,
+    /// The batches out with the exporters.
+    pub(super) ledger: Mutex<Ledger>,
     pub(super) done: Mutex<Done>,
     pub(super) answered: Condvar,
     thread: OnceLock<Thread>,
@@ -108,8 +130,11 @@ impl Shared {
             exporting: AtomicWaker::new(),
             wants_batch: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            taken: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
+            flush_target: AtomicU64::new(0),
+            ledger: Mutex::new(Ledger::default()),
             done: Mutex::new(Done::default()),
             answered: Condvar::new(),
             thread: OnceLock::new(),
@@ -117,7 +142,7 @@ impl Shared {
         });
         let worker = Worker {
             shared: shared.clone(),
-            sinks,
+            sinks: sinks.into_iter().map(Slot::new).collect(),
         };
         let handle = std::thread::Builder::new()
             .name("traced-export".into())
@@ -138,7 +163,9 @@ impl Shared {
     #[inline]
     pub(crate) fn push(&self, span: Finished) {
         if self.is_shut_down() {
-            // As the SDK: a span that ends after shutdown goes nowhere.
+            // As the SDK: a span that ends after shutdown goes nowhere;
+            // unlike it, we count it.
+            count_dropped(1);
             return;
         }
         if self.queue.push(span).is_err() {
@@ -146,9 +173,41 @@ impl Shared {
             self.wake();
             return;
         }
+        // Pairs with `close`: the queue's push is a sequentially consistent
+        // compare-and-swap, so either `close` empties the queue after this
+        // span is in, or this sees `closed` (a span that passed the check
+        // above while the shutdown finished would otherwise stay in the
+        // queue, neither exported nor counted).
+        if self.closed.load(Ordering::SeqCst) {
+            self.discard();
+            return;
+        }
         if self.queue.len() >= self.config.max_export_batch_size {
             self.wake();
         }
+    }
+
+    /// Whether the export thread takes nothing more.
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// From now on nothing is exported: what is queued, and what is
+    /// pushed later, is counted dropped.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.discard();
+    }
+
+    /// Takes every span off the queue and counts it. Whoever pops a span
+    /// owns it, so none is counted twice.
+    #[cold]
+    fn discard(&self) {
+        let mut count = 0;
+        while self.queue.pop().is_some() {
+            count += 1;
+        }
+        count_dropped(count);
     }
 
     /// Unparks the export thread if it sleeps.

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Buf as _, BufMut as _};
+use opentelemetry::context::FutureExt as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use tonic::codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -88,7 +89,11 @@ impl Sink for GrpcSink {
         // The records are freed here, on the export thread, not on the runtime.
         drop(spans);
         let client = self.client.clone();
-        let sent = self.runtime.spawn(async move { client.send(body).await });
+        // The export thread's context, whose telemetry is suppressed: what
+        // tonic and hyper might record of this send is not exported.
+        let sent = self
+            .runtime
+            .spawn(async move { client.send(body).await }.with_current_context());
         Box::pin(async move {
             let answer = match sent.await {
                 Ok(answer) => answer,
@@ -107,6 +112,15 @@ impl Sink for GrpcSink {
                 }
             }
         })
+    }
+
+    fn concurrent(&self) -> bool {
+        // Each export is a request of its own on the shared channel.
+        true
+    }
+
+    fn name(&self) -> &str {
+        &self.target
     }
 
     fn flush(&mut self) -> OTelSdkResult {

@@ -116,6 +116,15 @@ impl Sink for HttpSink {
         Box::pin(std::future::ready(self.send(spans)))
     }
 
+    fn concurrent(&self) -> bool {
+        // Each export is a request of its own, sent inside `export`.
+        true
+    }
+
+    fn name(&self) -> &str {
+        &self.endpoint
+    }
+
     fn flush(&mut self) -> OTelSdkResult {
         // Nothing is buffered here: an export has returned when its future has.
         Ok(())
