@@ -238,6 +238,11 @@ impl Encoder {
     /// The request for `spans`: one `ResourceSpans`, one `ScopeSpans` per
     /// instrumentation scope, in the order the scopes first appear.
     pub(crate) fn request(&self, spans: &[Finished]) -> Vec<u8> {
+        self.write(spans.iter(), spans.len())
+    }
+
+    /// The request for the `n` spans of `spans`.
+    fn write<'a>(&self, spans: impl Iterator<Item = &'a Finished>, n: usize) -> Vec<u8> {
         let mut groups: Vec<Group<'_>> = Vec::new();
         for finished in spans {
             let scope = finished.record.scope;
@@ -250,7 +255,7 @@ impl Encoder {
             }
         }
         let mut out = Out(Vec::with_capacity(
-            self.resource.len() + 64 + spans.len() * SPAN_BYTES,
+            self.resource.len() + 64 + n * SPAN_BYTES,
         ));
         let resource_spans = out.begin(1, 3);
         out.0.extend_from_slice(&self.resource);
@@ -273,6 +278,55 @@ impl Encoder {
         out.str(3, &self.schema_url);
         out.end(resource_spans);
         out.0
+    }
+
+    /// The requests for `spans`, each at most `max` bytes: one request
+    /// when it fits (nearly always); else the spans packed in order by the
+    /// size of each one's request alone (which carries the resource and
+    /// its scope as well: more than its share). A span that does not fit
+    /// alone is left out and counted in [`Split::too_big`].
+    pub(crate) fn requests(&self, spans: &[Finished], max: usize) -> Split {
+        let mut split = Split::default();
+        let request = self.request(spans);
+        if request.len() <= max {
+            split.requests.push((request, spans.len() as u64));
+            return split;
+        }
+        let mut group: Vec<&Finished> = Vec::new();
+        let mut size = 0;
+        for span in spans {
+            let alone = self.request(std::slice::from_ref(span)).len();
+            if alone > max {
+                split.too_big += 1;
+                continue;
+            }
+            if size + alone > max {
+                self.halve(&group, max, &mut split);
+                (group, size) = (Vec::new(), 0);
+            }
+            group.push(span);
+            size += alone;
+        }
+        self.halve(&group, max, &mut split);
+        split
+    }
+
+    /// The request for `spans` if it fits in `max` bytes, else those of
+    /// each half, and so on.
+    fn halve(&self, spans: &[&Finished], max: usize, split: &mut Split) {
+        if spans.is_empty() {
+            return;
+        }
+        let request = self.write(spans.iter().copied(), spans.len());
+        if request.len() <= max {
+            split.requests.push((request, spans.len() as u64));
+        } else if spans.len() == 1 {
+            split.too_big += 1;
+        } else {
+            let (first, second) = spans.split_at(spans.len() / 2);
+            self.halve(first, max, split);
+            self.halve(second, max, split);
+        }
     }
 
     /// A `Span`, as field 2 of its `ScopeSpans`.
@@ -458,6 +512,15 @@ fn status(out: &mut Out, status: &Status) {
             out.varint(2);
         }
     }
+}
+
+/// A batch as requests small enough for the collector.
+#[derive(Debug, Default)]
+pub(crate) struct Split {
+    /// Each request, and how many spans it holds.
+    pub(crate) requests: Vec<(Vec<u8>, u64)>,
+    /// Spans left out: each alone makes a request larger than allowed.
+    pub(crate) too_big: u64,
 }
 
 /// The spans of one scope in a request. Scopes are interned, so spans of

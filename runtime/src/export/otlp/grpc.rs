@@ -81,36 +81,50 @@ impl GrpcSink {
 impl Sink for GrpcSink {
     fn export(&self, spans: Spans) -> Export<'_> {
         let spans = spans.records();
-        let count = spans.len() as u64;
-        let body = match self.requests.encode(&spans) {
-            Ok(body) => Arc::new(body),
+        let requests = match self.requests.encode(&spans, &self.target) {
+            Ok(requests) => requests,
             Err(err) => return Box::pin(std::future::ready(Err(err))),
         };
         // The records are freed here, on the export thread, not on the runtime.
         drop(spans);
-        let client = self.client.clone();
-        // The export thread's context, whose telemetry is suppressed: what
-        // tonic and hyper might record of this send is not exported.
-        let sent = self
-            .runtime
-            .spawn(async move { client.send(body).await }.with_current_context());
+        // One request, unless the batch was too large for one (see
+        // `Requests::encode`): each is sent by a task of its own.
+        let sent: Vec<_> = requests
+            .into_iter()
+            .map(|(body, count)| {
+                let client = self.client.clone();
+                let body = Arc::new(body);
+                // The export thread's context, whose telemetry is
+                // suppressed: what tonic and hyper might record of this
+                // send is not exported.
+                let task = self
+                    .runtime
+                    .spawn(async move { client.send(body).await }.with_current_context());
+                (task, count)
+            })
+            .collect();
         Box::pin(async move {
-            let answer = match sent.await {
-                Ok(answer) => answer,
-                Err(join) => Err(Failure::Task(join.to_string())),
-            };
-            match answer {
-                Ok(answer) => {
-                    delivered(&self.target);
-                    answer.settle(count, &self.target);
-                    Ok(())
-                }
-                Err(failure) => {
-                    let why = failure.to_string();
-                    report_failed(count, &self.target, &why);
-                    Err(OTelSdkError::InternalFailure(why))
+            let mut result = Ok(());
+            for (task, count) in sent {
+                let answer = match task.await {
+                    Ok(answer) => answer,
+                    Err(join) => Err(Failure::Task(join.to_string())),
+                };
+                match answer {
+                    Ok(answer) => {
+                        delivered(&self.target);
+                        answer.settle(count, &self.target);
+                    }
+                    Err(failure) => {
+                        let why = failure.to_string();
+                        report_failed(count, &self.target, &why);
+                        if result.is_ok() {
+                            result = Err(OTelSdkError::InternalFailure(why));
+                        }
+                    }
                 }
             }
+            result
         })
     }
 

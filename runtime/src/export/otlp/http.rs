@@ -59,10 +59,20 @@ impl HttpSink {
         }
     }
 
+    /// Sends `spans`, in as many requests as their size takes (see
+    /// [`Requests::encode`]).
     fn send(&self, spans: Vec<Finished>) -> OTelSdkResult {
-        let count = spans.len() as u64;
-        let mut body = self.requests.encode(&spans)?;
+        let requests = self.requests.encode(&spans, &self.endpoint)?;
         drop(spans);
+        let mut result = Ok(());
+        for (body, count) in requests {
+            result = result.and(self.post(body, count));
+        }
+        result
+    }
+
+    /// Posts one request of `count` spans, retrying what may succeed later.
+    fn post(&self, mut body: Vec<u8>, count: u64) -> OTelSdkResult {
         if self.gzip {
             body = gzip(&body);
         }
@@ -218,6 +228,34 @@ mod tests {
             false,
             Duration::from_secs(10),
         )
+    }
+
+    // Regression for #25: a span of 5 MiB made the collector refuse the
+    // whole request (4 MiB is its default limit); now it alone is left out,
+    // and counted.
+    #[test]
+    fn a_span_larger_than_a_request_may_be_is_dropped_alone_and_counted() {
+        let _counter = crate::export::reported::counter_test_lock();
+        let (endpoint, server) = collector(vec![(200, Vec::new())]);
+        let spans = super::super::tests::sized(&[10, 5 << 20, 10]);
+        let before = crate::export::dropped_spans();
+        let result = sink(endpoint).send(spans);
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(crate::export::dropped_spans() - before, 1);
+        let bodies = server.join().unwrap();
+        assert_eq!(bodies.len(), 1);
+        assert!(bodies[0].len() <= 4 << 20);
+        let request =
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+                bodies[0].as_slice(),
+            )
+            .unwrap();
+        let names: Vec<_> = request.resource_spans[0].scope_spans[0]
+            .spans
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(names, ["span 0", "span 2"]);
     }
 
     #[test]

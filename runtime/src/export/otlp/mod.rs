@@ -27,6 +27,12 @@ pub(crate) use grpc::GrpcSink;
 #[cfg(feature = "otlp-http")]
 pub(crate) use http::HttpSink;
 
+/// The largest request we send, uncompressed: the OpenTelemetry
+/// Collector's OTLP receiver, like any gRPC server, refuses a message
+/// larger than 4 MiB by default (`max_recv_msg_size_mib`), and with it
+/// every span of the batch. A larger batch is sent as several requests.
+const MAX_REQUEST_BYTES: usize = 4 << 20;
+
 /// What both exporters keep: the encoder, with the pipeline's resource and
 /// value length limit, and whether they were shut down.
 #[derive(Debug)]
@@ -43,12 +49,29 @@ impl Requests {
         }
     }
 
-    /// The request for `spans`; after shutdown, an error.
-    fn encode(&self, spans: &[Finished]) -> Result<Vec<u8>, OTelSdkError> {
+    /// The requests for `spans`, each small enough for a collector with
+    /// its default limits; after shutdown, an error. A span too large for
+    /// any request is counted and reported for `target` here.
+    fn encode(
+        &self,
+        spans: &[Finished],
+        target: &str,
+    ) -> Result<Vec<(Vec<u8>, u64)>, OTelSdkError> {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
-        Ok(self.encoder.request(spans))
+        let split = self.encoder.requests(spans, MAX_REQUEST_BYTES);
+        if split.too_big > 0 {
+            crate::export::reported::report_failed(
+                split.too_big,
+                target,
+                &format_args!(
+                    "a span encodes to more than the {} MiB a collector takes in one request",
+                    MAX_REQUEST_BYTES >> 20
+                ),
+            );
+        }
+        Ok(split.requests)
     }
 
     /// Refuses every export from now on; a second call says so.

@@ -325,3 +325,79 @@ fn lengths_of_every_size_are_minimal() {
     assert_eq!(ours(&spans, None), sdks(&spans, None));
     assert_eq!(ours(&spans, Some(150)), sdks(&spans, Some(150)));
 }
+
+/// Spans named `name`, each with a string attribute of the given size,
+/// through a real pipeline into `Capture`.
+pub(super) fn sized(sizes: &[usize]) -> Vec<Finished> {
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let provider = PipelineProvider::builder()
+        .with_sink(Box::new(Capture(captured.clone())))
+        .build()
+        .unwrap();
+    let tracer = provider.tracer("sized");
+    for (i, size) in sizes.iter().enumerate() {
+        let mut span = tracer.start(format!("span {i}"));
+        span.set_attribute(KeyValue::new("blob", "x".repeat(*size)));
+        span.end();
+    }
+    provider.shutdown().unwrap();
+    std::mem::take(&mut *captured.lock().unwrap())
+}
+
+/// The names of the spans of `request`.
+fn names(request: &[u8]) -> Vec<String> {
+    let request = ExportTraceServiceRequest::decode(request).expect("a request decodes");
+    request
+        .resource_spans
+        .iter()
+        .flat_map(|r| &r.scope_spans)
+        .flat_map(|s| &s.spans)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+// Regression for #25: one oversize span made the collector refuse the
+// whole request, and every span in it.
+#[test]
+fn a_batch_too_large_for_one_request_is_split_and_only_what_cannot_fit_is_left_out() {
+    let mut spans = spans();
+    spans.extend(sized(&[10, 3000, 500, 9000, 40, 2000]));
+    let mut encoder = Encoder::new(None);
+    encoder.set_resource(resource());
+    let alone: Vec<usize> = spans
+        .iter()
+        .map(|s| encoder.request(std::slice::from_ref(s)).len())
+        .collect();
+    // Every span fits alone but the one with 9000 bytes.
+    let max = 5000;
+    let too_big = alone.iter().filter(|len| **len > max).count();
+    assert_eq!(too_big, 1);
+    let split = encoder.requests(&spans, max);
+    assert_eq!(split.too_big, 1);
+    assert!(
+        split.requests.len() > 1,
+        "{} requests",
+        split.requests.len()
+    );
+    let mut sent = Vec::new();
+    for (request, count) in &split.requests {
+        assert!(request.len() <= max, "{} bytes", request.len());
+        let names = names(request);
+        assert_eq!(names.len() as u64, *count);
+        sent.extend(names);
+    }
+    let mut want: Vec<String> = spans
+        .iter()
+        .zip(&alone)
+        .filter(|(_, len)| **len <= max)
+        .map(|(s, _)| s.record.name.to_string())
+        .collect();
+    sent.sort();
+    want.sort();
+    assert_eq!(sent, want, "every span that fits, once");
+    // A batch that fits is one request, byte for byte the unsplit one.
+    let small = &spans[..6];
+    let split = encoder.requests(small, 1 << 22);
+    assert_eq!(split.requests.len(), 1);
+    assert_eq!(split.requests[0].0, encoder.request(small));
+}
