@@ -19,7 +19,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use crate::pipeline::{PipelineProvider, PipelineTracer, Start};
 use crate::propagation::TRACE_FLAG_RANDOM;
 
-/// Which span pipeline a [`Backend`] runs: what
+/// Which span pipeline a `Backend` runs: what
 /// [`Builder::pipeline`](https://docs.rs/traced/latest/traced/struct.Builder.html#method.pipeline)
 /// and `TRACED_PIPELINE` choose, and what `traced::testing` captures run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
