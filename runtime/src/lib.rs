@@ -52,19 +52,17 @@ pub use opentelemetry;
 /// The OpenTelemetry SDK this crate is built on; `traced::opentelemetry_sdk`.
 pub use opentelemetry_sdk;
 
-#[cfg(feature = "console")]
-pub use export::ConsoleExporter;
 pub use context::{FutureExt, current_context, thread};
 #[cfg(feature = "tokio")]
 pub use context::{spawn, spawn_blocking};
+#[cfg(feature = "console")]
+pub use export::ConsoleExporter;
 pub use export::dropped_spans;
 pub use filter::{Filter, FilterError, set_filter};
 #[cfg(feature = "signal")]
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
-pub use init::{
-    Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init,
-};
+pub use init::{Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
 pub use integrations::db;
 #[cfg(feature = "tonic")]
 pub use integrations::grpc;
@@ -81,12 +79,12 @@ pub use propagation::{
 };
 #[cfg(feature = "tracing")]
 pub use span::logger::set_logger_provider;
+/// Inline spans: `span!` (in this crate's root), a closure, a future.
+pub use span::{ActiveSpan, Outcome, SyncGuard, in_span, in_span_async};
 pub use span::{
     CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Pipeline, REDACTED, set_pipeline_provider,
     set_tracer_provider,
 };
-/// Inline spans: `span!` (in this crate's root), a closure, a future.
-pub use span::{ActiveSpan, Outcome, SyncGuard, in_span, in_span_async};
 
 /// The console tree of one trace, for `traced-view`, which draws joined
 /// traces the way the console exporter does. Not public API.
