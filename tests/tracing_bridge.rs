@@ -257,3 +257,47 @@ fn without_a_logger_provider_events_cost_no_record() {
     });
     assert_eq!(spans.named("logged").len(), 1);
 }
+
+// Regression for #25: `tracing` events reached log records unscrubbed.
+#[test]
+#[serial]
+fn log_records_are_scrubbed_like_spans() {
+    let capture = Capture::start();
+    let logs = Logs::install();
+    {
+        let _subscriber = subscribe();
+        tracing::warn!(
+            password = "hunter2",
+            dsn = "postgres://app:s3cret@db/prod",
+            user = "ana",
+            "login failed for postgres://app:s3cret@db/prod with password=\"hunter2\""
+        );
+    }
+    drop(capture);
+    let records = logs.records();
+    let record = records
+        .iter()
+        .find(|r| body(r).starts_with("login failed"))
+        .unwrap_or_else(|| panic!("no record in {:?}", records.iter().map(body).collect::<Vec<_>>()));
+    let text = format!("{:?}", record.record);
+    for secret in ["hunter2", "s3cret"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let attr = |key: &str| {
+        record
+            .record
+            .attributes_iter()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        attr("password"),
+        Some(opentelemetry::logs::AnyValue::String("[REDACTED]".into()))
+    );
+    // What is not secret stays as it was.
+    assert_eq!(
+        attr("user"),
+        Some(opentelemetry::logs::AnyValue::String("ana".into()))
+    );
+    assert_eq!(record.record.severity_text(), Some("WARN"));
+}

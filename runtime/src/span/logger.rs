@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwapOption;
 use opentelemetry::InstrumentationScope;
-use opentelemetry::logs::{LoggerProvider as _, Severity};
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry_sdk::logs::{SdkLogRecord, SdkLogger, SdkLoggerProvider};
 
 /// `0`: nothing was ever installed. Each installation bumps it.
@@ -142,7 +142,7 @@ impl opentelemetry::logs::Logger for SlotLogger {
 
     fn emit(&self, record: SdkLogRecord) {
         if let Some((_, Some(logger))) = self.current().as_deref() {
-            logger.emit(record);
+            logger.emit(scrubbed(logger, record));
         }
     }
 
@@ -170,4 +170,70 @@ pub(crate) fn traced_logger() -> &'static SlotLogger {
                 .build(),
         )
     })
+}
+
+/// A value of a log record scrubbed like a span's (#25): text through the
+/// scrubber; `None` when nothing in it changes.
+fn scrub_any(value: &AnyValue) -> Option<AnyValue> {
+    match value {
+        AnyValue::String(text) => crate::redact::scrub_value(text.as_str())
+            .map(|(clean, _)| AnyValue::String(clean.into())),
+        _ => None,
+    }
+}
+
+/// `record` with the values of secret keys replaced and its texts
+/// scrubbed, as `#[traced]` values are: the records the `tracing` bridge
+/// makes of events (`info!(password = %p, "login {url}")`) and of `log`
+/// records reach no exporter unscrubbed. Rebuilt only when something
+/// changes (the SDK's record has no way to change an attribute in place).
+fn scrubbed(logger: &SdkLogger, record: SdkLogRecord) -> SdkLogRecord {
+    let body = record.body().and_then(scrub_any);
+    let attributes: Vec<Option<AnyValue>> = record
+        .attributes_iter()
+        .map(|(key, value)| {
+            if crate::redact::is_secret(key.as_str()) {
+                Some(AnyValue::String(crate::span::REDACTED.into()))
+            } else {
+                scrub_any(value)
+            }
+        })
+        .collect();
+    if body.is_none() && attributes.iter().all(Option::is_none) {
+        return record;
+    }
+    let mut out = logger.create_log_record();
+    if let Some(name) = record.event_name() {
+        out.set_event_name(name);
+    }
+    if let Some(target) = record.target() {
+        out.set_target(target.clone());
+    }
+    if let Some(at) = record.timestamp() {
+        out.set_timestamp(at);
+    }
+    if let Some(at) = record.observed_timestamp() {
+        out.set_observed_timestamp(at);
+    }
+    if let Some(text) = record.severity_text() {
+        out.set_severity_text(text);
+    }
+    if let Some(number) = record.severity_number() {
+        out.set_severity_number(number);
+    }
+    if let Some(cx) = record.trace_context() {
+        out.set_trace_context(cx.trace_id, cx.span_id, cx.trace_flags);
+    }
+    match body {
+        Some(body) => out.set_body(body),
+        None => {
+            if let Some(body) = record.body() {
+                out.set_body(body.clone());
+            }
+        }
+    }
+    for ((key, value), clean) in record.attributes_iter().zip(attributes) {
+        out.add_attribute(key.clone(), clean.unwrap_or_else(|| value.clone()));
+    }
+    out
 }
