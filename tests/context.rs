@@ -216,6 +216,9 @@ fn span_below_the_filter_is_not_started_and_its_children_attach_above() {
     let spans = capture(|| {
         let _outer = traced::span!("outer");
         let _quiet = traced::span!("quiet", level = debug, target = "my_app::db");
+        let _quieter = traced::span!("quieter", level = "trace");
+        let _path = traced::span!("path", level = tracing::Level::DEBUG);
+        let _upper = traced::span!("upper", level = DEBUG);
         let _child = traced::span!("child");
     });
     insta::assert_snapshot!(spans.tree(), @r"

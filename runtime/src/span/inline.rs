@@ -82,8 +82,8 @@ macro_rules! __traced_span {
         $crate::__traced_span!(@parse [$n] [$kind] [$l] [$t] [$($p)*] [$($f)*] $($($rest)*)?)
     };
     (@parse [$n:expr] [$k:tt] [$l:tt] [$t:expr] [$($p:tt)*] [$($f:tt)*]
-        level = $($path:ident ::)+ $level:ident $(, $($rest:tt)*)?) => {
-        $crate::__traced_span!(@parse [$n] [$k] [$level] [$t] [$($p)*] [$($f)*] $($($rest)*)?)
+        level = $first:ident $(:: $segment:ident)+ $(, $($rest:tt)*)?) => {
+        $crate::__traced_span!(@parse [$n] [$k] [($first $(:: $segment)+)] [$t] [$($p)*] [$($f)*] $($($rest)*)?)
     };
     (@parse [$n:expr] [$k:tt] [$l:tt] [$t:expr] [$($p:tt)*] [$($f:tt)*]
         level = $level:tt $(, $($rest:tt)*)?) => {
@@ -227,6 +227,13 @@ macro_rules! __traced_span {
         ))
     };
 
+    // `Level::DEBUG`, `tracing::Level::DEBUG`: the last segment.
+    (@level ($segment:ident :: $($more:tt)+)) => {
+        $crate::__traced_span!(@level ($($more)+))
+    };
+    (@level ($last:ident)) => {
+        $crate::__traced_span!(@level $last)
+    };
     (@level trace) => { $crate::__private::Level::Trace };
     (@level TRACE) => { $crate::__private::Level::Trace };
     (@level "trace") => { $crate::__private::Level::Trace };
