@@ -278,7 +278,12 @@ fn log_records_are_scrubbed_like_spans() {
     let record = records
         .iter()
         .find(|r| body(r).starts_with("login failed"))
-        .unwrap_or_else(|| panic!("no record in {:?}", records.iter().map(body).collect::<Vec<_>>()));
+        .unwrap_or_else(|| {
+            panic!(
+                "no record in {:?}",
+                records.iter().map(body).collect::<Vec<_>>()
+            )
+        });
     let text = format!("{:?}", record.record);
     for secret in ["hunter2", "s3cret"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");

@@ -129,10 +129,30 @@ pub(crate) fn intern(scope: InstrumentationScope) -> &'static InstrumentationSco
     if let Some(known) = scopes.get(&scope) {
         return known;
     }
+    if scopes.len() >= MAX_SCOPES {
+        // A scope made per request (a name with an id in it) would leak
+        // one allocation per request (#25): past the cap, new scopes share
+        // one, said once on stderr.
+        static OVERFLOW: std::sync::OnceLock<&'static InstrumentationScope> =
+            std::sync::OnceLock::new();
+        return OVERFLOW.get_or_init(|| {
+            eprintln!(
+                "traced: more than {MAX_SCOPES} instrumentation scopes; spans of new ones are exported under `{OVERFLOW_SCOPE}`"
+            );
+            Box::leak(Box::new(InstrumentationScope::builder(OVERFLOW_SCOPE).build()))
+        });
+    }
     let scope: &'static InstrumentationScope = Box::leak(Box::new(scope));
     scopes.insert(scope);
     scope
 }
+
+/// How many distinct instrumentation scopes are kept; libraries name a
+/// handful per process.
+pub(crate) const MAX_SCOPES: usize = 1024;
+
+/// The scope spans of scopes past [`MAX_SCOPES`] are exported under.
+pub(crate) const OVERFLOW_SCOPE: &str = "traced.scope_overflow";
 
 /// A span that ended, on its way to the export thread.
 #[derive(Clone, Debug)]
@@ -320,5 +340,21 @@ mod tests {
         assert!(!std::ptr::eq(first, other));
         assert_eq!(other.version(), Some("2"));
         assert_eq!(*first, scope("1"));
+    }
+
+    // Regression for #25: every distinct scope was leaked, so a scope per
+    // request grew memory without bound.
+    #[test]
+    fn scopes_past_the_cap_share_one() {
+        let mut last = None;
+        for i in 0..MAX_SCOPES + 10 {
+            last = Some(intern(
+                InstrumentationScope::builder(format!("per-request-{i}")).build(),
+            ));
+        }
+        let last = last.unwrap();
+        assert_eq!(last.name(), OVERFLOW_SCOPE);
+        let again = intern(InstrumentationScope::builder("one more").build());
+        assert!(std::ptr::eq(last, again));
     }
 }
