@@ -8,6 +8,21 @@
 //! assert!(spans.is_empty());
 //! ```
 //!
+//! In an async test (`#[tokio::test] async fn`), where the code under test
+//! is awaited rather than called in a closure, start a [`Capture`] first,
+//! keep it across the awaits, and read its spans at the end:
+//!
+//! ```
+//! # use traced_runtime as traced;
+//! # async fn login(_user: &str) {}
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let capture = traced::testing::Capture::start();
+//! login("ana").await; // spans may end on any task or thread
+//! let spans = capture.spans(); // flushed: every span that ended is there
+//! # assert!(spans.is_empty());
+//! # });
+//! ```
+//!
 //! A capture installs its own span backend for as long as it runs, and
 //! restores the previous one afterwards. It is built the way
 //! [`init`](https://docs.rs/traced/latest/traced/fn.init.html) builds
