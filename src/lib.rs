@@ -356,8 +356,8 @@ pub use traced_runtime::{
     REDACTED, Recordable, extract, inject, inject_context, set_tracer_provider,
 };
 
-/// Our own span pipeline (what `init` installs unless the console prints
-/// spans; `TRACED_PIPELINE` and `Builder::pipeline` choose): its provider,
+/// Our own span pipeline (what `init` installs with `TRACED_PIPELINE=traced`
+/// or `Builder::pipeline`): its provider,
 /// builder, tracer and span, and installing it by hand.
 pub use traced_runtime::{
     Pipeline, PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer,

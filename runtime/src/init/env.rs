@@ -184,8 +184,7 @@ pub(crate) const OTEL_LOG_LEVEL: &str = "OTEL_LOG_LEVEL";
 
 /// Ours: `traced` sends spans through our own span pipeline (see
 /// [`Pipeline::Traced`](crate::Pipeline::Traced)); `sdk` through the
-/// OpenTelemetry SDK's provider and processors. Unset or empty: `traced`,
-/// or `sdk` when the console prints spans.
+/// OpenTelemetry SDK's provider and processors. Unset or empty: `sdk`.
 pub(crate) const TRACED_PIPELINE: &str = "TRACED_PIPELINE";
 
 /// Ours: which `#[traced]` spans start, in `RUST_LOG`'s directive syntax

@@ -277,8 +277,7 @@ impl Builder {
     }
 
     /// Which span pipeline to install; wins over `TRACED_PIPELINE`.
-    /// Without it, [`Pipeline::Traced`], our own, unless the console is
-    /// among the exporters ([`Pipeline::default_for`]).
+    /// Without it, [`Pipeline::Sdk`] ([`Pipeline::default_for`]).
     pub fn pipeline(mut self, pipeline: Pipeline) -> Self {
         self.code.pipeline = Some(pipeline);
         self
@@ -326,7 +325,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
 /// | `TRACED_FILTER` | every span at `info` and above | which `#[traced]` spans start, in `RUST_LOG`'s directive syntax (see [`Filter`](crate::Filter)); [`Builder::filter`] wins |
-/// | `TRACED_PIPELINE` | `traced`, or `sdk` when the console prints spans | `traced`: our own span pipeline ([`Pipeline::Traced`]); `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); the same exporters either way |
+/// | `TRACED_PIPELINE` | `sdk` | `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); `traced`: our own span pipeline ([`Pipeline::Traced`]), not the default while it misses its targets against the SDK's (docs/performance.md); the same exporters either way |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
 /// | `OTEL_LOGS_EXPORTER` | the traces exporters | comma list of `otlp`, `console`, `none` (feature `tracing`) |

@@ -1,7 +1,8 @@
 //! Our own span pipeline behind the OpenTelemetry API: what
-//! [`init`](crate::init) installs unless the console prints spans
-//! (`TRACED_PIPELINE=sdk` or [`Builder::pipeline`](crate::Builder::pipeline)
-//! choose the SDK's instead).
+//! [`init`](crate::init) installs with `TRACED_PIPELINE=traced` or
+//! [`Builder::pipeline`](crate::Builder::pipeline) (not the default while
+//! it misses its targets against the SDK's batch processor; see
+//! docs/performance.md).
 //!
 //! The SDK's provider does a span's bookkeeping on the calling thread: it
 //! builds `SpanData`, takes the processor's lock and hands each span over

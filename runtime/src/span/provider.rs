@@ -180,8 +180,8 @@ pub fn set_tracer_provider(provider: SdkTracerProvider) -> Option<SdkTracerProvi
 
 /// Installs our own span pipeline's `provider` as the provider
 /// `#[traced]` spans go to, and as OpenTelemetry's global tracer provider
-/// (see [`set_tracer_provider`]); [`init`](crate::init) does this unless
-/// the console prints spans or `TRACED_PIPELINE=sdk`. Returns the pipeline
+/// (see [`set_tracer_provider`]); [`init`](crate::init) does this with
+/// `TRACED_PIPELINE=traced`. Returns the pipeline
 /// it replaced, if one was installed through `traced`: call its
 /// `shutdown()` to flush it.
 pub fn set_pipeline_provider(provider: PipelineProvider) -> Option<PipelineProvider> {

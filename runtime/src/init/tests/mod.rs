@@ -518,13 +518,19 @@ fn a_generic_variable_is_warned_about_once() {
     assert_eq!(about.len(), 1, "{:?}", c.warnings);
 }
 
-/// `TRACED_PIPELINE`: our pipeline unless the console prints spans, or
-/// the SDK's is asked for, in the variable or on the builder (which wins).
+/// `TRACED_PIPELINE`: the SDK's pipeline unless ours is asked for, in
+/// the variable or on the builder (which wins); the console always keeps
+/// the SDK's by default (#24: ours is not the default while it misses its
+/// targets).
 #[test]
-fn our_pipeline_is_the_default_but_for_the_console() {
-    assert_eq!(config(&[]).unwrap().pipeline, Pipeline::Traced);
+fn the_sdks_pipeline_is_the_default_and_ours_is_asked_for() {
+    assert_eq!(config(&[]).unwrap().pipeline, Pipeline::Sdk);
     assert_eq!(
         config(&[(OTEL_TRACES_EXPORTER, "none")]).unwrap().pipeline,
+        Pipeline::Sdk
+    );
+    assert_eq!(
+        config(&[(TRACED_PIPELINE, "traced")]).unwrap().pipeline,
         Pipeline::Traced
     );
     assert_eq!(
@@ -541,7 +547,7 @@ fn our_pipeline_is_the_default_but_for_the_console() {
     );
     assert_eq!(
         config(&[(TRACED_PIPELINE, "")]).unwrap().pipeline,
-        Pipeline::Traced
+        Pipeline::Sdk
     );
     assert_eq!(
         config(&[(TRACED_PIPELINE, "sdk")]).unwrap().pipeline,
@@ -561,11 +567,11 @@ fn our_pipeline_is_the_default_but_for_the_console() {
         TRACED_PIPELINE
     );
     let c = lenient(&[(TRACED_PIPELINE, "fast")]);
-    assert_eq!(c.pipeline, Pipeline::Traced);
+    assert_eq!(c.pipeline, Pipeline::Sdk);
     assert!(
         c.warnings
             .iter()
-            .any(|w| w.contains("TRACED_PIPELINE") && w.ends_with("using `traced` instead")),
+            .any(|w| w.contains("TRACED_PIPELINE") && w.ends_with("using `sdk` instead")),
         "{:?}",
         c.warnings
     );
