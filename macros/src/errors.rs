@@ -48,6 +48,10 @@ impl<T> Slot<T> {
         self.value.as_ref().map(|(_, v)| v)
     }
 
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        self.value.as_mut().map(|(_, v)| v)
+    }
+
     pub fn span(&self) -> Option<Span> {
         self.value.as_ref().map(|(s, _)| *s)
     }

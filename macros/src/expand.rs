@@ -5,10 +5,10 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{Ident, ImplItem, Signature, Type};
 
-use crate::attr::Args;
+use crate::attr::{Args, Format, How};
 use crate::errors::Errors;
 use crate::fallback;
-use crate::item::{Func, ImplBlock, Shape, Target, Traced};
+use crate::item::{Func, ImplBlock, Returns, Shape, Target, Traced};
 use crate::secret::is_secret;
 use crate::valid;
 
@@ -69,6 +69,9 @@ fn impl_block(ImplBlock { block, methods }: &ImplBlock) -> TokenStream {
 fn function(traced: &Traced) -> TokenStream {
     let parts = Parts::new(traced);
     match traced.func.shape() {
+        // `otel.status_code` is set when the call returns, through the
+        // closure the value shape runs the body in.
+        Shape::Unit if traced.args.status.is_set() => sync_value(&parts),
         Shape::Unit => sync_unit(&parts),
         Shape::Value => sync_value(&parts),
         Shape::TrackCaller => track_caller(&parts),
@@ -132,7 +135,7 @@ impl<'a> Parts<'a> {
         let out_ref = mixed("__traced_out_ref");
         Parts {
             func,
-            outcome: record_outcome(args, &krate, &span, &out_ref),
+            outcome: record_outcome(args, func, &krate, &span, &out_ref),
             start: quote!(let #started = #site;),
             started,
             guard: mixed("__traced_guard"),
@@ -457,26 +460,54 @@ fn start_span(
     records: &[TokenStream],
 ) -> TokenStream {
     // The code attributes, `error.type`, and `return` with `ret`.
-    let attributes = records.len() + 3 + 1 + usize::from(args.ret.is_set());
+    let declared = args
+        .all_fields()
+        .filter(|f| matches!(f.how, How::Declared))
+        .count();
+    let attributes = records.len() + declared + 3 + 1 + usize::from(args.ret.is_set());
     let record = quote!(|#rec: &mut #krate::__private::Recorder<'_>| { #(#records)* });
     let name = match args.name.get() {
-        Some(lit) => lit.value(),
-        None => func.default_name(),
+        Some(expr) => quote_spanned!(expr.span()=> #expr),
+        None => {
+            let name = func.default_name();
+            quote!(#name)
+        }
     };
+    let target = match args.target.get() {
+        Some(expr) => quote_spanned!(expr.span()=> #expr),
+        None => quote!(::core::module_path!()),
+    };
+    let level = Ident::new(
+        args.level.get().map_or("Info", |level| level.variant()),
+        Span::call_site(),
+    );
     let kind = Ident::new(args.kind().variant(), Span::call_site());
     let ident = &func.sig.ident;
     let function = func.default_name();
     let line = quote_spanned!(ident.span()=> ::core::line!());
-    let start = match (args.parent.get(), args.links.get()) {
-        (None, None) => quote!(__TRACED_SITE.start(#record)),
-        (parent, links) => {
+    let links: Vec<&syn::Expr> = args
+        .links
+        .get()
+        .into_iter()
+        .chain(args.follows_from.get())
+        .flatten()
+        .collect();
+    let start = match (args.parent.get(), links.is_empty()) {
+        (None, true) => quote!(__TRACED_SITE.start(#record)),
+        (parent, _) => {
             let parent = match parent {
+                // `parent = None` starts a root span, as in `tracing`.
+                Some(syn::Expr::Path(path)) if path.path.is_ident("None") => {
+                    quote_spanned! {path.span()=>
+                        ::core::option::Option::Some(#krate::__private::Context::new())
+                    }
+                }
                 Some(expr) => quote_spanned! {expr.span()=>
                     #krate::__private::parent(&(#expr))
                 },
                 None => quote!(::core::option::Option::None),
             };
-            let links = links.into_iter().flatten().map(|expr| {
+            let links = links.into_iter().map(|expr| {
                 quote_spanned! {expr.span()=> #krate::__private::link(&(#expr)) }
             });
             quote!(__TRACED_SITE.start_with(#parent, #krate::__private::links([#(#links),*]), #record))
@@ -493,6 +524,8 @@ fn start_span(
                 scope_name: #krate::__private::or_unknown(::core::option_env!("CARGO_PKG_NAME")),
                 scope_version: #krate::__private::or_unknown(::core::option_env!("CARGO_PKG_VERSION")),
                 attributes: #attributes,
+                target: #target,
+                level: #krate::__private::Level::#level,
             });
         #start
     }}
@@ -500,7 +533,7 @@ fn start_span(
 
 /// One statement per recorded parameter and per `attributes(..)` entry.
 fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> Vec<TokenStream> {
-    let fields = args.attributes.get().map(Vec::as_slice).unwrap_or_default();
+    let fields: Vec<&crate::attr::Field> = args.all_fields().collect();
     let skipped = |name: &str| {
         args.skip_all.is_set()
             || args.skip.get().is_some_and(|s| s.iter().any(|i| i == name))
@@ -536,6 +569,20 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
     for field in fields {
         let key = &field.key;
         let expr = &field.value;
+        let format = match field.how {
+            How::ByType => None,
+            How::Format(Format::Display, _) => Some(quote!(display)),
+            How::Format(Format::Debug, _) => Some(quote!(debug)),
+            // Filled later by `traced::attributes!`.
+            How::Declared => continue,
+        };
+        if let Some(format) = format {
+            let format = respan(&quote!(#krate::__private::format::#format), expr.span());
+            out.push(quote_spanned! {expr.span()=>
+                #rec.attr(#key, #format(&(#expr)));
+            });
+            continue;
+        }
         let at_expr = respan(krate, expr.span());
         let check = crate::semconv::type_assertion(krate, key, expr, &quote!(#value));
         out.push(quote_spanned! {expr.span()=>
@@ -549,24 +596,52 @@ fn record_inputs(args: &Args, func: &Func, krate: &TokenStream, rec: &Ident) -> 
     out
 }
 
-/// Records a returned `Err` and, with `ret`, the returned value.
-fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -> TokenStream {
+/// Records a returned `Err` and, with `ret`, the returned value; then the
+/// status `otel.status_code` asks for.
+fn record_outcome(
+    args: &Args,
+    func: &Func,
+    krate: &TokenStream,
+    span: &Ident,
+    out: &Ident,
+) -> TokenStream {
     let record_errors = args.errors.get().copied().unwrap_or(true);
     let err = mixed("__traced_err");
     let ok = mixed("__traced_ok");
     let errors = record_errors.then(|| {
+        let record = match (args.err.get(), args.err.span()) {
+            // At `err`: an error type without `Debug` is reported on the
+            // option that asked for its `Debug` text.
+            (Some(Format::Debug), Some(at)) => {
+                let at_err = respan(krate, at);
+                let err = Ident::new("__traced_err", Span::mixed_site().located_at(at));
+                quote_spanned!(at=> #at_err::__private::record_err!(debug: #span, #err))
+            }
+            _ => quote!(#krate::__private::record_err!(#span, #err)),
+        };
         quote! {
             if let ::core::option::Option::Some(#err) = #out.traced_err() {
-                #krate::__private::record_err!(#span, #err);
+                #record;
             }
         }
     });
-    let ret = args.ret.span().map(|at| {
+    // `ret` on a function returning `()` or never returning: as in
+    // `tracing`, there is nothing to record.
+    let has_value = !matches!(func.returns(), Returns::Unit | Returns::Never);
+    let ret = args.ret.span().filter(|_| has_value).map(|at| {
         let at_ret = respan(krate, at);
         // At `ret`: a returned type that cannot be recorded is reported on
         // the option that asked for it.
-        let value = quote_spanned! {at=>
-            #at_ret::__private::to_value!(#krate::__private::value, #ok)
+        let value = match args.ret.get().copied().flatten() {
+            None => quote_spanned! {at=>
+                #at_ret::__private::to_value!(#krate::__private::value, #ok)
+            },
+            Some(Format::Display) => quote_spanned! {at=>
+                #at_ret::__private::format::display(#ok)
+            },
+            Some(Format::Debug) => quote_spanned! {at=>
+                #at_ret::__private::format::debug(#ok)
+            },
         };
         quote! {
             if #span.is_recording() {
@@ -576,13 +651,23 @@ fn record_outcome(args: &Args, krate: &TokenStream, span: &Ident, out: &Ident) -
             }
         }
     });
-    if errors.is_none() && ret.is_none() {
+    let status = args
+        .status
+        .get()
+        .map(|ok| quote!(#krate::__private::set_status(#span, #ok);));
+    if errors.is_none() && ret.is_none() && status.is_none() {
         return quote!(let _ = (#span, #out););
     }
+    let read_out = if errors.is_some() || ret.is_some() {
+        quote!(use #krate::__private::kind::*;)
+    } else {
+        quote!(let _ = #out;)
+    };
     quote! {
-        use #krate::__private::kind::*;
+        #read_out
         #errors
         #ret
+        #status
     }
 }
 

@@ -87,7 +87,7 @@ impl Target {
         if let Ok(method) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
             if method.default.is_none() {
                 errors.push(syn::Error::new_spanned(
-                    &method.sig,
+                    declaration(&method.sig),
                     "`#[traced]` needs a function body, and a trait method declaration has none; put `#[traced]` on the method in each `impl`, or give the trait method a default body",
                 ));
                 return None;
@@ -110,6 +110,27 @@ impl Target {
             Err(_) => None,
         }
     }
+}
+
+/// The tokens to underline for a trait method's declaration: the whole
+/// signature, or, after `#[async_trait]` rewrote it (its return type and
+/// bounds then carry the span of `#[async_trait]`), the part the user wrote,
+/// from `fn` to the parameters.
+fn declaration(sig: &Signature) -> TokenStream {
+    let rewritten = sig
+        .generics
+        .lifetimes()
+        .any(|l| l.lifetime.ident == "async_trait");
+    if !rewritten {
+        return sig.to_token_stream();
+    }
+    let mut tokens = sig.fn_token.to_token_stream();
+    sig.ident.to_tokens(&mut tokens);
+    let mut params =
+        proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, TokenStream::new());
+    params.set_span(sig.paren_token.span.join());
+    tokens.extend([proc_macro2::TokenTree::Group(params)]);
+    tokens
 }
 
 impl ImplBlock {
@@ -217,16 +238,54 @@ impl Func {
             Returns::Future { boxed } => Shape::ReturnsFuture { boxed },
             Returns::Unit | Returns::Never => Shape::Unit,
             Returns::Value if self.tracks_caller() => Shape::TrackCaller,
+            // The body cannot compile, and rustc's error about its `?`
+            // should read as it would without us: in a closure, the `?`
+            // would be reported as used "in a closure". Inline, the body is
+            // the function's own again; what it records does not matter.
+            Returns::Value if self.question_mark_cannot_apply() => Shape::TrackCaller,
             Returns::Value => Shape::Value,
         }
     }
 
-    /// The declared return type, when it can be written in a `let` or as a
-    /// closure's return type (it mentions no `impl Trait`). Pinning the body
-    /// to it makes type errors speak of the user's signature.
-    pub fn nameable_output(&self) -> Option<&Type> {
+    /// Whether the body uses `?` (outside closures, `async` blocks and
+    /// nested items) in a function whose declared return type is one that
+    /// `?` can never return through: a number, `String`, `Vec<T>`, a
+    /// reference, a tuple... (only `Result`, `Option`, `Poll` and
+    /// `ControlFlow` can, and an alias could name one of them, so an unknown
+    /// name counts as possibly one).
+    fn question_mark_cannot_apply(&self) -> bool {
+        struct Finder(bool);
+        impl<'a> Visit<'a> for Finder {
+            fn visit_expr_try(&mut self, _: &'a syn::ExprTry) {
+                self.0 = true;
+            }
+            fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+            fn visit_expr_async(&mut self, _: &'a syn::ExprAsync) {}
+            fn visit_item(&mut self, _: &'a syn::Item) {}
+        }
+        let ReturnType::Type(_, ty) = &self.sig.output else {
+            return false;
+        };
+        if !never_try(ty) {
+            return false;
+        }
+        let mut finder = Finder(false);
+        finder.visit_block(&self.block);
+        finder.0
+    }
+
+    /// The declared return type as it can be written in a `let` or as a
+    /// closure's return type: an `impl Trait` inside it becomes `_`
+    /// (`Result<impl Iterator, E>` is `Result<_, E>`); `None` when the whole
+    /// type is one. Pinning the body to it makes type errors speak of the
+    /// user's signature, and makes the error type known before the
+    /// outcome is recorded: autoref dispatch on a type still to be inferred
+    /// would pick the first impl that may apply.
+    pub fn nameable_output(&self) -> Option<Type> {
         match &self.sig.output {
-            ReturnType::Type(_, ty) if !mentions_impl(ty) => Some(ty),
+            ReturnType::Type(_, ty) if !matches!(**ty, Type::ImplTrait(_)) => {
+                Some(impl_as_infer(ty))
+            }
             _ => None,
         }
     }
@@ -306,6 +365,25 @@ pub(crate) fn collect_bindings(pat: &Pat, out: &mut Vec<Ident>) {
     }
 }
 
+/// Whether `ty` is certainly a type `?` cannot return through.
+fn never_try(ty: &Type) -> bool {
+    const NOT_TRY: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "f32", "f64", "bool", "char", "str", "String", "Vec", "VecDeque", "HashMap", "HashSet",
+        "BTreeMap", "BTreeSet", "Box", "Rc", "Arc", "Cow", "PathBuf",
+    ];
+    match ty {
+        Type::Reference(_) | Type::Array(_) | Type::Slice(_) | Type::Tuple(_) => true,
+        Type::Paren(p) => never_try(&p.elem),
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| NOT_TRY.contains(&s.ident.to_string().as_str())),
+        _ => false,
+    }
+}
+
 /// Whether one of `bounds` is `Future<..>` (by any path ending in `Future`).
 fn has_future_bound<'a>(mut bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> bool {
     bounds.any(|b| match b {
@@ -346,16 +424,45 @@ fn is_boxed_future(ty: &Type) -> bool {
         )
 }
 
-fn mentions_impl(ty: &Type) -> bool {
-    struct Finder(bool);
-    impl<'a> Visit<'a> for Finder {
-        fn visit_type_impl_trait(&mut self, _: &'a syn::TypeImplTrait) {
-            self.0 = true;
+/// `ty` with every `impl Trait` in it replaced by `_`.
+fn impl_as_infer(ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    infer_impls(&mut ty);
+    ty
+}
+
+fn infer_impls(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(t) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](t.impl_token.span),
+            });
         }
+        Type::Path(path) => {
+            if let Some(qself) = &mut path.qself {
+                infer_impls(&mut qself.ty);
+            }
+            for segment in &mut path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    for arg in &mut args.args {
+                        match arg {
+                            syn::GenericArgument::Type(t) => infer_impls(t),
+                            syn::GenericArgument::AssocType(a) => infer_impls(&mut a.ty),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Type::Tuple(t) => t.elems.iter_mut().for_each(infer_impls),
+        Type::Reference(r) => infer_impls(&mut r.elem),
+        Type::Array(a) => infer_impls(&mut a.elem),
+        Type::Slice(s) => infer_impls(&mut s.elem),
+        Type::Paren(p) => infer_impls(&mut p.elem),
+        Type::Group(g) => infer_impls(&mut g.elem),
+        Type::Ptr(p) => infer_impls(&mut p.elem),
+        _ => {}
     }
-    let mut finder = Finder(false);
-    finder.visit_type(ty);
-    finder.0
 }
 
 fn describe(item: &syn::Item) -> &'static str {

@@ -4,9 +4,10 @@ use std::collections::HashSet;
 
 use syn::spanned::Spanned as _;
 
+use crate::attr::How;
 use crate::attr::{list, suggest};
 use crate::errors::Errors;
-use crate::item::{Func, Returns, Target, Traced};
+use crate::item::{Func, Target, Traced};
 use crate::semconv;
 
 /// Every rule, over everything the attribute instruments.
@@ -31,48 +32,43 @@ fn validate_fn(Traced { args, func }: &Traced, errors: &mut Errors) {
     if let Some(names) = args.skip.get() {
         check_skip(names, func, errors);
     }
-    if let Some(fields) = args.attributes.get() {
-        let mut seen = HashSet::new();
-        for field in fields {
-            if let Err(message) = check_key(&field.key) {
-                errors.push(syn::Error::new_spanned(&field.tokens, message));
-            } else if !seen.insert(field.key.as_str()) {
-                errors.push(syn::Error::new_spanned(
-                    &field.tokens,
-                    format!(
-                        "attribute `{}` is given twice in `attributes(..)`; keep one",
-                        field.key
-                    ),
-                ));
-            } else if field.key == "return" && args.ret.is_set() {
-                errors.push(syn::Error::new_spanned(
-                    &field.tokens,
-                    "attribute `return` is what `ret` records; remove one of them",
-                ));
-            } else {
-                let at = field.as_use(errors);
-                semconv::check(&at, errors);
+    let mut seen = HashSet::new();
+    for field in args.all_fields() {
+        if let Err(message) = check_key(&field.key) {
+            errors.push(syn::Error::new_spanned(&field.tokens, message));
+        } else if !seen.insert(field.key.as_str()) {
+            errors.push(syn::Error::new_spanned(
+                &field.tokens,
+                format!("attribute `{}` is given twice; keep one", field.key),
+            ));
+        } else if field.key == "return" && args.ret.is_set() {
+            errors.push(syn::Error::new_spanned(
+                &field.tokens,
+                "attribute `return` is what `ret` records; remove one of them",
+            ));
+        } else {
+            let at = field.as_use(errors);
+            semconv::check(&at, errors);
+            if let How::Format(_, sigil) = field.how {
+                if let Some(expected) = semconv::non_string_type(&field.key) {
+                    errors.error(
+                        sigil,
+                        format_args!(
+                            "`{}` expects {expected} in the semantic conventions, and `%`/`?` record text; write `{} = {}` to record the value by its type",
+                            field.key,
+                            field.key,
+                            quote::ToTokens::to_token_stream(&field.value)
+                        ),
+                    );
+                }
             }
         }
     }
-    if let Some(span) = args.ret.span() {
-        match func.returns() {
-            Returns::Unit => errors.error(
-                span,
-                format_args!(
-                    "`ret` has nothing to record: `{}` returns `()`; remove `ret`",
-                    func.sig.ident
-                ),
-            ),
-            Returns::Never => errors.error(
-                span,
-                format_args!(
-                    "`ret` has nothing to record: `{}` never returns; remove `ret`",
-                    func.sig.ident
-                ),
-            ),
-            Returns::Value | Returns::Future { .. } => {}
-        }
+    if let (Some(span), Some(false)) = (args.err.span(), args.errors.get()) {
+        errors.error(
+            span,
+            "`err` records returned errors and `errors = false` stops recording them; keep one of them",
+        );
     }
     if let Some(constness) = &func.sig.constness {
         errors.error(
@@ -88,10 +84,7 @@ fn check_skip(names: &[syn::Ident], func: &Func, errors: &mut Errors) {
     for name in names {
         let text = name.to_string();
         if text == "self" {
-            errors.error(
-                name.span(),
-                "`skip(self)` is not needed: `self` is never recorded; remove it",
-            );
+            // `self` is never recorded; `skip(self)` says so, as in `tracing`.
         } else if !seen.insert(text.clone()) {
             errors.error(
                 name.span(),
@@ -122,8 +115,11 @@ fn check_skip(names: &[syn::Ident], func: &Func, errors: &mut Errors) {
 }
 
 /// OpenTelemetry's attribute naming rules, as the semantic conventions apply them.
+/// What an attribute key may contain, for messages.
+pub(crate) const KEY_RULE: &str = "keys are lowercase segments of `a-z`, `0-9` and `_`, separated by single dots, like `http.request.method`";
+
 pub(crate) fn check_key(key: &str) -> Result<(), String> {
-    const RULE: &str = "keys are lowercase segments of `a-z`, `0-9` and `_`, separated by single dots, like `http.request.method`";
+    const RULE: &str = KEY_RULE;
     if key.is_empty() {
         return Err(format!("attribute key is empty; {RULE}"));
     }
@@ -157,7 +153,7 @@ pub(crate) fn check_key(key: &str) -> Result<(), String> {
     }
     if key == "otel" || key.starts_with("otel.") {
         return Err(format!(
-            "attribute key `{key}` is reserved: OpenTelemetry keeps the `otel.` namespace for itself; choose another key"
+            "attribute key `{key}` is reserved: OpenTelemetry keeps the `otel.` namespace for itself; choose another key (`otel.kind`, `otel.name` and `otel.status_code` set the span's kind, name and status)"
         ));
     }
     Ok(())

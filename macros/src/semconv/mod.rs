@@ -151,6 +151,17 @@ pub(crate) fn check(at: &Use, errors: &mut Errors) {
     check_value(at.key, attr.ty, at.value, errors);
 }
 
+/// What a registry key whose value is not a string expects (`an int`),
+/// for a value recorded as text with `%` or `?`; `None` for string keys
+/// and keys outside the registry.
+pub(crate) fn non_string_type(key: &str) -> Option<&'static str> {
+    let ty = lookup(key)?.ty;
+    match ty {
+        Ty::String | Ty::Enum(_) | Ty::Any => None,
+        _ => Some(ty.expected()),
+    }
+}
+
 /// For a value the compiler has to type (not a literal) of a registry key
 /// whose type is not a string: the runtime's check for that type.
 fn type_marker(key: &str, value: &Expr) -> Option<&'static str> {

@@ -1,6 +1,6 @@
 use traced::traced;
 
-#[traced(attributes(otel.status_code = "OK"))]
+#[traced(attributes(otel.scope.name = "mine"))]
 fn f() {}
 
 fn main() {}

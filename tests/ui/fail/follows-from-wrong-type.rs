@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(follows_from = [id])]
+fn f(id: u64) {}
+
+fn main() {}

@@ -1,0 +1,3 @@
+fn main() {
+    traced::event!("saved", user::id = 1);
+}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(attributes(.user.id = 1))]
+fn f() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(level = "verbose")]
+fn f() {}
+
+fn main() {}

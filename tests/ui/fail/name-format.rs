@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(name = format!("user {}", 1))]
+fn f() {}
+
+fn main() {}

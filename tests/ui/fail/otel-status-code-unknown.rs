@@ -1,0 +1,6 @@
+use traced::traced;
+
+#[traced(fields(otel.status_code = "failed"))]
+fn f() {}
+
+fn main() {}
