@@ -64,7 +64,7 @@ pub mod traits {
     pub use super::outcome::{
         DebugErrKind, DisplayErrKind, DynErrKind, OpaqueErrKind, PlainKind, ResultKind, StdErrKind,
     };
-    pub use super::value::{DebugKind, NativeKind, OptionKind};
+    pub use super::value::{DebugKind, NativeKind, OptionKind, SeqKind};
 }
 
 /// `Option<Value>` for `$value` (a reference to the value), converted by

@@ -268,6 +268,11 @@ pub struct AsNative;
 /// value's `Debug` string, or no attribute for `None`.
 #[derive(Clone, Copy)]
 pub struct AsOptionDebug;
+/// Chosen for a sequence (`Vec`, slice, array) of values that are not
+/// [`IntoAttr`]: the items' `Debug` strings as a list, so that an item type
+/// without `Debug` is named in the error, with the `skip(..)` hint.
+#[derive(Clone, Copy)]
+pub struct AsSeqDebug;
 /// Chosen for every other value; requires [`Recordable`].
 #[derive(Clone, Copy)]
 pub struct AsDebug;
@@ -294,6 +299,63 @@ impl<O: DebugOption + ?Sized> OptionKind for &Tag<'_, O> {
     #[inline]
     fn traced_kind(self) -> AsOptionDebug {
         AsOptionDebug
+    }
+}
+
+/// Dispatch level 2, beside [`OptionKind`] (no type is both): a sequence
+/// whose items are recorded through `Debug`.
+pub trait SeqKind {
+    /// Picks the items' `Debug` conversion.
+    fn traced_kind(self) -> AsSeqDebug;
+}
+impl<S: DebugSeq + ?Sized> SeqKind for &Tag<'_, S> {
+    #[inline]
+    fn traced_kind(self) -> AsSeqDebug {
+        AsSeqDebug
+    }
+}
+
+/// A sequence, seen through references: what [`AsSeqDebug`] records is its
+/// items, so that the error for an item type without `Debug` names it.
+pub trait DebugSeq {
+    /// The type of the items.
+    type Item;
+    /// The items.
+    fn items(&self) -> &[Self::Item];
+}
+impl<T> DebugSeq for Vec<T> {
+    type Item = T;
+    #[inline]
+    fn items(&self) -> &[T] {
+        self
+    }
+}
+impl<T> DebugSeq for [T] {
+    type Item = T;
+    #[inline]
+    fn items(&self) -> &[T] {
+        self
+    }
+}
+impl<T, const N: usize> DebugSeq for [T; N] {
+    type Item = T;
+    #[inline]
+    fn items(&self) -> &[T] {
+        self
+    }
+}
+impl<S: DebugSeq + ?Sized> DebugSeq for &S {
+    type Item = S::Item;
+    #[inline]
+    fn items(&self) -> &[S::Item] {
+        (**self).items()
+    }
+}
+impl<S: DebugSeq + ?Sized> DebugSeq for &mut S {
+    type Item = S::Item;
+    #[inline]
+    fn items(&self) -> &[S::Item] {
+        (**self).items()
     }
 }
 
@@ -365,6 +427,27 @@ impl AsOptionDebug {
                 crate::redact::debug_value(Recordable::<Name>::debug_string(inner)).into(),
             )
         })
+    }
+}
+
+impl AsSeqDebug {
+    /// Converts the items through their `Debug` strings, as `Debug` lists
+    /// them (`[a, b]`).
+    #[inline]
+    pub fn to_value<Name, S>(self, value: &S) -> Option<Value>
+    where
+        S: DebugSeq + ?Sized,
+        S::Item: Recordable<Name>,
+    {
+        let mut out = String::from("[");
+        for (i, item) in value.items().iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&Recordable::<Name>::debug_string(item));
+        }
+        out.push(']');
+        Some(Value::String(crate::redact::debug_value(out).into()))
     }
 }
 
