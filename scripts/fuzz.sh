@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-20}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(trace_context propagators env_config sql_sanitize scrub)
+    targets=(trace_context propagators env_config sql_sanitize scrub filter)
 fi
 
 if ! cargo fuzz --version >/dev/null 2>&1; then

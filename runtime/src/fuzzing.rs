@@ -57,6 +57,7 @@ pub const VARIABLES: &[&str] = {
         OTEL_TRACES_SAMPLER,
         OTEL_TRACES_SAMPLER_ARG,
         TRACED_CONFIG_STRICT,
+        TRACED_FILTER,
         TRACED_PIPELINE,
         TRACED_STDOUT_LOGS,
     ]
