@@ -129,3 +129,45 @@ fn issue25_exception_messages() {
         &huge[huge.len() - 60..]
     );
 }
+
+#[derive(Debug)]
+#[allow(dead_code)]
+struct Item(u32);
+
+#[traced::traced]
+fn bulk(ids: Vec<u64>, items: &[Item]) -> usize {
+    ids.len() + items.len()
+}
+
+// Regression for #25: one big collection made a span too big for the
+// collector, which rejected the whole request with it. Arrays are capped.
+#[test]
+fn issue25_big_collections_are_capped() {
+    let ids: Vec<u64> = (0..5_000).collect();
+    let items: Vec<Item> = (0..2_000).map(Item).collect();
+    let spans = traced::testing::capture(|| {
+        bulk(ids.clone(), &items);
+    });
+    let span = spans.one("bulk");
+    let value = |key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.clone())
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    match value("ids") {
+        opentelemetry::Value::Array(opentelemetry::Array::I64(ids)) => {
+            assert_eq!(ids.len(), 1024);
+            assert_eq!(ids[1023], 1023);
+        }
+        other => panic!("{other:?}"),
+    }
+    let items = value("items").to_string();
+    assert!(items.starts_with("[Item(0), Item(1)"), "{}", &items[..40]);
+    assert!(
+        items.ends_with("Item(1023), … 976 more]"),
+        "{}",
+        &items[items.len() - 40..]
+    );
+}

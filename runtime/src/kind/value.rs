@@ -182,9 +182,18 @@ impl ArrayElem for Cow<'_, str> {
     }
 }
 
+/// How many items of a slice, `Vec` or array are recorded (#25): a big
+/// collection passed to an instrumented function would otherwise make one
+/// span too big for the collector to take (it rejects the whole request).
+/// Typed arrays keep their first items; a list recorded through `Debug`
+/// says how many more there were.
+pub const MAX_ARRAY_ITEMS: usize = 1024;
+
 impl<T: ArrayElem> IntoAttr for [T] {
     fn to_attr(&self) -> Option<Value> {
-        Some(Value::Array(T::to_array(self)))
+        Some(Value::Array(T::to_array(
+            &self[..self.len().min(MAX_ARRAY_ITEMS)],
+        )))
     }
 }
 impl<T: ArrayElem, const N: usize> IntoAttr for [T; N] {
@@ -439,12 +448,16 @@ impl AsSeqDebug {
         S: DebugSeq + ?Sized,
         S::Item: Recordable<Name>,
     {
+        let items = value.items();
         let mut out = String::from("[");
-        for (i, item) in value.items().iter().enumerate() {
+        for (i, item) in items.iter().take(MAX_ARRAY_ITEMS).enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
             out.push_str(&Recordable::<Name>::debug_string(item));
+        }
+        if items.len() > MAX_ARRAY_ITEMS {
+            out.push_str(&format!(", … {} more", items.len() - MAX_ARRAY_ITEMS));
         }
         out.push(']');
         Some(Value::String(crate::redact::debug_value(out).into()))
