@@ -3,7 +3,7 @@
 //! directly.
 //!
 //! One folder per subsystem, imports in one direction
-//! (`init → export → kind → span → pipeline → propagation`; `semconv`,
+//! (`init → export → kind → span → tail, pipeline → propagation`; `semconv`,
 //! `redact` and `filter` for all; an integration depends on the core,
 //! never the core on it):
 //!
@@ -13,6 +13,7 @@
 //! | `pipeline` | our own span pipeline behind the OpenTelemetry API: provider, tracer, span record, sampling, ids, and the export worker split by job (queue, batching, export, flush and shutdown) |
 //! | `kind` | autoref dispatch: how a value becomes an attribute, whether an outcome is an error and how to describe it |
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
+//! | `tail` | tail sampling: the rules, the hold of each trace until its local part ended, its bounds, and `TailSampling`, the SDK span processor it runs in |
 //! | `filter`, `level` | choosing spans at run time (`TRACED_FILTER`, `RUST_LOG` syntax) by a call site's target and level |
 //! | `redact` | secret names and the scrubber of free text, `Debug` output and SQL |
 //! | `init` | the `OTEL_*` variables, the configuration, the OTLP exporter, the `Telemetry` guard (feature `init`) |
@@ -43,6 +44,7 @@ mod propagation;
 mod redact;
 pub mod semconv;
 mod span;
+mod tail;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -85,6 +87,7 @@ pub use span::{
     CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Pipeline, REDACTED, set_pipeline_provider,
     set_tracer_provider,
 };
+pub use tail::{KeepFn, TailRule, TailSampling, TailStats, tail_stats};
 
 /// The console tree of one trace, for `traced-view`, which draws joined
 /// traces the way the console exporter does. Not public API.
