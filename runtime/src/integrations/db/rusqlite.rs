@@ -90,7 +90,18 @@ fn record_error(span: &ActiveSpan, err: &rusqlite::Error, sql: &str) {
 /// Both are read as SQL and lose their literals, as `db.query.text` does.
 fn message(err: &rusqlite::Error, sql: &str) -> String {
     match err {
-        rusqlite::Error::SqliteFailure(_, Some(msg)) => super::sql::sanitize(msg),
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => {
+            // SQLite quotes the statement (`in <sql> at offset 28`) and the
+            // token it stopped at in double quotes, which SQL would read as
+            // a name: an unterminated literal inside that token
+            // (`"'hunter2 WHERE id = 1"`) survives the sanitizer.
+            let msg = if sql.is_empty() {
+                msg.clone()
+            } else {
+                msg.replace(sql, &super::sql::sanitize(sql))
+            };
+            hide_quoted_literals(&super::sql::sanitize(&msg))
+        }
         other => {
             let text = other.to_string();
             if sql.is_empty() {
@@ -100,6 +111,32 @@ fn message(err: &rusqlite::Error, sql: &str) -> String {
             }
         }
     }
+}
+
+/// `text` with every double-quoted token that holds a single quote (a
+/// literal SQLite quotes in its message) replaced by `"?"`.
+fn hide_quoted_literals(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        match after.find('"') {
+            Some(close) => {
+                let token = &after[..close];
+                out.push_str(if token.contains('\'') { "?" } else { token });
+                out.push('"');
+                rest = &after[close + 1..];
+            }
+            None => {
+                // An unterminated quote: whatever follows may be the literal.
+                out.push('?');
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
