@@ -511,6 +511,8 @@ mod tests {
 
     #[test]
     fn an_outage_is_one_report_until_an_export_succeeds() {
+        // It adds to `dropped_spans()`, which other tests read.
+        let _serial = counter_test_lock();
         let target = "http://outage.test:4317";
         let find = || {
             lock(&OUTAGES)

@@ -69,6 +69,9 @@ impl Sink for Gated {
 /// that allows it (our OTLP sinks), one with a sink that does not.
 #[test]
 fn a_concurrent_sink_has_up_to_the_limit_in_flight_and_others_one() {
+    // Its pipelines count what their shutdown leaves in dropped_spans(),
+    // which other tests read.
+    let _serial = counter_test_lock();
     for (concurrent, want) in [(true, 3), (false, 1)] {
         let state = Arc::new(Mutex::new(State::default()));
         let (started_tx, started) = mpsc::channel();
