@@ -51,7 +51,6 @@ pub(crate) use export::{Export, Sink};
 pub(crate) use limits::truncate_all;
 pub use provider::{PipelineBuilder, PipelineProvider};
 pub(crate) use queue::dropped;
-pub(crate) use span::Extra;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) use span::Finished;
 pub use span::PipelineSpan;

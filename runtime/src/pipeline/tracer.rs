@@ -30,6 +30,37 @@ pub(crate) struct Start {
 }
 
 impl Start {
+    /// The span a `SpanBuilder` describes (as our tracer's
+    /// `build_with_context` reads it).
+    pub(crate) fn from_builder(builder: SpanBuilder) -> Start {
+        let SpanBuilder {
+            name,
+            span_kind,
+            start_time,
+            attributes,
+            events,
+            links,
+            ..
+        } = builder;
+        let (events, links) = (events.unwrap_or_default(), links.unwrap_or_default());
+        let extra = if events.is_empty() && links.is_empty() {
+            None
+        } else {
+            Some(Extra {
+                events,
+                links,
+                ..Extra::default()
+            })
+        };
+        Start {
+            name,
+            kind: span_kind.unwrap_or(SpanKind::Internal),
+            attributes: attributes.unwrap_or_default(),
+            start: start_time,
+            extra,
+        }
+    }
+
     /// A span named `name` of `kind` with `attributes` and `links`.
     #[inline]
     pub(crate) fn new(
@@ -182,32 +213,6 @@ impl opentelemetry::trace::Tracer for PipelineTracer {
     type Span = PipelineSpan;
 
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> PipelineSpan {
-        let SpanBuilder {
-            name,
-            span_kind,
-            start_time,
-            attributes,
-            events,
-            links,
-            ..
-        } = builder;
-        let (events, links) = (events.unwrap_or_default(), links.unwrap_or_default());
-        let extra = if events.is_empty() && links.is_empty() {
-            None
-        } else {
-            Some(Extra {
-                events,
-                links,
-                ..Extra::default()
-            })
-        };
-        let start = Start {
-            name,
-            kind: span_kind.unwrap_or(SpanKind::Internal),
-            attributes: attributes.unwrap_or_default(),
-            start: start_time,
-            extra,
-        };
-        self.start_span(start, parent_cx)
+        self.start_span(Start::from_builder(builder), parent_cx)
     }
 }

@@ -215,35 +215,31 @@ impl StartSpan for PipelineTracer {
     }
 }
 
-impl StartSpan for SdkTracer {
-    type Span = opentelemetry_sdk::trace::Span;
+/// `StartSpan` for a tracer of OpenTelemetry's `Tracer` trait: the SDK's
+/// and the global one.
+macro_rules! through_the_tracer_trait {
+    ($($tracer:ty => $span:ty),*) => {$(
+        impl StartSpan for $tracer {
+            type Span = $span;
 
-    #[inline]
-    fn start_then<R>(
-        &self,
-        start: Start,
-        parent: &Context,
-        dropped: impl FnOnce(SpanContext) -> R,
-        started: impl FnOnce(Self::Span) -> R,
-    ) -> R {
-        through_builder(self, start, parent, dropped, started)
-    }
+            #[inline]
+            fn start_then<R>(
+                &self,
+                start: Start,
+                parent: &Context,
+                dropped: impl FnOnce(SpanContext) -> R,
+                started: impl FnOnce(Self::Span) -> R,
+            ) -> R {
+                through_builder(self, start, parent, dropped, started)
+            }
+        }
+    )*};
 }
 
-impl StartSpan for BoxedTracer {
-    type Span = opentelemetry::global::BoxedSpan;
-
-    #[inline]
-    fn start_then<R>(
-        &self,
-        start: Start,
-        parent: &Context,
-        dropped: impl FnOnce(SpanContext) -> R,
-        started: impl FnOnce(Self::Span) -> R,
-    ) -> R {
-        through_builder(self, start, parent, dropped, started)
-    }
-}
+through_the_tracer_trait!(
+    SdkTracer => opentelemetry_sdk::trace::Span,
+    BoxedTracer => opentelemetry::global::BoxedSpan
+);
 
 /// [`StartSpan::start_then`] through OpenTelemetry's `Tracer` trait.
 #[inline]
@@ -268,37 +264,6 @@ where
 }
 
 impl Start {
-    /// The span a `SpanBuilder` describes (as our tracer's
-    /// `build_with_context` reads it).
-    pub(crate) fn from_builder(builder: SpanBuilder) -> Start {
-        let SpanBuilder {
-            name,
-            span_kind,
-            start_time,
-            attributes,
-            events,
-            links,
-            ..
-        } = builder;
-        let (events, links) = (events.unwrap_or_default(), links.unwrap_or_default());
-        let extra = if events.is_empty() && links.is_empty() {
-            None
-        } else {
-            Some(crate::pipeline::Extra {
-                events,
-                links,
-                ..crate::pipeline::Extra::default()
-            })
-        };
-        Start {
-            name,
-            kind: span_kind.unwrap_or(opentelemetry::trace::SpanKind::Internal),
-            attributes: attributes.unwrap_or_default(),
-            start: start_time,
-            extra,
-        }
-    }
-
     /// The same span as OpenTelemetry's `SpanBuilder`.
     pub(crate) fn into_builder(self) -> SpanBuilder {
         let mut builder = SpanBuilder::from_name(self.name).with_kind(self.kind);
