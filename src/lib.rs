@@ -326,6 +326,12 @@ pub use traced_runtime::shutdown_signal;
 
 pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 
+/// Tail sampling (#28): keep every failed and every slow trace and a share
+/// of the rest, decided once each trace's part in this process has ended
+/// (`TRACED_TAIL_SAMPLING`, `Builder::tail_sampling`, or [`TailSampling`]
+/// on a provider of your own); [`tail_stats`] says what it decided.
+pub use traced_runtime::{KeepFn, TailRule, TailSampling, TailStats, tail_stats};
+
 /// Choosing spans at run time: `TRACED_FILTER`, `Builder::filter` or
 /// [`set_filter`], in `RUST_LOG`'s directive syntax.
 pub use traced_runtime::{Filter, FilterError, set_filter};

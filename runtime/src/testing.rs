@@ -94,6 +94,7 @@ impl Capture {
                 max_queue_size: Some(1 << 16),
                 ..Batch::default()
             },
+            tail: None,
         };
         let backend = BackendBuilder::new(settings)
             .with_exporter(exporter.clone())

@@ -194,6 +194,13 @@ pub(crate) const TRACED_PIPELINE: &str = "TRACED_PIPELINE";
 /// spans and events too, under `RUST_LOG`.
 pub(crate) const TRACED_FILTER: &str = crate::filter::TRACED_FILTER;
 
+/// Ours: tail sampling's rules, comma-separated: `errors`,
+/// `slower_than=<duration>` (`250ms`, `2s`), `ratio=<0.0 to 1.0>`,
+/// `attribute=<key>=<value>`. A trace is kept when any rule keeps it.
+/// Unset: no tail sampling (no hold installed, every sampled span
+/// exported as it ends).
+pub(crate) const TRACED_TAIL_SAMPLING: &str = "TRACED_TAIL_SAMPLING";
+
 /// Ours: `true` turns every warning about an invalid value into the
 /// [`InitError`] that stops `init` (as `Builder::strict(true)` does).
 pub(crate) const TRACED_CONFIG_STRICT: &str = "TRACED_CONFIG_STRICT";

@@ -276,6 +276,54 @@ impl Builder {
         self
     }
 
+    /// Tail sampling: the spans of each trace are held until its part in
+    /// this process has ended, then exported whole when any of `rules`
+    /// keeps it, or dropped whole; wins over `TRACED_TAIL_SAMPLING`.
+    /// Calling it again adds rules. Every span records (a head sampler
+    /// set with [`Builder::sampler`] or `OTEL_TRACES_SAMPLER` that could
+    /// drop spans is replaced, with a warning); the SDK's pipeline only
+    /// ([`Pipeline::Sdk`], the default). See docs/tail-sampling.md.
+    ///
+    /// ```no_run
+    /// # use traced_runtime as traced;
+    /// use std::time::Duration;
+    /// use traced::TailRule;
+    ///
+    /// let _telemetry = traced::builder()
+    ///     .tail_sampling([
+    ///         TailRule::Errors,
+    ///         TailRule::SlowerThan(Duration::from_millis(250)),
+    ///         TailRule::Ratio(0.05),
+    ///     ])
+    ///     .init()?;
+    /// # Ok::<(), traced::InitError>(())
+    /// ```
+    pub fn tail_sampling(mut self, rules: impl IntoIterator<Item = crate::TailRule>) -> Self {
+        self.code.tail.get_or_insert_with(Vec::new).extend(rules);
+        self
+    }
+
+    /// Tail sampling (see [`Builder::tail_sampling`]) with a rule of your
+    /// own: `keep` is given every span of a trace's part in this process,
+    /// once it has ended, and returns `true` to keep it. Adds to the
+    /// other rules. It runs while other traces' spans wait: keep it quick,
+    /// and start no spans in it.
+    ///
+    /// ```no_run
+    /// # use traced_runtime as traced;
+    /// let _telemetry = traced::builder()
+    ///     .tail_sampling([traced::TailRule::Errors])
+    ///     .tail_sampling_fn(|spans| spans.len() > 100)
+    ///     .init()?;
+    /// # Ok::<(), traced::InitError>(())
+    /// ```
+    pub fn tail_sampling_fn(
+        self,
+        keep: impl Fn(&[opentelemetry_sdk::trace::SpanData]) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.tail_sampling([crate::TailRule::custom(keep)])
+    }
+
     /// Which span pipeline to install; wins over `TRACED_PIPELINE`.
     /// Without it, [`Pipeline::Sdk`] ([`Pipeline::default_for`]).
     pub fn pipeline(mut self, pipeline: Pipeline) -> Self {
@@ -325,6 +373,7 @@ pub fn builder() -> Builder {
 /// | `OTEL_[SPAN_]ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT`, `OTEL_SPAN_LINK_COUNT_LIMIT`, `OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT`, `OTEL_LINK_ATTRIBUTE_COUNT_LIMIT` | 128 | span limits |
 /// | `OTEL_[SPAN_]ATTRIBUTE_VALUE_LENGTH_LIMIT` | none | string values are truncated to this many characters |
 /// | `TRACED_FILTER` | every span at `info` and above | which `#[traced]` spans start, in `RUST_LOG`'s directive syntax (see [`Filter`](crate::Filter)); [`Builder::filter`] wins |
+/// | `TRACED_TAIL_SAMPLING` | | tail sampling: comma list of `errors`, `slower_than=<duration>` (`250ms`, `2s`), `ratio=<0.0 to 1.0>`, `attribute=<key>=<value>`; each trace's spans are held until its part here ended, then exported whole when a rule keeps it ([`Builder::tail_sampling`] wins; docs/tail-sampling.md) |
 /// | `TRACED_PIPELINE` | `sdk` | `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); `traced`: our own span pipeline ([`Pipeline::Traced`]), not the default while it misses its targets against the SDK's (docs/performance.md); the same exporters either way |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
@@ -458,6 +507,7 @@ impl Telemetry {
             limits: config.limits,
             value_length_limit: config.value_length_limit,
             batch: config.batch.clone(),
+            tail: config.tail.clone(),
         });
         #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
         let mut runtime: Option<OtlpRuntime> = None;

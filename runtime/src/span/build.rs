@@ -12,6 +12,7 @@ use opentelemetry_sdk::trace::{
 
 use super::backend::{Backend, Pipeline};
 use crate::pipeline::{PipelineBuilder, PipelineProvider};
+use crate::tail::{Fanout, TailRule, TailSampling};
 
 /// What every backend is built from, whichever the pipeline.
 #[derive(Debug)]
@@ -24,6 +25,10 @@ pub(crate) struct Settings {
     pub(crate) limits: SpanLimits,
     pub(crate) value_length_limit: Option<usize>,
     pub(crate) batch: Batch,
+    /// Tail sampling's rules (`TRACED_TAIL_SAMPLING`,
+    /// `Builder::tail_sampling`); `None`: none, no hold installed. The SDK's
+    /// pipeline only: `init` refuses ours with it.
+    pub(crate) tail: Option<Vec<TailRule>>,
 }
 
 /// The batch settings (`OTEL_BSP_*`); unset ones keep the defaults.
@@ -46,9 +51,18 @@ pub(crate) enum BackendBuilder {
         builder: TracerProviderBuilder,
         value_length_limit: Option<usize>,
         batch: Batch,
+        /// With tail sampling, the exporting processors wait here for
+        /// `build`, which puts one hold in front of them all.
+        tail: Option<Tail>,
     },
     /// Our pipeline.
     Traced(PipelineBuilder),
+}
+
+/// Tail sampling's rules and the processors its hold goes in front of.
+pub(crate) struct Tail {
+    rules: Vec<TailRule>,
+    processors: Vec<Box<dyn SpanProcessor>>,
 }
 
 impl BackendBuilder {
@@ -63,13 +77,20 @@ impl BackendBuilder {
                     // from an empty parent).
                     .with_id_generator(crate::propagation::RandomRoots::default())
                     .with_span_limits(settings.limits);
-                if let Some(sampler) = settings.sampler {
+                // With tail sampling every span records (the SDK's default
+                // sampler, parent-based always-on): the decision is taken
+                // at the tail.
+                if let Some(sampler) = settings.sampler.filter(|_| settings.tail.is_none()) {
                     builder = builder.with_sampler(sampler);
                 }
                 BackendBuilder::Sdk {
                     builder,
                     value_length_limit: settings.value_length_limit,
                     batch: settings.batch,
+                    tail: settings.tail.map(|rules| Tail {
+                        rules,
+                        processors: Vec::new(),
+                    }),
                 }
             }
             Pipeline::Traced => {
@@ -185,26 +206,35 @@ impl BackendBuilder {
     }
 
     /// Adds `processor` to the SDK's provider, behind the value-length
-    /// truncation when one is set. (Our pipeline cuts values itself.)
+    /// truncation when one is set (our pipeline cuts values itself); with
+    /// tail sampling, keeps it for `build`.
     fn with_sdk_processor<P: SpanProcessor + 'static>(self, processor: P) -> BackendBuilder {
         match self {
             BackendBuilder::Sdk {
                 builder,
                 value_length_limit,
                 batch,
+                tail: Some(mut tail),
             } => {
-                let builder = match value_length_limit {
-                    Some(limit) => builder.with_span_processor(
-                        crate::export::truncate::TruncateValues::new(processor, limit),
-                    ),
-                    None => builder.with_span_processor(processor),
-                };
+                tail.processors.push(Box::new(processor));
                 BackendBuilder::Sdk {
                     builder,
                     value_length_limit,
                     batch,
+                    tail: Some(tail),
                 }
             }
+            BackendBuilder::Sdk {
+                builder,
+                value_length_limit,
+                batch,
+                tail: None,
+            } => BackendBuilder::Sdk {
+                builder: with_truncated(builder, value_length_limit, processor),
+                value_length_limit,
+                batch,
+                tail: None,
+            },
             ours @ BackendBuilder::Traced(_) => ours,
         }
     }
@@ -216,8 +246,125 @@ impl BackendBuilder {
     /// When our pipeline's export thread cannot be spawned.
     pub(crate) fn build(self) -> std::io::Result<Backend> {
         match self {
+            BackendBuilder::Sdk {
+                builder,
+                value_length_limit,
+                tail: Some(tail),
+                ..
+            } if !tail.processors.is_empty() => {
+                // One hold in front of every exporter, each span held
+                // once; values are cut before they are held.
+                let hold = TailSampling::new(Fanout(tail.processors), tail.rules);
+                let builder = with_truncated(builder, value_length_limit, hold);
+                Ok(Backend::Sdk(builder.build()))
+            }
             BackendBuilder::Sdk { builder, .. } => Ok(Backend::Sdk(builder.build())),
             BackendBuilder::Traced(builder) => builder.build().map(Backend::Traced),
         }
+    }
+}
+
+/// `processor` on `builder`, behind the value-length truncation when one
+/// is set.
+fn with_truncated<P: SpanProcessor + 'static>(
+    builder: TracerProviderBuilder,
+    value_length_limit: Option<usize>,
+    processor: P,
+) -> TracerProviderBuilder {
+    match value_length_limit {
+        Some(limit) => builder.with_span_processor(crate::export::truncate::TruncateValues::new(
+            processor, limit,
+        )),
+        None => builder.with_span_processor(processor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::{
+        Span as _, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+    };
+    use opentelemetry::{Context, KeyValue};
+    use opentelemetry_sdk::error::OTelSdkResult;
+    use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+
+    use super::*;
+
+    #[derive(Debug, Clone, Default)]
+    struct Collect(Arc<Mutex<Vec<SpanData>>>);
+
+    impl SpanExporter for Collect {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            self.0.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    fn settings(tail: Option<Vec<TailRule>>) -> Settings {
+        Settings {
+            pipeline: Pipeline::Sdk,
+            resource: Resource::builder_empty().build(),
+            // Dropped with tail sampling: every span records.
+            sampler: Some(Sampler::AlwaysOff),
+            limits: SpanLimits::default(),
+            value_length_limit: Some(4),
+            batch: Batch::default(),
+            tail,
+        }
+    }
+
+    // #28: with tail sampling, one hold in front of every exporter, behind
+    // the value truncation; the head sampler records every span.
+    #[test]
+    fn tail_sampling_holds_in_front_of_every_exporter() {
+        let (a, b) = (Collect::default(), Collect::default());
+        let Ok(Backend::Sdk(provider)) =
+            BackendBuilder::new(settings(Some(vec![TailRule::Errors])))
+                .with_exporter(a.clone())
+                .with_simple_exporter(b.clone())
+                .build()
+        else {
+            panic!("the SDK's provider")
+        };
+        let tracer = provider.tracer("t");
+        for fail in [false, true] {
+            let root = tracer.start("root");
+            let cx = Context::new().with_span(root);
+            let mut child = tracer.start_with_context("child", &cx);
+            child.set_attribute(KeyValue::new("text", "abcdefgh"));
+            if fail {
+                child.set_status(Status::error("boom"));
+            }
+            child.end();
+            cx.span().end();
+        }
+        provider.force_flush().unwrap();
+        for exporter in [&a, &b] {
+            let spans = exporter.0.lock().unwrap();
+            assert_eq!(spans.len(), 2, "the failed trace only, whole");
+            let child = spans.iter().find(|s| s.name == "child").unwrap();
+            assert_eq!(child.attributes[0].value.as_str(), "abcd");
+        }
+        provider.shutdown().unwrap();
+    }
+
+    #[test]
+    fn without_tail_sampling_nothing_is_held() {
+        let a = Collect::default();
+        let settings = Settings {
+            sampler: None,
+            ..settings(None)
+        };
+        let Ok(Backend::Sdk(provider)) = BackendBuilder::new(settings)
+            .with_simple_exporter(a.clone())
+            .build()
+        else {
+            panic!("the SDK's provider")
+        };
+        provider.tracer("t").start("root").end();
+        assert_eq!(a.0.lock().unwrap().len(), 1);
+        provider.shutdown().unwrap();
     }
 }

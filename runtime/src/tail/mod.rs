@@ -19,7 +19,7 @@ mod stats;
 #[cfg(test)]
 mod tests;
 
-#[cfg_attr(not(feature = "init"), allow(unused_imports))]
+#[cfg(any(feature = "init", feature = "testing"))]
 pub(crate) use processor::Fanout;
 pub use processor::TailSampling;
 pub use rule::{KeepFn, TailRule};

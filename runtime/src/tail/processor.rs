@@ -148,6 +148,7 @@ impl<P: SpanProcessor> SpanProcessor for TailSampling<P> {
 
 /// Several processors behind one hold: `init` holds each span once
 /// however many exporters it has.
+#[cfg_attr(not(any(feature = "init", feature = "testing")), allow(dead_code))]
 #[derive(Debug, Default)]
 pub(crate) struct Fanout(pub(crate) Vec<Box<dyn SpanProcessor>>);
 
@@ -183,6 +184,7 @@ impl SpanProcessor for Fanout {
 }
 
 /// Runs every result to the end; the first error, if any.
+#[cfg_attr(not(any(feature = "init", feature = "testing")), allow(dead_code))]
 fn first_error(results: impl Iterator<Item = OTelSdkResult>) -> OTelSdkResult {
     let mut first: Option<OTelSdkError> = None;
     for result in results {

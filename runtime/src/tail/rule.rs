@@ -88,7 +88,10 @@ impl PartialEq for TailRule {
 
 /// The function of a [`TailRule::Custom`]: `true` keeps the fragment.
 #[derive(Clone)]
-pub struct KeepFn(Arc<dyn Fn(&[SpanData]) -> bool + Send + Sync>);
+pub struct KeepFn(Arc<KeepDyn>);
+
+/// What a [`KeepFn`] holds.
+type KeepDyn = dyn Fn(&[SpanData]) -> bool + Send + Sync;
 
 impl fmt::Debug for KeepFn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -117,6 +117,9 @@ pub(crate) struct Config {
     /// `TRACED_FILTER`, `Builder::filter`: the directives as written
     /// (trimmed) and parsed; `None` when neither is set.
     pub span_filter: Option<SpanFilter>,
+    /// `TRACED_TAIL_SAMPLING`, `Builder::tail_sampling[_fn]`: the rules;
+    /// `None` when neither is set (or no rule is given).
+    pub tail: Option<Vec<crate::TailRule>>,
     /// Invalid values that were ignored, one sentence each, for stderr.
     pub warnings: Vec<String>,
     /// Whether an invalid value stops `init` (for what is found while
@@ -250,6 +253,31 @@ impl Config {
                 None => (default_sampler(), true),
             },
         };
+        let tail = tail_sampling(&d, lookup, code)?;
+        // Tail sampling decides at the end: every span must record. A head
+        // sampler that could drop spans is replaced by the default.
+        let (sampler, sampler_is_default) = match (&tail, sampler_is_default, &sampler) {
+            (Some(_), false, s) if !matches!(s, Sampler::AlwaysOn) => {
+                let (variable, value) = match &code.sampler {
+                    Some(s) => ("Builder::sampler", format!("{s:?}")),
+                    None => (
+                        OTEL_TRACES_SAMPLER,
+                        get(lookup, OTEL_TRACES_SAMPLER).unwrap_or_default(),
+                    ),
+                };
+                d.soft(
+                    Err(InitError::new(
+                        variable,
+                        &value,
+                        "no head sampler with TRACED_TAIL_SAMPLING or Builder::tail_sampling, which decide when the trace ended (put its share in the rules as `ratio=..`)",
+                    )),
+                    || (),
+                    "`parentbased_always_on`",
+                )?;
+                (default_sampler(), true)
+            }
+            _ => (sampler, sampler_is_default),
+        };
         let propagators = propagators(&d, lookup)?;
         let mut batch = BatchSettings {
             schedule_delay: d.unset(parse_millis(lookup, OTEL_BSP_SCHEDULE_DELAY))?,
@@ -338,6 +366,18 @@ impl Config {
                 },
             },
         };
+        // The hold runs as an SDK span processor; our pipeline has none.
+        if tail.is_some() && pipeline == Pipeline::Traced {
+            let variable = match code.pipeline {
+                Some(_) => "Builder::pipeline",
+                None => TRACED_PIPELINE,
+            };
+            return Err(InitError::new(
+                variable,
+                "traced",
+                "`sdk` when tail sampling is on (TRACED_TAIL_SAMPLING or Builder::tail_sampling): our pipeline cannot hold traces yet; set TRACED_PIPELINE=sdk or leave it unset",
+            ));
+        }
         let span_filter = match (&code.span_filter, get(lookup, TRACED_FILTER)) {
             (Some(text), _) => Some(d.soft(
                 span_filter("Builder::filter", text),
@@ -368,6 +408,7 @@ impl Config {
             value_length_limit,
             pipeline,
             span_filter,
+            tail,
             warnings: d.into_warnings(),
             strict,
             log_level,
@@ -377,6 +418,34 @@ impl Config {
             tracing,
         })
     }
+}
+
+/// Tail sampling's rules: the builder's, or `TRACED_TAIL_SAMPLING`'s.
+/// Lenient, a value with any bad rule is ignored as a whole (every trace
+/// is exported, as without it), rather than keeping fewer traces than
+/// asked for.
+fn tail_sampling(
+    d: &Diag,
+    lookup: Lookup,
+    code: &Overrides,
+) -> Result<Option<Vec<crate::TailRule>>, InitError> {
+    use crate::tail::parse;
+    let rules = match (&code.tail, get(lookup, TRACED_TAIL_SAMPLING)) {
+        (Some(rules), _) => Some(rules.clone()),
+        (None, Some(text)) => d.soft(
+            parse::parse(&text).map(Some).map_err(|errors| {
+                InitError::new(
+                    TRACED_TAIL_SAMPLING,
+                    &text,
+                    format!("{} ({})", parse::EXPECTED, errors.join("; ")),
+                )
+            }),
+            || None,
+            "no tail sampling (every trace exported)",
+        )?,
+        (None, None) => None,
+    };
+    Ok(rules.filter(|rules| !rules.is_empty()))
 }
 
 fn log_level(d: &Diag, lookup: Lookup) -> Result<u8, InitError> {
@@ -576,6 +645,8 @@ pub(crate) struct Overrides {
     pub(crate) pipeline: Option<Pipeline>,
     /// `Builder::filter`: wins over `TRACED_FILTER`.
     pub(crate) span_filter: Option<String>,
+    /// `Builder::tail_sampling[_fn]`: wins over `TRACED_TAIL_SAMPLING`.
+    pub(crate) tail: Option<Vec<crate::TailRule>>,
     /// `Builder::tracing_subscriber`.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) tracing_subscriber: Option<bool>,

@@ -464,6 +464,9 @@ mod lenient;
 
 mod builder;
 
+/// `TRACED_TAIL_SAMPLING` and `Builder::tail_sampling` (#28).
+mod tail;
+
 /// `docs/recipes.md`, read as configuration.
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod recipes;
