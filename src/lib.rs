@@ -330,7 +330,11 @@ pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 /// of the rest, decided once each trace's part in this process has ended
 /// (`TRACED_TAIL_SAMPLING`, `Builder::tail_sampling`, or [`TailSampling`]
 /// on a provider of your own); [`tail_stats`] says what it decided.
-pub use traced_runtime::{KeepFn, TailRule, TailSampling, TailStats, tail_stats};
+/// [`tail_keep_now`] and [`tail_is_kept`] carry the decision across
+/// services (the HTTP and gRPC integrations use them for `traceresponse`).
+pub use traced_runtime::{
+    KeepFn, TailRule, TailSampling, TailStats, tail_is_kept, tail_keep_now, tail_stats,
+};
 
 /// Choosing spans at run time: `TRACED_FILTER`, `Builder::filter` or
 /// [`set_filter`], in `RUST_LOG`'s directive syntax.

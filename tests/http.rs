@@ -110,6 +110,8 @@ fn one_trace_from_client_to_server() {
             .await
             .expect("request");
         assert_eq!(fail.status(), 500);
+        // Tail sampling is off: no `traceresponse` (#28), even for a 5xx.
+        assert!(fail.headers().get("traceresponse").is_none());
         let bad = client
             .post(format!("{base}/bad"))
             .send_traced()

@@ -57,6 +57,7 @@ fn since(before: TailStats) -> TailStats {
     d.kept_errors -= before.kept_errors;
     d.kept_slow -= before.kept_slow;
     d.kept_ratio -= before.kept_ratio;
+    d.kept_by_downstream -= before.kept_by_downstream;
     d.kept_attribute -= before.kept_attribute;
     d.kept_custom -= before.kept_custom;
     d.dropped -= before.dropped;

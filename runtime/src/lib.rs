@@ -87,7 +87,9 @@ pub use span::{
     CANCELLED_EVENT, GLOBAL_PROBE_EVERY, Pipeline, REDACTED, set_pipeline_provider,
     set_tracer_provider,
 };
-pub use tail::{KeepFn, TailRule, TailSampling, TailStats, tail_stats};
+pub use tail::{
+    KeepFn, TailRule, TailSampling, TailStats, tail_is_kept, tail_keep_now, tail_stats,
+};
 
 /// The console tree of one trace, for `traced-view`, which draws joined
 /// traces the way the console exporter does. Not public API.

@@ -6,5 +6,7 @@ pub mod db;
 pub mod grpc;
 pub mod http;
 pub mod messaging;
+#[cfg(any(feature = "axum", feature = "reqwest", feature = "tonic"))]
+mod trace_response;
 #[cfg(feature = "tracing")]
 pub mod tracing;

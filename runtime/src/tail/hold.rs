@@ -11,10 +11,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::TraceId;
+use opentelemetry::trace::{Status, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 
-use super::rule::{Policy, is_local_root};
+use super::rule::{Kept, Policy, is_local_root};
 use super::stats::{Counters, Evicted};
 
 /// Spans held for one trace at most; the next one decides the trace.
@@ -101,6 +101,11 @@ struct Held {
     root_ended: bool,
     /// When its first span started.
     since: Instant,
+    /// Whether a span of it ended with status Error.
+    failed: bool,
+    /// Kept whatever the rules say: a service it called kept the trace
+    /// (`traceresponse`), or [`Hold::keep_now`] was called.
+    forced: bool,
 }
 
 impl Hold {
@@ -152,6 +157,8 @@ impl Hold {
                             bytes: 0,
                             root_ended: false,
                             since: now,
+                            failed: false,
+                            forced: false,
                         })
                     }
                 };
@@ -183,6 +190,7 @@ impl Hold {
             Some(Trace::Held(held)) => {
                 held.open = held.open.saturating_sub(1);
                 held.root_ended |= is_local_root(&span);
+                held.failed |= matches!(span.status, Status::Error { .. });
                 let size = estimate(&span);
                 held.bytes += size;
                 held.spans.push(span);
@@ -236,7 +244,10 @@ impl Hold {
         self.counters.held_bytes(-(held.bytes as i64));
         self.counters.held(-1);
         let held_for = early.map(|_| now.saturating_duration_since(held.since));
-        let kept = self.policy.decide(&held.spans, held_for);
+        let kept = self
+            .policy
+            .decide(&held.spans, held_for)
+            .or(held.forced.then_some(Kept::Downstream));
         self.counters.decided(kept, held.spans.len());
         if let Some(why) = early {
             self.counters.evicted(why);
@@ -256,6 +267,36 @@ impl Hold {
         }
         if keep {
             out.extend(held.spans);
+        }
+    }
+
+    /// Marks the held trace `trace_id` to be kept whatever the rules say
+    /// (a service it called kept it). Whether the trace is kept here now:
+    /// `false` when this hold does not know it, or dropped it already.
+    pub(crate) fn keep_now(&self, trace_id: TraceId) -> bool {
+        let mut shard = self.shard(trace_id);
+        match shard.traces.get_mut(&trace_id) {
+            Some(Trace::Held(held)) => {
+                held.forced = true;
+                true
+            }
+            // Decided early (a bound was reached): what was dropped is
+            // gone, so the decision stands.
+            Some(Trace::Decided { keep, .. }) => *keep,
+            None => shard.decisions.get(&trace_id) == Some(&true),
+        }
+    }
+
+    /// Whether the trace `trace_id` is known to be kept here: marked by
+    /// [`keep_now`](Self::keep_now), decided to be kept, or held with a span
+    /// that ended with status Error while the errors rule is on. A trace
+    /// this hold does not know is not.
+    pub(crate) fn is_kept(&self, trace_id: TraceId) -> bool {
+        let shard = self.shard(trace_id);
+        match shard.traces.get(&trace_id) {
+            Some(Trace::Held(held)) => held.forced || held.failed && self.policy.keeps_errors(),
+            Some(Trace::Decided { keep, .. }) => *keep,
+            None => shard.decisions.get(&trace_id) == Some(&true),
         }
     }
 

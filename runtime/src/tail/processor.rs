@@ -1,6 +1,8 @@
 //! Where the hold runs: a span processor in front of the one that
 //! exports.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
@@ -9,7 +11,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
-use super::hold::Hold;
+use super::hold::{Hold, Limits};
+use super::registry;
 use super::rule::{Policy, TailRule};
 use super::stats::TailStats;
 
@@ -52,7 +55,10 @@ use super::stats::TailStats;
 #[derive(Debug)]
 pub struct TailSampling<P> {
     inner: P,
-    hold: Hold,
+    hold: Arc<Hold>,
+    /// Whether `hold` is in the process's registry (from the first span on),
+    /// for `traceresponse` in the HTTP and gRPC integrations.
+    registered: AtomicBool,
 }
 
 impl<P: SpanProcessor> TailSampling<P> {
@@ -61,14 +67,33 @@ impl<P: SpanProcessor> TailSampling<P> {
     pub fn new(inner: P, rules: impl IntoIterator<Item = TailRule>) -> Self {
         TailSampling {
             inner,
-            hold: Hold::new(Policy::new(rules)),
+            hold: Arc::new(Hold::new(Policy::new(rules))),
+            registered: AtomicBool::new(false),
         }
+    }
+
+    /// The bounds, to change before the processor is installed.
+    fn limits(&mut self) -> &mut Limits {
+        if *self.registered.get_mut() {
+            // Only when spans were started through it by hand before this
+            // call: leave the registry so that the hold is ours alone; the
+            // next span registers it again.
+            registry::unregister(&self.hold);
+            *self.registered.get_mut() = false;
+        }
+        // Out of the registry, the hold is shared at most for the moment
+        // an integration that looked it up before still asks it.
+        while Arc::get_mut(&mut self.hold).is_none() {
+            std::thread::yield_now();
+        }
+        let hold = Arc::get_mut(&mut self.hold).expect("no other owner left");
+        &mut hold.limits
     }
 
     /// Spans held for one trace at most (default 10,000, at least 1).
     #[must_use]
     pub fn with_max_spans_per_trace(mut self, spans: usize) -> Self {
-        self.hold.limits.spans_per_trace = spans.max(1);
+        self.limits().spans_per_trace = spans.max(1);
         self
     }
 
@@ -76,7 +101,7 @@ impl<P: SpanProcessor> TailSampling<P> {
     /// attributes, events and links (default 64 MiB).
     #[must_use]
     pub fn with_max_bytes(mut self, bytes: usize) -> Self {
-        self.hold.limits.bytes = bytes;
+        self.limits().bytes = bytes;
         self
     }
 
@@ -85,7 +110,7 @@ impl<P: SpanProcessor> TailSampling<P> {
     /// span ends or at the next flush.
     #[must_use]
     pub fn with_max_hold(mut self, hold: Duration) -> Self {
-        self.hold.limits.hold = hold;
+        self.limits().hold = hold;
         self
     }
 
@@ -93,7 +118,7 @@ impl<P: SpanProcessor> TailSampling<P> {
     /// trace was decided (default 65,536 traces).
     #[must_use]
     pub fn with_decision_cache(mut self, traces: usize) -> Self {
-        self.hold.limits.decisions = traces;
+        self.limits().decisions = traces;
         self
     }
 
@@ -111,6 +136,10 @@ impl<P: SpanProcessor> TailSampling<P> {
 
 impl<P: SpanProcessor> SpanProcessor for TailSampling<P> {
     fn on_start(&self, span: &mut Span, cx: &Context) {
+        if !self.registered.load(Ordering::Relaxed) && !self.registered.swap(true, Ordering::AcqRel)
+        {
+            registry::register(&self.hold);
+        }
         self.hold
             .start(span.span_context().trace_id(), Instant::now());
         self.inner.on_start(span, cx);
@@ -143,6 +172,14 @@ impl<P: SpanProcessor> SpanProcessor for TailSampling<P> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource);
+    }
+}
+
+impl<P> Drop for TailSampling<P> {
+    fn drop(&mut self) {
+        if *self.registered.get_mut() {
+            registry::unregister(&self.hold);
+        }
     }
 }
 

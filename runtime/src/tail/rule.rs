@@ -109,6 +109,10 @@ pub(crate) enum Kept {
     Attribute,
     Custom,
     Ratio,
+    /// No rule kept it, but a service it called did (`traceresponse`), or
+    /// `tail_keep_now` was called: last, so that it counts only the traces
+    /// that would have been dropped without it.
+    Downstream,
 }
 
 /// The rules, sorted for the decision.
@@ -142,6 +146,11 @@ impl Policy {
             }
         }
         policy
+    }
+
+    /// Whether the errors rule is on.
+    pub(crate) fn keeps_errors(&self) -> bool {
+        self.errors
     }
 
     /// Whether to keep `spans`, the fragment of one trace held here, and

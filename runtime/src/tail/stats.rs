@@ -31,6 +31,10 @@ pub struct TailStats {
     pub kept_custom: u64,
     /// Traces kept by the ratio alone.
     pub kept_ratio: u64,
+    /// Traces no rule kept, kept because a service they called kept them
+    /// (its `traceresponse` said so) or [`tail_keep_now`](crate::tail_keep_now)
+    /// marked them.
+    pub kept_by_downstream: u64,
     /// Traces dropped: no rule kept them.
     pub dropped: u64,
     /// Spans dropped with them, including spans that ended after their
@@ -64,7 +68,7 @@ pub(crate) enum Evicted {
 pub(crate) struct Counters {
     held: AtomicI64,
     held_bytes: AtomicI64,
-    kept: [AtomicU64; 5],
+    kept: [AtomicU64; 6],
     dropped: AtomicU64,
     dropped_spans: AtomicU64,
     evicted: [AtomicU64; 4],
@@ -74,7 +78,7 @@ pub(crate) struct Counters {
 static PROCESS: Counters = Counters {
     held: AtomicI64::new(0),
     held_bytes: AtomicI64::new(0),
-    kept: [const { AtomicU64::new(0) }; 5],
+    kept: [const { AtomicU64::new(0) }; 6],
     dropped: AtomicU64::new(0),
     dropped_spans: AtomicU64::new(0),
     evicted: [const { AtomicU64::new(0) }; 4],
@@ -144,6 +148,7 @@ impl Counters {
             kept_attribute: get(&self.kept[Kept::Attribute as usize]),
             kept_custom: get(&self.kept[Kept::Custom as usize]),
             kept_ratio: get(&self.kept[Kept::Ratio as usize]),
+            kept_by_downstream: get(&self.kept[Kept::Downstream as usize]),
             dropped: get(&self.dropped),
             dropped_spans: get(&self.dropped_spans),
             evicted: evicted.iter().sum(),
@@ -158,6 +163,11 @@ impl Counters {
 impl TailStats {
     /// Traces kept, by any rule.
     pub fn kept(&self) -> u64 {
-        self.kept_errors + self.kept_slow + self.kept_attribute + self.kept_custom + self.kept_ratio
+        self.kept_errors
+            + self.kept_slow
+            + self.kept_attribute
+            + self.kept_custom
+            + self.kept_ratio
+            + self.kept_by_downstream
     }
 }

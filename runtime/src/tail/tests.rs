@@ -557,3 +557,96 @@ proptest! {
         provider.shutdown().unwrap();
     }
 }
+
+// --- across services: keep_now / is_kept (#28, `traceresponse`) ---
+
+#[test]
+fn keep_now_keeps_a_trace_no_rule_keeps() {
+    let h = hold([TailRule::Errors, TailRule::Ratio(0.0)]);
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    h.start(trace_id(1), t0);
+    h.start(trace_id(1), t0);
+    assert!(!h.is_kept(trace_id(1)));
+    h.end(span(1, 2, 1, 1), t0, &mut out);
+    // The client span's response said the callee keeps the trace.
+    assert!(h.keep_now(trace_id(1)));
+    assert!(h.is_kept(trace_id(1)));
+    h.end(span(1, 1, 0, 1), t0, &mut out);
+    assert_eq!(ids(&out), [1, 2], "kept whole");
+    let stats = h.counters.read();
+    assert_eq!(
+        (stats.kept_by_downstream, stats.kept_errors, stats.dropped),
+        (1, 0, 0)
+    );
+    assert_eq!(stats.kept(), 1);
+    // Decided: still known to be kept, from the decision cache.
+    assert!(h.is_kept(trace_id(1)));
+    assert!(h.keep_now(trace_id(1)));
+}
+
+#[test]
+fn a_rule_that_keeps_anyway_is_credited_first() {
+    let h = hold([TailRule::Errors]);
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    h.start(trace_id(1), t0);
+    assert!(h.keep_now(trace_id(1)));
+    h.end(failed(span(1, 1, 0, 1)), t0, &mut out);
+    let stats = h.counters.read();
+    assert_eq!((stats.kept_errors, stats.kept_by_downstream), (1, 0));
+}
+
+#[test]
+fn is_kept_knows_errors_only_under_the_errors_rule() {
+    let t0 = Instant::now();
+    for (rules, kept) in [
+        (vec![TailRule::Errors], true),
+        (vec![TailRule::Ratio(0.0)], false),
+    ] {
+        let h = hold(rules);
+        let mut out = Vec::new();
+        h.start(trace_id(1), t0);
+        h.start(trace_id(1), t0);
+        h.end(failed(span(1, 2, 1, 1)), t0, &mut out);
+        // The root (the server span) is still open: not decided, but an
+        // error under the errors rule means it will be kept.
+        assert_eq!(h.is_kept(trace_id(1)), kept);
+        h.end(span(1, 1, 0, 1), t0, &mut out);
+        assert_eq!(h.is_kept(trace_id(1)), kept);
+        assert_eq!(out.len(), if kept { 2 } else { 0 });
+    }
+}
+
+#[test]
+fn keep_now_cannot_bring_back_what_was_dropped() {
+    let h = hold([TailRule::Errors]);
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    // Unknown trace: nothing to mark.
+    assert!(!h.keep_now(trace_id(9)));
+    assert!(!h.is_kept(trace_id(9)));
+    h.start(trace_id(1), t0);
+    h.end(span(1, 1, 0, 1), t0, &mut out);
+    assert!(!h.keep_now(trace_id(1)), "dropped already");
+    assert!(!h.is_kept(trace_id(1)));
+    assert_eq!(h.counters.read().dropped, 1);
+}
+
+#[test]
+fn a_processor_answers_for_its_traces_through_the_registry() {
+    let collect = Collect::default();
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(TailSampling::new(collect.clone(), [TailRule::Ratio(0.0)]))
+        .build();
+    let tracer = provider.tracer("registry");
+    let mut root = tracer.start("root");
+    let id = root.span_context().trace_id();
+    assert!(!super::tail_is_kept(id));
+    assert!(super::tail_keep_now(id), "held here, so marked");
+    assert!(super::tail_is_kept(id));
+    root.end();
+    assert_eq!(collect.0.lock().unwrap().len(), 1, "kept although ratio=0");
+    assert!(super::tail_is_kept(id), "from the decision cache");
+    provider.shutdown().unwrap();
+}

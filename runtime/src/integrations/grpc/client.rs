@@ -43,6 +43,11 @@ use crate::span::KeepOpen;
 ///
 /// The service's errors are [`tonic::Status`]es, the ones tonic's
 /// generated clients would make of the channel's errors.
+///
+/// With tail sampling on, a `traceresponse` in the response metadata that
+/// names the caller's trace as sampled (the service called keeps the
+/// trace) makes this process keep its part of the trace too. With tail
+/// sampling off, it is not read.
 #[derive(Debug, Clone, Default)]
 pub struct TracedLayer {
     target: Option<Arc<Target>>,
@@ -227,7 +232,10 @@ where
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let (out, span) = std::task::ready!(self.project().inner.poll(task));
         Poll::Ready(match out {
-            Ok(response) => Ok(with_body(response, span, Side::Client)),
+            Ok(response) => {
+                crate::integrations::trace_response::upgrade(response.headers(), span.span());
+                Ok(with_body(response, span, Side::Client))
+            }
             Err(err) => {
                 let status = tonic::Status::from_error(err.into());
                 record_failure(span.span(), Side::Client, &status);

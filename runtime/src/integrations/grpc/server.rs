@@ -6,10 +6,11 @@ use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::SpanKind;
+use opentelemetry::trace::{SpanContext, SpanKind};
 
 use super::{BoxError, SITE, Side, TracedBody, record_code, span_builder, with_body};
 use crate::integrations::http::{default_port, split_authority};
+use crate::integrations::trace_response;
 use crate::semconv::{SERVER_ADDRESS, SERVER_PORT};
 use crate::span::KeepOpen;
 
@@ -36,6 +37,15 @@ use crate::span::KeepOpen;
 /// `UNIMPLEMENTED`, `INTERNAL`, `UNAVAILABLE` and `DATA_LOSS` set
 /// `error.type` and status Error; the other codes are the caller's
 /// business and leave the status unset. See [the module](super).
+///
+/// With tail sampling on, a response whose trace is known to be kept in
+/// this process when its headers go out (an error status in a
+/// trailers-only response under the `errors` rule, a span of the trace
+/// that ended with an error, a rule that decided already, or a service
+/// called that kept it) carries `traceresponse` in its metadata, so that
+/// a caller of ours keeps its part of the trace too. An error that comes
+/// only in the trailers of a stream is too late for it. With tail sampling
+/// off, nothing is added.
 ///
 /// A layer sees requests before tonic's router does, so it cannot tell a
 /// method the server implements from one it does not (tonic answers those
@@ -127,9 +137,11 @@ where
             }
         }
         let started = SITE.start_dynamic(&parent, || builder.with_attributes(attributes));
+        let answer = trace_response::server_span(started.context());
         let inner = &mut self.inner;
         ResponseFuture {
             inner: started.keep_open(|| inner.call(request)),
+            answer,
             _error: std::marker::PhantomData,
         }
     }
@@ -141,6 +153,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F, E> {
         #[pin]
         inner: KeepOpen<F>,
+        answer: Option<SpanContext>,
         _error: std::marker::PhantomData<fn() -> E>,
     }
 }
@@ -154,9 +167,18 @@ where
     type Output = Result<http::Response<TracedBody<ResBody>>, BoxError>;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let (out, span) = std::task::ready!(self.project().inner.poll(task));
+        let this = self.project();
+        let (out, span) = std::task::ready!(this.inner.poll(task));
         Poll::Ready(match out {
-            Ok(response) => Ok(with_body(response, span, Side::Server)),
+            Ok(response) => {
+                // A trailers-only response ends the span here, so an error
+                // status is in the hold before the headers go out.
+                let mut response = with_body(response, span, Side::Server);
+                if let Some(span) = this.answer.take() {
+                    trace_response::answer(&span, response.headers_mut());
+                }
+                Ok(response)
+            }
             Err(err) => {
                 let err: BoxError = err.into();
                 // tonic answers a `Status` error with that status; anything

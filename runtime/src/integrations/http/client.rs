@@ -19,6 +19,11 @@ pub trait SendTraced {
     /// request sets `error.type` and status Error, as the conventions ask
     /// of clients. A failed request's exception message and status say
     /// what failed and why, without the URL.
+    ///
+    /// With tail sampling on, a `traceresponse` header in the response
+    /// that names the caller's trace as sampled (the service called keeps
+    /// the trace) makes this process keep its part of the trace too.
+    /// With tail sampling off, the header is not read.
     fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send;
 }
 
@@ -107,6 +112,7 @@ fn describe(err: &reqwest::Error) -> String {
 fn record_outcome(span: &ActiveSpan, out: &reqwest::Result<reqwest::Response>) {
     match out {
         Ok(response) => {
+            crate::integrations::trace_response::upgrade(response.headers(), span);
             let status = response.status();
             record_status(
                 span,

@@ -1,13 +1,16 @@
 //! The server side: a `tower` layer for axum.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::{SpanBuilder, SpanKind};
+use opentelemetry::trace::{SpanBuilder, SpanContext, SpanKind};
 
 use super::{SITE, default_port, method_attributes, record_status, redact_query, split_authority};
+use crate::integrations::trace_response;
 use crate::semconv::{
     CLIENT_ADDRESS, HTTP_ROUTE, NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION,
     SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
@@ -44,6 +47,13 @@ use crate::span::{ActiveSpan, Instrumented};
 /// `into_make_service_with_connect_info::<SocketAddr>()`,
 /// `network.protocol.version` and `user_agent.original`. A 5xx response
 /// (not a 4xx, per the conventions) sets `error.type` and status Error.
+///
+/// With tail sampling on, a response whose trace is known to be kept in
+/// this process when it goes out (a 5xx under the `errors` rule, a span of
+/// the trace that ended with an error, a rule that decided already, or a
+/// service called that kept it) carries the `traceresponse` header,
+/// `00-<trace-id>-<span-id>-01`, so that a caller of ours keeps its part
+/// of the trace too. With tail sampling off, no header is added.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TracedLayer;
 
@@ -79,7 +89,7 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Instrumented<S::Future, Finish>;
+    type Future = ResponseFuture<S::Future>;
 
     fn poll_ready(&mut self, task: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(task)
@@ -88,8 +98,41 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let parent = crate::propagation::extract(request.headers());
         let started = SITE.start_dynamic(&parent, || span_builder(&request));
+        let answer = trace_response::server_span(started.context());
         let inner = &mut self.inner;
-        started.instrument_returned(|| inner.call(request), record_response as Finish)
+        ResponseFuture {
+            inner: started.instrument_returned(|| inner.call(request), record_response as Finish),
+            answer,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`TracedService`]: the handler's, in the request's
+    /// span; with tail sampling on, the response says whether the trace is
+    /// kept here (`traceresponse`).
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: Instrumented<F, Finish>,
+        answer: Option<SpanContext>,
+    }
+}
+
+impl<F> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut out = std::task::ready!(this.inner.poll(task));
+        // The span has ended: if it completed the trace's part here, the
+        // trace is decided and the answer is final.
+        if let (Some(span), Ok(response)) = (this.answer.take(), &mut out) {
+            trace_response::answer(&span, response.headers_mut());
+        }
+        Poll::Ready(out)
     }
 }
 
