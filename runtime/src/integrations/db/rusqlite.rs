@@ -102,13 +102,17 @@ fn message(err: &rusqlite::Error, sql: &str) -> String {
             };
             hide_quoted_literals(&super::sql::sanitize(&msg))
         }
+        // Any other error, `SqlInputError` among them (rusqlite's feature
+        // `modern_sqlite`, which a build may or may not have): its `Display`
+        // quotes the statement and the token it stopped at, as above.
         other => {
             let text = other.to_string();
-            if sql.is_empty() {
+            let text = if sql.is_empty() {
                 text
             } else {
                 text.replace(sql, &super::sql::sanitize(sql))
-            }
+            };
+            hide_quoted_literals(&text)
         }
     }
 }
