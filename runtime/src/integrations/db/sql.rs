@@ -201,7 +201,13 @@ pub(crate) fn scan(sql: &str) -> Scanned {
                     i += 1;
                 }
             }
-            d if (d.is_ascii_digit() || (d == '.' && next.is_some_and(|n| n.is_ascii_digit())))
+            // A `.` right after a quoted name qualifies it (`"t".x`); it
+            // does not start a number (the fuzzer's `"t".9`, which turned
+            // into `"t"?` and then, read again, into a literal).
+            d if (d.is_ascii_digit()
+                || (d == '.'
+                    && next.is_some_and(|n| n.is_ascii_digit())
+                    && !out.ends_with(['"', '`'])))
                 && !after_word(&out) =>
             {
                 i = number_end(&chars, i);
@@ -441,6 +447,17 @@ mod tests {
 
     fn text(sql: &str) -> String {
         query_text(sql, &scan(sql)).into_owned()
+    }
+
+    // Found by the sql_sanitize fuzz target: a `.` after a quoted name was
+    // read as the start of a number, so `"t".9` became `"t"?`, which a
+    // second pass read as a literal. Sanitising must be idempotent.
+    #[test]
+    fn a_dot_after_a_quoted_name_qualifies_it() {
+        let input = "S2\0\0\".9HES2\0\0\".9HEMLCM";
+        let once = sanitize(input);
+        assert_eq!(sanitize(&once), once);
+        assert_eq!(sanitize("SELECT \"t\".9 FROM x"), "SELECT \"t\".? FROM x");
     }
 
     #[test]
