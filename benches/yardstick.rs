@@ -21,17 +21,17 @@
 //! cargo bench --bench yardstick_mimalloc
 //! ```
 
+mod common;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use opentelemetry::KeyValue;
-use opentelemetry::trace::{Tracer as _, TracerProvider as _, mark_span_as_active};
+use common::{hand_written, work};
+use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{
-    BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
-};
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
 
 /// Spans per contender per round.
 const SPANS: u64 = 200_000;
@@ -72,25 +72,6 @@ fn cpu(clock: libc::clockid_t) -> Duration {
     let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime");
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
-
-#[inline(never)]
-#[traced::traced]
-fn work(a: u64, b: &str) -> u64 {
-    black_box(a).wrapping_add(b.len() as u64)
-}
-
-#[inline(never)]
-fn hand_written(tracer: &SdkTracer, a: u64, b: &str) -> u64 {
-    let span = tracer
-        .span_builder("work")
-        .with_attributes([
-            KeyValue::new("a", a as i64),
-            KeyValue::new("b", b.to_owned()),
-        ])
-        .start(tracer);
-    let _guard = mark_span_as_active(span);
-    black_box(a).wrapping_add(b.len() as u64)
 }
 
 #[inline(never)]
