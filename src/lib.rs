@@ -312,7 +312,8 @@ macro_rules! init {
 
 #[cfg(feature = "init")]
 pub use traced_runtime::{
-    Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init,
+    Builder, Compression, Exporter, InitError, MetricsTemporality, OtlpProtocol, Telemetry,
+    builder, init,
 };
 
 #[cfg(feature = "console")]
@@ -335,6 +336,14 @@ pub use traced_runtime::{TRACE_FLAG_RANDOM, TraceContext, dropped_spans};
 pub use traced_runtime::{
     KeepFn, TailRule, TailSampling, TailStats, tail_is_kept, tail_keep_now, tail_stats,
 };
+
+/// Rate, errors and duration (#29): every `#[traced]` call's duration in
+/// the histogram [`metrics::FUNCTION_DURATION`], the integrations' request
+/// durations by the semantic conventions, with exemplars that lead to kept
+/// traces. `init` installs the meter provider from `OTEL_METRICS_EXPORTER`;
+/// [`set_meter_provider`] installs one of your own, [`set_function_metrics`]
+/// switches the per-function histogram at run time.
+pub use traced_runtime::{metrics, set_function_metrics, set_meter_provider};
 
 /// Choosing spans at run time: `TRACED_FILTER`, `Builder::filter` or
 /// [`set_filter`], in `RUST_LOG`'s directive syntax.

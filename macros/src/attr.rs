@@ -20,6 +20,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "ret",
     "err",
     "errors",
+    "metrics",
     "level",
     "target",
     "parent",
@@ -40,6 +41,7 @@ const SYNTAX: &[(&str, &str)] = &[
     ("ret", "ret"),
     ("err", "err"),
     ("errors", "errors = false"),
+    ("metrics", "metrics = false"),
     ("level", "level = \"debug\""),
     ("target", "target = \"..\""),
     ("parent", "parent = cx"),
@@ -274,6 +276,8 @@ pub(crate) struct Args {
     /// `err(..)`: how the message of a returned error is written.
     pub err: Slot<Format>,
     pub errors: Slot<bool>,
+    /// `metrics = false`: no duration histogram for this function.
+    pub metrics: Slot<bool>,
     /// A `&'static str` expression.
     pub target: Slot<Expr>,
     pub level: Slot<Level>,
@@ -298,6 +302,7 @@ impl Args {
             ret: Slot::new("ret"),
             err: Slot::new("err"),
             errors: Slot::new("errors"),
+            metrics: Slot::new("metrics"),
             target: Slot::new("target"),
             level: Slot::new("level"),
             parent: Slot::new("parent"),
@@ -533,6 +538,19 @@ impl Args {
                     other => errors.push(syn::Error::new_spanned(
                         other,
                         "`errors` takes `true` or `false`; `errors = false` stops recording returned `Err` values on this span",
+                    )),
+                }
+            }
+            "metrics" => {
+                input.parse::<Token![=]>()?;
+                let value: Expr = input.parse()?;
+                match &value {
+                    Expr::Lit(syn::ExprLit { lit: syn::Lit::Bool(LitBool { value, .. }), .. }) => {
+                        self.metrics.set(errors, span, *value)
+                    }
+                    other => errors.push(syn::Error::new_spanned(
+                        other,
+                        "`metrics` takes `true` or `false`; `metrics = false` stops recording this function's calls in the `traced.function.duration` histogram",
                     )),
                 }
             }

@@ -194,8 +194,9 @@ impl<'a> Parts<'a> {
                 #compute
                 #[allow(unreachable_code)] // the user's body may diverge
                 let #out_ref = &#out;
-                // Only a span that records has anything to record.
-                if let ::core::option::Option::Some(#span) = #guard.recording_span() {
+                // Only a span that records, or a call timed for its
+                // function's histogram, has anything to record.
+                if let ::core::option::Option::Some(#span) = #guard.outcome_span() {
                     #outcome
                 }
                 #out
@@ -482,6 +483,7 @@ fn start_span(
         Span::call_site(),
     );
     let kind = Ident::new(args.kind().variant(), Span::call_site());
+    let metrics = args.metrics.get().copied().unwrap_or(true);
     let ident = &func.sig.ident;
     let function = func.default_name();
     let line = quote_spanned!(ident.span()=> ::core::line!());
@@ -526,6 +528,7 @@ fn start_span(
                 attributes: #attributes,
                 target: #target,
                 level: #krate::__private::Level::#level,
+                metrics: #metrics,
             });
         #start
     }}

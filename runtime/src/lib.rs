@@ -13,6 +13,7 @@
 //! | `pipeline` | our own span pipeline behind the OpenTelemetry API: provider, tracer, span record, sampling, ids, and the export worker split by job (queue, batching, export, flush and shutdown) |
 //! | `kind` | autoref dispatch: how a value becomes an attribute, whether an outcome is an error and how to describe it |
 //! | `propagation` | header carriers, `inject`/`extract`, the strict W3C propagator, `parent`/`links` |
+//! | `metrics` | rate, errors and duration (#29): the per-function histogram bound once per call site, the integrations' duration histograms, the exemplars |
 //! | `tail` | tail sampling: the rules, the hold of each trace until its local part ended, its bounds, and `TailSampling`, the SDK span processor it runs in |
 //! | `filter`, `level` | choosing spans at run time (`TRACED_FILTER`, `RUST_LOG` syntax) by a call site's target and level |
 //! | `redact` | secret names and the scrubber of free text, `Debug` output and SQL |
@@ -39,6 +40,7 @@ mod init;
 mod integrations;
 mod kind;
 mod level;
+pub mod metrics;
 mod pipeline;
 mod propagation;
 mod redact;
@@ -64,7 +66,10 @@ pub use filter::{Filter, FilterError, set_filter};
 #[cfg(feature = "signal")]
 pub use init::shutdown_signal;
 #[cfg(feature = "init")]
-pub use init::{Builder, Compression, Exporter, InitError, OtlpProtocol, Telemetry, builder, init};
+pub use init::{
+    Builder, Compression, Exporter, InitError, MetricsTemporality, OtlpProtocol, Telemetry,
+    builder, init,
+};
 pub use integrations::db;
 #[cfg(feature = "tonic")]
 pub use integrations::grpc;
@@ -75,6 +80,7 @@ pub use integrations::tracing::{DEFAULT_TRACING_FILTER, tracing_filter, tracing_
 #[cfg(feature = "serde")]
 pub use kind::json::Json;
 pub use kind::value::{ArrayElem, IntoAttr, Recordable};
+pub use metrics::{set_function_metrics, set_meter_provider};
 pub use pipeline::{PipelineBuilder, PipelineProvider, PipelineSpan, PipelineTracer};
 pub use propagation::{
     Headers, IntoLink, IntoParent, TRACE_FLAG_RANDOM, TraceContext, extract, inject, inject_context,

@@ -4,6 +4,11 @@
 
 #[cfg(feature = "console")]
 pub(crate) mod console;
+#[cfg(feature = "init")]
+pub(crate) mod console_metrics;
+// OTLP metrics with our exemplars (#29).
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) mod metrics;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
 // Wraps the OTLP exporter; `dropped_spans()` is there in every build.

@@ -133,6 +133,42 @@ pub(crate) const OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN: &str =
 #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
 pub(crate) const TRACED_STDOUT_LOGS: &str = "TRACED_STDOUT_LOGS";
 
+/// Where metrics go (#29): a comma list of `otlp`, `console`, `none`;
+/// unset, `otlp` when traces go over OTLP, otherwise none.
+pub(crate) const OTEL_METRICS_EXPORTER: &str = "OTEL_METRICS_EXPORTER";
+/// Milliseconds between two metrics exports (default 60000).
+pub(crate) const OTEL_METRIC_EXPORT_INTERVAL: &str = "OTEL_METRIC_EXPORT_INTERVAL";
+/// Milliseconds one metrics export may take (default 30000).
+pub(crate) const OTEL_METRIC_EXPORT_TIMEOUT: &str = "OTEL_METRIC_EXPORT_TIMEOUT";
+/// `cumulative` (default), `delta` or `lowmemory`.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
+/// Ours: the most series one instrument aggregates (default 2000); past
+/// it, measurements go to the series `otel.metric.overflow=true`.
+pub(crate) const TRACED_METRICS_CARDINALITY_LIMIT: &str = "TRACED_METRICS_CARDINALITY_LIMIT";
+/// Like `OTEL_EXPORTER_OTLP_PROTOCOL`, for metrics only; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: &str = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL";
+/// The full URL metrics are sent to; wins over `OTEL_EXPORTER_OTLP_ENDPOINT`.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+/// Like `OTEL_EXPORTER_OTLP_HEADERS`, for metrics; replaces it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_HEADERS: &str = "OTEL_EXPORTER_OTLP_METRICS_HEADERS";
+/// Like `OTEL_EXPORTER_OTLP_TIMEOUT`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT";
+/// Like `OTEL_EXPORTER_OTLP_COMPRESSION`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION";
+/// Like `OTEL_EXPORTER_OTLP_INSECURE`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_INSECURE: &str = "OTEL_EXPORTER_OTLP_METRICS_INSECURE";
+/// Like `OTEL_EXPORTER_OTLP_CERTIFICATE`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE";
+/// Like `OTEL_EXPORTER_OTLP_CLIENT_KEY`, for metrics; wins over it.
+pub(crate) const OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY: &str =
+    "OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY";
+
 /// The variables of one signal's OTLP exporter, and its URL path.
 #[derive(Debug)]
 pub(crate) struct SignalVars {
@@ -176,6 +212,20 @@ pub(crate) const LOGS: SignalVars = SignalVars {
     client_certificate: OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE,
     client_key: OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY,
     path: "/v1/logs",
+};
+
+/// The metrics exporter's variables.
+pub(crate) const METRICS: SignalVars = SignalVars {
+    protocol: OTEL_EXPORTER_OTLP_METRICS_PROTOCOL,
+    endpoint: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    headers: OTEL_EXPORTER_OTLP_METRICS_HEADERS,
+    timeout: OTEL_EXPORTER_OTLP_METRICS_TIMEOUT,
+    compression: OTEL_EXPORTER_OTLP_METRICS_COMPRESSION,
+    insecure: OTEL_EXPORTER_OTLP_METRICS_INSECURE,
+    certificate: OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE,
+    client_certificate: OTEL_EXPORTER_OTLP_METRICS_CLIENT_CERTIFICATE,
+    client_key: OTEL_EXPORTER_OTLP_METRICS_CLIENT_KEY,
+    path: "/v1/metrics",
 };
 
 /// Our own diagnostics on stderr: `none`/`off`, `error`/`fatal`, `warn`,

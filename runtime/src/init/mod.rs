@@ -13,6 +13,7 @@ pub(crate) mod env;
 mod error;
 #[cfg(feature = "tracing")]
 mod logs;
+mod metrics;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod otlp;
 pub(crate) mod propagators;
@@ -34,7 +35,7 @@ use opentelemetry_sdk::propagation::BaggagePropagator;
 use opentelemetry_sdk::resource::TelemetryResourceDetector;
 use opentelemetry_sdk::trace::Sampler;
 
-pub use config::{Compression, Exporter, OtlpProtocol, Pipeline};
+pub use config::{Compression, Exporter, MetricsTemporality, OtlpProtocol, Pipeline};
 pub use error::InitError;
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;
@@ -440,6 +441,12 @@ pub struct Telemetry {
         crate::span::logger::LoggerTicket,
         opentelemetry_sdk::logs::SdkLoggerProvider,
     )>,
+    /// The meter provider (#29), when metrics go somewhere, and the
+    /// ticket of its install.
+    metrics: Option<(
+        crate::metrics::MeterTicket,
+        opentelemetry_sdk::metrics::SdkMeterProvider,
+    )>,
     /// Drives the gRPC exporter's connections.
     #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
     runtime: Option<OtlpRuntime>,
@@ -486,6 +493,7 @@ impl Telemetry {
                 backend: None,
                 #[cfg(feature = "tracing")]
                 logs: None,
+                metrics: None,
                 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
                 runtime: None,
             });
@@ -509,7 +517,6 @@ impl Telemetry {
             batch: config.batch.clone(),
             tail: config.tail.clone(),
         });
-        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http", feature = "tracing"))]
         let mut runtime: Option<OtlpRuntime> = None;
         for exporter in &config.exporters {
             match exporter {
@@ -549,6 +556,7 @@ impl Telemetry {
         }
         #[cfg(feature = "tracing")]
         let logs = logs::build(&config, &resource, &mut runtime)?;
+        let meters = metrics::build(&config, &resource, &mut runtime)?;
         let backend = builder.build().map_err(|err| {
             InitError::new(
                 env::TRACED_PIPELINE,
@@ -556,14 +564,19 @@ impl Telemetry {
                 format!("a pipeline whose export thread starts ({err})"),
             )
         })?;
+        // Before the spans: a call that starts a span is measured too.
+        let meters = meters.map(|meters| (metrics::install(&meters), meters));
         let (ticket, _) = provider::install(Installed::Backend(backend.clone()));
         #[cfg(feature = "tracing")]
         let logs = logs.map(|logs| (crate::span::logger::install(logs.clone()), logs));
+        #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+        let () = runtime.unwrap_or(());
         let telemetry = Telemetry {
             installed: Some(ticket),
             backend: Some(backend),
             #[cfg(feature = "tracing")]
             logs,
+            metrics: meters,
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
             runtime,
         };
@@ -582,6 +595,9 @@ impl Telemetry {
         if let Some((_, logs)) = &self.logs {
             off_runtime(|| logs.force_flush())?;
         }
+        if let Some((_, meters)) = &self.metrics {
+            off_runtime(|| meters.force_flush())?;
+        }
         match &self.backend {
             Some(backend) => off_runtime(|| backend.force_flush()),
             None => Ok(()),
@@ -596,6 +612,14 @@ impl Drop for Telemetry {
             crate::span::logger::uninstall(ticket);
             if let Err(err) = off_runtime(|| logs.shutdown()) {
                 eprintln!("traced: shutting the logger provider down failed: {err}");
+            }
+        }
+        if let Some((ticket, meters)) = self.metrics.take() {
+            crate::metrics::uninstall(ticket);
+            // The last export, exemplars included: their traces are still
+            // held or queued, and flushed below.
+            if let Err(err) = off_runtime(|| meters.shutdown()) {
+                eprintln!("traced: shutting the meter provider down failed: {err}");
             }
         }
         if let Some(ticket) = self.installed.take() {
@@ -655,8 +679,5 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 type OtlpRuntime = tokio::runtime::Runtime;
 /// Without an OTLP exporter there is no runtime to share.
-#[cfg(all(
-    feature = "tracing",
-    not(any(feature = "otlp-grpc", feature = "otlp-http"))
-))]
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
 type OtlpRuntime = ();

@@ -62,24 +62,9 @@ pub(super) fn pipeline_otlp(
 ) -> Result<crate::PipelineBuilder, InitError> {
     #[cfg(feature = "otlp-grpc")]
     if matches!(transport(config)?, Transport::Grpc) {
-        let tls = tls(config)?;
-        let runtime = grpc_runtime(config, runtime)?;
-        // The channel's connection task is spawned on the runtime.
-        let _entered = runtime.enter();
-        let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
-            .map_err(|e| failed(config, &e))?
-            .timeout(config.timeout);
-        #[cfg(feature = "tls")]
-        let endpoint = match &tls {
-            Some(tls) => endpoint
-                .tls_config(tls.tonic_config())
-                .map_err(|e| failed(config, &e))?,
-            None => endpoint,
-        };
-        #[cfg(not(feature = "tls"))]
-        let _ = tls;
+        let (channel, runtime) = grpc_channel(config, runtime)?;
         let sink = crate::export::otlp::GrpcSink::new(
-            endpoint.connect_lazy(),
+            channel,
             tonic_metadata(config)?,
             config.gzip,
             config.timeout,
@@ -107,6 +92,107 @@ pub(super) fn pipeline_otlp(
     let exporter = crate::export::reported::Reported::new(exporter, config.endpoint.clone())
         .with_detail(detail);
     Ok(builder.with_exporter(exporter))
+}
+
+/// A tonic channel to `config`'s endpoint with its TLS and timeout,
+/// connecting lazily on the exporters' runtime (started here when needed).
+#[cfg(feature = "otlp-grpc")]
+fn grpc_channel<'a>(
+    config: &OtlpConfig,
+    runtime: &'a mut Option<super::OtlpRuntime>,
+) -> Result<(tonic::transport::Channel, &'a super::OtlpRuntime), InitError> {
+    let tls = tls(config)?;
+    let runtime = grpc_runtime(config, runtime)?;
+    // The channel's connection task is spawned on the runtime.
+    let _entered = runtime.enter();
+    let endpoint = tonic::transport::Endpoint::from_shared(config.endpoint.clone())
+        .map_err(|e| failed(config, &e))?
+        .timeout(config.timeout);
+    #[cfg(feature = "tls")]
+    let endpoint = match &tls {
+        Some(tls) => endpoint
+            .tls_config(tls.tonic_config())
+            .map_err(|e| failed(config, &e))?,
+        None => endpoint,
+    };
+    #[cfg(not(feature = "tls"))]
+    let _ = tls;
+    Ok((endpoint.connect_lazy(), runtime))
+}
+
+/// Adds a periodic reader exporting over OTLP to `builder` (#29): over
+/// gRPC and `http/protobuf` our exporter, which adds the exemplars; over
+/// `http/json` `opentelemetry-otlp`'s, without them.
+pub(super) fn add_otlp_metrics(
+    builder: opentelemetry_sdk::metrics::MeterProviderBuilder,
+    config: &OtlpConfig,
+    temporality: opentelemetry_sdk::metrics::Temporality,
+    interval: std::time::Duration,
+    runtime: &mut Option<super::OtlpRuntime>,
+) -> Result<opentelemetry_sdk::metrics::MeterProviderBuilder, InitError> {
+    use opentelemetry_sdk::metrics::PeriodicReader;
+    match transport(config)? {
+        #[cfg(feature = "otlp-grpc")]
+        Transport::Grpc => {
+            let metadata = tonic_metadata(config)?;
+            let (channel, runtime) = grpc_channel(config, runtime)?;
+            let client = crate::export::otlp::GrpcClient::new(
+                channel,
+                metadata,
+                config.gzip,
+                config.timeout,
+            );
+            let exporter = crate::export::metrics::OtlpMetricExporter::grpc(
+                client,
+                runtime.handle().clone(),
+                temporality,
+                config.endpoint.clone(),
+            );
+            Ok(builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(interval)
+                    .build(),
+            ))
+        }
+        #[cfg(feature = "otlp-http")]
+        Transport::Http(Protocol::HttpBinary) => {
+            let _ = runtime;
+            let tls = tls(config)?;
+            let client =
+                off_runtime(|| blocking_client(config, &tls)).map_err(|e| failed(config, &e))?;
+            let sink = crate::export::otlp::HttpSink::new(
+                client,
+                config.endpoint.clone(),
+                http_headers(config)?,
+                config.gzip,
+                config.timeout,
+            );
+            let exporter = crate::export::metrics::OtlpMetricExporter::http(sink, temporality);
+            Ok(builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(interval)
+                    .build(),
+            ))
+        }
+        #[cfg(feature = "otlp-http")]
+        Transport::Http(protocol) => {
+            let _ = runtime;
+            let tls = tls(config)?;
+            let detail = Detail::default();
+            let build = || {
+                let builder = opentelemetry_otlp::MetricExporter::builder()
+                    .with_http()
+                    .with_temporality(temporality);
+                http_settings(builder, config, &tls, protocol, &detail)?.build()
+            };
+            let exporter = off_runtime(build).map_err(|e| failed(config, &e))?;
+            Ok(builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(interval)
+                    .build(),
+            ))
+        }
+    }
 }
 
 /// The OTLP log exporter for `config` (feature `tracing`), on the same

@@ -152,6 +152,7 @@ impl ErrStd {
     /// Records `err` on `span`.
     #[cold]
     pub fn record<E: Error + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
         }
@@ -159,6 +160,7 @@ impl ErrStd {
     /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
     #[cold]
     pub fn record_debug<E: Error + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             span.record_error(type_name::<E>(), debug_string(err), chain(err.source()));
         }
@@ -172,6 +174,7 @@ impl ErrDyn {
         span: &ActiveSpan,
         err: &E,
     ) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             let err = err.as_ref();
             span.record_error(type_name::<E>(), err.to_string(), chain(err.source()));
@@ -184,6 +187,7 @@ impl ErrDyn {
         span: &ActiveSpan,
         err: &E,
     ) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             let err = err.as_ref();
             span.record_error(type_name::<E>(), debug_string(err), chain(err.source()));
@@ -194,6 +198,7 @@ impl ErrDisplay {
     /// Records `err` on `span`.
     #[cold]
     pub fn record<E: Display + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             span.record_error(type_name::<E>(), err.to_string(), Vec::new());
         }
@@ -201,6 +206,7 @@ impl ErrDisplay {
     /// Records `err` on `span` with its `Debug` text as the message (`err(Debug)`).
     #[cold]
     pub fn record_debug<E: Display + Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             span.record_error(type_name::<E>(), debug_string(err), Vec::new());
         }
@@ -210,6 +216,7 @@ impl ErrDebug {
     /// Records `err` on `span`.
     #[cold]
     pub fn record<E: Debug + ?Sized>(self, span: &ActiveSpan, err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             span.record_error(type_name::<E>(), debug_string(err), Vec::new());
         }
@@ -224,6 +231,7 @@ impl ErrOpaque {
     /// Records `err` on `span`.
     #[cold]
     pub fn record<E: ?Sized>(self, span: &ActiveSpan, _err: &E) {
+        span.fail(type_name::<E>());
         if span.is_recording() {
             let name = type_name::<E>();
             span.record_error(name, name.to_owned(), Vec::new());

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::mem::ManuallyDrop;
+use std::sync::OnceLock;
 
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 use opentelemetry::{Context, Key, KeyValue, StringValue, Value};
@@ -17,6 +18,16 @@ pub struct Started {
     pub(super) cx: Option<Context>,
     /// Whether the span records (known once, so that ending it needs no lock).
     pub(super) recording: bool,
+    /// The call's timing for its function's duration histogram, when
+    /// calls are measured.
+    pub(super) measure: Option<Measure>,
+}
+
+/// A call being timed, and the call site whose histogram records it.
+#[derive(Clone, Copy)]
+pub(crate) struct Measure {
+    pub(super) timing: crate::metrics::Timing,
+    pub(super) site: &'static super::site::CallSite,
 }
 
 impl Started {
@@ -35,7 +46,7 @@ impl Started {
             Some(cx) => {
                 let attached = cx.clone().attach();
                 SyncGuard(ManuallyDrop::new(Some(Entered {
-                    active: ActiveSpan::new(cx, self.recording),
+                    active: ActiveSpan::new(cx, self.recording).measured(self.measure),
                     _attached: attached,
                 })))
             }
@@ -55,10 +66,10 @@ impl Started {
     {
         Instrumented {
             future,
-            active: Some(ActiveSpan::new(
-                self.cx.unwrap_or_else(Context::current),
-                self.recording,
-            )),
+            active: Some(
+                ActiveSpan::new(self.cx.unwrap_or_else(Context::current), self.recording)
+                    .measured(self.measure),
+            ),
             finish: Some(finish),
         }
     }
@@ -68,10 +79,10 @@ impl Started {
     /// with the panic recorded.
     #[inline]
     pub(super) fn make_in_span<F>(self, make: impl FnOnce() -> F) -> (Option<ActiveSpan>, F) {
-        let mut slot = Some(ActiveSpan::new(
-            self.cx.unwrap_or_else(Context::current),
-            self.recording,
-        ));
+        let mut slot = Some(
+            ActiveSpan::new(self.cx.unwrap_or_else(Context::current), self.recording)
+                .measured(self.measure),
+        );
         let made = {
             let _attached = slot.as_ref().map(|active| active.cx.clone().attach());
             // Ends the span if the constructor panics.
@@ -118,6 +129,12 @@ pub struct ActiveSpan {
     /// The exception counter when the span started (see
     /// `exception::mark`); read only for a span that records.
     errors_at_start: u64,
+    /// The call's timing, for its function's duration histogram.
+    measure: Option<Measure>,
+    /// The `error.type` of the call's failure, set by the outcome's
+    /// dispatch whether the span records or not: the histogram counts
+    /// every failed call.
+    failed: OnceLock<&'static str>,
 }
 
 impl ActiveSpan {
@@ -128,6 +145,49 @@ impl ActiveSpan {
             recording,
             panicking_at_start: std::thread::panicking(),
             errors_at_start: if recording { exception::mark() } else { 0 },
+            measure: None,
+            failed: OnceLock::new(),
+        }
+    }
+
+    #[inline]
+    fn measured(mut self, measure: Option<Measure>) -> Self {
+        self.measure = measure;
+        self
+    }
+
+    /// Whether the call's outcome has anything to go to: the span records,
+    /// or the call is timed (its failure then gives `error.type`).
+    #[inline]
+    pub fn wants_outcome(&self) -> bool {
+        self.recording || self.measure.is_some()
+    }
+
+    /// Marks the call failed with `error_type` (the first one given wins),
+    /// for its function's duration histogram.
+    #[inline]
+    pub(crate) fn fail(&self, error_type: &'static str) {
+        if self.measure.is_some() {
+            let _ = self.failed.set(error_type);
+        }
+    }
+
+    /// Records the call in its function's histogram, failed when it was
+    /// marked so or `panicked`; before the span ends, so that a trace kept
+    /// for its exemplar is kept while it is still held.
+    #[inline]
+    fn record_call(&self, panicked: bool) {
+        if let Some(measure) = &self.measure {
+            let error_type = if panicked {
+                Some(super::panic::PANIC_TYPE)
+            } else {
+                self.failed.get().copied()
+            };
+            let span = self.cx.span();
+            let sc = span.span_context();
+            measure
+                .site
+                .record_call(measure.timing, error_type, self.recording.then_some(sc));
         }
     }
 
@@ -195,18 +255,28 @@ impl ActiveSpan {
     #[inline]
     pub(super) fn end(&self) {
         if !self.recording {
+            if self.measure.is_some() {
+                self.record_call(std::thread::panicking() && !self.panicking_at_start);
+            }
             // Disabled or not sampled: nothing to end, and no clock to read.
             return;
         }
-        if std::thread::panicking() && !self.panicking_at_start {
+        let panicked = std::thread::panicking() && !self.panicking_at_start;
+        if panicked {
             super::panic::record_panic(&self.cx.span(), self.errors_at_start);
         }
+        self.record_call(panicked);
         self.cx.span().end();
     }
 
     pub(super) fn end_cancelled(&self) {
-        exception::record_cancelled(&self.cx.span());
-        self.cx.span().end();
+        // Cancelled is not failed: the duration is recorded without
+        // `error.type`, as the span's status stays unset.
+        self.record_call(false);
+        if self.recording {
+            exception::record_cancelled(&self.cx.span());
+            self.cx.span().end();
+        }
     }
 }
 
@@ -237,6 +307,17 @@ impl SyncGuard {
             .as_ref()
             .map(|entered| &entered.active)
             .filter(|active| active.recording)
+    }
+
+    /// The span, when the call's outcome has anything to go to: it
+    /// records, or the call is timed for its function's histogram (which
+    /// needs the `error.type` of a failure).
+    #[inline]
+    pub fn outcome_span(&self) -> Option<&ActiveSpan> {
+        self.0
+            .as_ref()
+            .map(|entered| &entered.active)
+            .filter(|active| active.wants_outcome())
     }
 }
 

@@ -170,6 +170,7 @@ macro_rules! __traced_span {
                 attributes: 3 $(+ $crate::__traced_span!(@one $f))*,
                 target: $t,
                 level: $crate::__traced_span!(@level $l),
+                metrics: false,
             });
         $crate::__traced_span!(@start __TRACED_SITE [$($p)*]
             |__traced_rec: &mut $crate::__private::Recorder<'_>| {
@@ -391,6 +392,7 @@ static INLINE: CallSite = CallSite::new(Meta {
     attributes: 0,
     target: "traced",
     level: crate::level::Level::Info,
+    metrics: false,
 });
 
 /// Starts an inline span named `name` as a child of the current context,

@@ -13,7 +13,7 @@ use opentelemetry::trace::SpanRef;
 use crate::semconv::{CODE_COLUMN_NUMBER, CODE_FILE_PATH, CODE_LINE_NUMBER, EXCEPTION_STACKTRACE};
 
 /// `exception.type` of a panic.
-const PANIC_TYPE: &str = "panic";
+pub(super) const PANIC_TYPE: &str = "panic";
 
 /// What the panic hook saw of the panic unwinding on this thread.
 #[derive(Clone)]

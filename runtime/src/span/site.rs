@@ -15,10 +15,11 @@ use opentelemetry::{Context, InstrumentationScope, KeyValue, StringValue, Value}
 use crate::pipeline::Start;
 
 use super::backend::{BackendTracer, StartSpan, Visit};
-use super::guard::Started;
+use super::guard::{Measure, Started};
 use super::panic;
 use super::provider::{self, Installed};
 use super::recorder::Recorder;
+use crate::metrics::FunctionMetrics;
 use crate::semconv;
 
 /// `value`, or `"unknown"` when a build variable is missing (a crate built
@@ -57,6 +58,11 @@ pub struct Meta {
     /// `#[traced(level = ..)]`; [`Level::Info`](crate::level::Level::Info)
     /// unless given. Carried for a run-time filter; not recorded.
     pub level: crate::level::Level,
+    /// Whether calls record their duration in
+    /// [`FUNCTION_DURATION`](crate::metrics::FUNCTION_DURATION): `false`
+    /// with `#[traced(metrics = false)]`, and for inline spans and
+    /// integrations, which record metrics of their own.
+    pub metrics: bool,
 }
 
 /// How a call site starts spans, resolved once per provider generation.
@@ -95,6 +101,8 @@ pub struct CallSite {
     /// nothing installed costs two plain loads and a compare, no guard of
     /// the `ArcSwap`.
     quiet: AtomicU64,
+    /// The duration histogram of this function (#29).
+    metrics: FunctionMetrics,
 }
 
 /// The low bits of [`CallSite::quiet`]: which quiet state.
@@ -130,6 +138,7 @@ impl CallSite {
             recorded: AtomicBool::new(false),
             since_probe: AtomicU32::new(0),
             quiet: AtomicU64::new(0),
+            metrics: FunctionMetrics::new(),
         }
     }
 
@@ -147,6 +156,7 @@ impl CallSite {
             attributes: 0,
             target: "traced",
             level: crate::level::Level::Info,
+            metrics: false,
         })
     }
 
@@ -186,6 +196,7 @@ impl CallSite {
         let no_span = || Started {
             cx: parent.cloned(),
             recording: false,
+            measure: None,
         };
         let dynamic = Dynamic { parent, build };
         match resolved.as_deref().map(|(_, r)| r) {
@@ -223,6 +234,7 @@ impl CallSite {
             return Started {
                 cx: None,
                 recording: false,
+                measure: None,
             };
         }
         self.start_span(record)
@@ -309,6 +321,23 @@ impl CallSite {
         self.quiet.store(quiet, Ordering::Relaxed);
     }
 
+    /// Records the call timed by `timing` in this function's histogram.
+    #[inline]
+    pub(super) fn record_call(
+        &self,
+        timing: crate::metrics::Timing,
+        error_type: Option<&'static str>,
+        span: Option<&SpanContext>,
+    ) {
+        self.metrics.finish(
+            timing,
+            self.meta.function,
+            || self.scope(),
+            error_type,
+            span,
+        );
+    }
+
     fn scope(&self) -> InstrumentationScope {
         InstrumentationScope::builder(self.meta.scope_name)
             .with_version(self.meta.scope_version)
@@ -337,11 +366,13 @@ impl CallSite {
                 Started {
                     cx: begin.parent,
                     recording: false,
+                    measure: None,
                 }
             }
             Some(Resolved::Disabled) => Started {
                 cx: begin.parent,
                 recording: false,
+                measure: None,
             },
             Some(Resolved::Tracer(tracer)) => tracer.visit(begin),
             Some(Resolved::Global) | None => {
@@ -361,6 +392,14 @@ impl CallSite {
         links: Vec<Link>,
         record: R,
     ) -> Started {
+        // Timed from before the span starts, as the span is.
+        let measure = if self.meta.metrics {
+            self.metrics
+                .start()
+                .map(|timing| Measure { timing, site: self })
+        } else {
+            None
+        };
         let predicted = self.recorded.load(Ordering::Relaxed);
         let attributes = if predicted {
             // The code attributes are constants: no formatting to avoid,
@@ -403,6 +442,7 @@ impl CallSite {
         Started {
             cx: Some(cx),
             recording,
+            measure,
         }
     }
 
@@ -462,10 +502,12 @@ impl<B: FnOnce() -> SpanBuilder> Visit for Dynamic<'_, B> {
                 |sc| Started {
                     cx: Some(parent.with_remote_span_context(sc)),
                     recording: false,
+                    measure: None,
                 },
                 |span| Started {
                     cx: Some(parent.with_span(span)),
                     recording: true,
+                    measure: None,
                 },
             )
         })

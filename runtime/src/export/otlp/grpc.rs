@@ -43,9 +43,10 @@ pub(crate) struct GrpcSink {
     target: String,
 }
 
-/// What a send needs, shared with the task that sends.
+/// What a send needs, shared with the task that sends. The metrics
+/// exporter (`export/metrics.rs`) sends on one too.
 #[derive(Debug)]
-struct Client {
+pub(crate) struct Client {
     channel: Channel,
     metadata: MetadataMap,
     gzip: bool,
@@ -66,12 +67,7 @@ impl GrpcSink {
     ) -> Self {
         GrpcSink {
             requests: Requests::new(),
-            client: Arc::new(Client {
-                channel,
-                metadata,
-                gzip,
-                timeout,
-            }),
+            client: Arc::new(Client::new(channel, metadata, gzip, timeout)),
             runtime,
             target,
         }
@@ -152,15 +148,40 @@ impl Sink for GrpcSink {
 }
 
 impl Client {
+    pub(crate) fn new(
+        channel: Channel,
+        metadata: MetadataMap,
+        gzip: bool,
+        timeout: Duration,
+    ) -> Self {
+        Client {
+            channel,
+            metadata,
+            gzip,
+            timeout,
+        }
+    }
+
     /// Sends `body`, retrying what may succeed later, within the timeout.
     async fn send(&self, body: Arc<Vec<u8>>) -> Result<Answer, Failure> {
+        self.send_to(EXPORT, body).await
+    }
+
+    /// Sends `body` to the gRPC method `path` (an OTLP `Export`), retrying
+    /// what may succeed later, within the timeout.
+    pub(crate) async fn send_to(
+        &self,
+        path: &'static str,
+        body: Arc<Vec<u8>>,
+    ) -> Result<Answer, Failure> {
         let mut backoff = Backoff::new(self.timeout);
         loop {
-            let status = match tokio::time::timeout(backoff.left(), self.once(body.clone())).await {
-                Ok(Ok(answer)) => return Ok(answer),
-                Ok(Err(status)) => status,
-                Err(_) => return Err(Failure::Timeout(self.timeout)),
-            };
+            let status =
+                match tokio::time::timeout(backoff.left(), self.once(path, body.clone())).await {
+                    Ok(Ok(answer)) => return Ok(answer),
+                    Ok(Err(status)) => status,
+                    Err(_) => return Err(Failure::Timeout(self.timeout)),
+                };
             if !retryable(status.code()) {
                 return Err(Failure::Status(status));
             }
@@ -171,7 +192,7 @@ impl Client {
         }
     }
 
-    async fn once(&self, body: Arc<Vec<u8>>) -> Result<Answer, Status> {
+    async fn once(&self, path: &'static str, body: Arc<Vec<u8>>) -> Result<Answer, Status> {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
         if self.gzip {
             grpc = grpc.send_compressed(CompressionEncoding::Gzip);
@@ -183,7 +204,7 @@ impl Client {
         })?;
         let mut request = tonic::Request::new(body);
         *request.metadata_mut() = self.metadata.clone();
-        let path = http::uri::PathAndQuery::from_static(EXPORT);
+        let path = http::uri::PathAndQuery::from_static(path);
         grpc.unary(request, path, Raw)
             .await
             .map(tonic::Response::into_inner)
@@ -207,7 +228,7 @@ fn retryable(code: Code) -> bool {
 
 /// Why an export failed.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// What the server or the transport answered.
     Status(Status),
     /// No answer within the export timeout, retries included.

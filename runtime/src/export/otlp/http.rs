@@ -15,7 +15,7 @@ use reqwest::blocking::Client;
 use reqwest::header::{CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::Requests;
-use super::answer::parse_answer;
+use super::answer::{Answer, parse_answer};
 use super::retry::Backoff;
 use crate::export::reported::{chain, delivered, report_failed};
 use crate::pipeline::{Export, Finished, Sink, Spans};
@@ -72,13 +72,32 @@ impl HttpSink {
     }
 
     /// Posts one request of `count` spans, retrying what may succeed later.
-    fn post(&self, mut body: Vec<u8>, count: u64) -> OTelSdkResult {
+    fn post(&self, body: Vec<u8>, count: u64) -> OTelSdkResult {
+        match self.post_body(body) {
+            Ok(answer) => {
+                if let Some(answer) = answer {
+                    answer.settle(count, &self.endpoint);
+                }
+                Ok(())
+            }
+            Err(why) => {
+                report_failed(count, &self.endpoint, &why);
+                Err(OTelSdkError::InternalFailure(why))
+            }
+        }
+    }
+
+    /// Posts one request, retrying what may succeed later: the collector's
+    /// answer when it accepted it (`None` when the answer cannot be read,
+    /// still a success), or why it failed. The metrics exporter posts
+    /// through this too.
+    pub(crate) fn post_body(&self, mut body: Vec<u8>) -> Result<Option<Answer>, String> {
         if self.gzip {
             body = gzip(&body);
         }
         let body = bytes::Bytes::from(body);
         let mut backoff = Backoff::new(self.timeout);
-        let why = loop {
+        loop {
             let sent = self
                 .client
                 .post(&self.endpoint)
@@ -89,12 +108,7 @@ impl HttpSink {
             let (why, retry) = match sent {
                 Ok(response) if response.status().is_success() => {
                     delivered(&self.endpoint);
-                    // An answer that cannot be read is still a success.
-                    let answer = response.bytes().ok().and_then(|b| parse_answer(&b));
-                    if let Some(answer) = answer {
-                        answer.settle(count, &self.endpoint);
-                    }
-                    return Ok(());
+                    return Ok(response.bytes().ok().and_then(|b| parse_answer(&b)));
                 }
                 Ok(response) => {
                     let status = response.status();
@@ -105,17 +119,20 @@ impl HttpSink {
                 Err(err) => (chain(&err), err.is_connect() || err.is_timeout()),
             };
             if !retry {
-                break why;
+                return Err(why);
             }
             match backoff.next() {
                 // Back-off between attempts on the export thread, as the
                 // SDK's blocking exporter does: nothing else waits on it.
                 Some(pause) => std::thread::sleep(pause),
-                None => break why,
+                None => return Err(why),
             }
-        };
-        report_failed(count, &self.endpoint, &why);
-        Err(OTelSdkError::InternalFailure(why))
+        }
+    }
+
+    /// Where it posts.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 }
 

@@ -23,7 +23,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use crate::pipeline::Finished;
 
 #[cfg(feature = "otlp-grpc")]
-pub(crate) use grpc::GrpcSink;
+pub(crate) use grpc::{Client as GrpcClient, GrpcSink};
 #[cfg(feature = "otlp-http")]
 pub(crate) use http::HttpSink;
 

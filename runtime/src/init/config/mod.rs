@@ -89,6 +89,10 @@ pub(crate) use otlp::{OtlpConfig, OtlpOverrides, otlp_config};
 )]
 pub(crate) use otlp::TlsFiles;
 use signals::exception_signal;
+
+mod metrics;
+pub use metrics::MetricsTemporality;
+pub(crate) use metrics::{MetricsConfig, metrics_config};
 #[cfg(feature = "tracing")]
 use signals::tracing_config;
 
@@ -135,6 +139,8 @@ pub(crate) struct Config {
     /// The `tracing` subscriber and the logs.
     #[cfg(feature = "tracing")]
     pub tracing: TracingConfig,
+    /// The metrics pipeline (#29).
+    pub metrics: MetricsConfig,
 }
 
 /// The `tracing` bridge and the logs pipeline (feature `tracing`).
@@ -393,6 +399,7 @@ impl Config {
         };
         #[cfg(feature = "tracing")]
         let tracing = tracing_config(&d, lookup, code, &exporters, span_filter.as_ref())?;
+        let metrics = metrics_config(&d, lookup, code, &exporters)?;
 
         Ok(Config {
             disabled,
@@ -416,6 +423,7 @@ impl Config {
             exception_signal,
             #[cfg(feature = "tracing")]
             tracing,
+            metrics,
         })
     }
 }
@@ -659,4 +667,12 @@ pub(crate) struct Overrides {
     /// `Builder::stdout_logs`: wins over `TRACED_STDOUT_LOGS`.
     #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
     pub(crate) stdout_logs: Option<bool>,
+    /// `Builder::metrics_exporter`/`no_metrics`: wins over `OTEL_METRICS_EXPORTER`.
+    pub(crate) metrics_exporters: Option<Vec<Exporter>>,
+    /// `Builder::metric_export_interval`: wins over `OTEL_METRIC_EXPORT_INTERVAL`.
+    pub(crate) metrics_interval: Option<Duration>,
+    /// `Builder::metrics_temporality`.
+    pub(crate) metrics_temporality: Option<MetricsTemporality>,
+    /// `Builder::metrics_cardinality_limit`.
+    pub(crate) metrics_cardinality_limit: Option<usize>,
 }

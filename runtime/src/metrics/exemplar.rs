@@ -1,0 +1,264 @@
+//! Exemplars: for each series of a duration histogram and each of its
+//! buckets, one measurement per export interval with the trace and span
+//! it was taken in, so that a latency figure leads to a trace.
+//!
+//! Only a trace that is kept gives an exemplar, so every exemplar resolves
+//! to a trace in the backend:
+//!
+//! - without tail sampling, a measurement whose span is sampled (the head
+//!   sampler kept it, so it is exported);
+//! - with tail sampling on, the trace is kept *because* it gave an
+//!   exemplar: taking one calls [`tail_keep_now`](crate::tail_keep_now)
+//!   while the trace is still held, and a trace the hold cannot keep any
+//!   more gives none. At most one trace per bucket and series per interval
+//!   is kept that way.
+//!
+//! The first measurement to reach an empty bucket takes it: after that,
+//! the bucket costs one relaxed load per measurement until the exporter
+//! empties it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use opentelemetry::trace::{SpanContext, SpanId, TraceId};
+use opentelemetry::{KeyValue, Value};
+
+use super::{DURATION_BOUNDARIES, bucket_of};
+
+/// How many series keep exemplars at most: past it, a new series records
+/// its measurements but gives no exemplar (the SDK's own cardinality limit
+/// bounds the series it aggregates the same way).
+const MAX_SERIES: usize = 4096;
+
+/// One measurement with the trace it was taken in.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Exemplar {
+    pub(crate) value: f64,
+    pub(crate) time: SystemTime,
+    pub(crate) trace_id: TraceId,
+    pub(crate) span_id: SpanId,
+}
+
+/// A series: the metric's name and its attributes, as strings, sorted by
+/// key. The exporter builds the same key from a data point.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SeriesKey {
+    pub(crate) metric: String,
+    pub(crate) attributes: Vec<(String, String)>,
+}
+
+impl SeriesKey {
+    pub(crate) fn new(metric: &str, attributes: &[KeyValue]) -> Self {
+        let mut attributes: Vec<(String, String)> = attributes
+            .iter()
+            .map(|kv| (kv.key.as_str().to_owned(), value_text(&kv.value)))
+            .collect();
+        attributes.sort();
+        attributes.dedup_by(|a, b| a.0 == b.0);
+        SeriesKey {
+            metric: metric.to_owned(),
+            attributes,
+        }
+    }
+}
+
+/// An attribute value as the key compares it: the text of a string, the
+/// decimal form of a number, `true`/`false`.
+pub(crate) fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.as_str().to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// The exemplar slots of one series, a slot per bucket.
+#[derive(Debug)]
+pub(crate) struct Reservoir {
+    slots: [Slot; DURATION_BOUNDARIES.len() + 1],
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// Set by the measurement that takes the slot, cleared by the exporter.
+    taken: AtomicBool,
+    exemplar: Mutex<Option<Exemplar>>,
+}
+
+impl Reservoir {
+    fn new() -> Self {
+        Reservoir {
+            slots: std::array::from_fn(|_| Slot::default()),
+        }
+    }
+
+    /// Offers the measurement `value`, taken in `span`: it becomes its
+    /// bucket's exemplar when the bucket has none yet this interval and
+    /// its trace is kept.
+    #[inline]
+    pub(crate) fn offer(&self, value: f64, span: &SpanContext) {
+        let slot = &self.slots[bucket_of(value)];
+        if slot.taken.load(Ordering::Relaxed) {
+            return;
+        }
+        self.take(slot, value, span);
+    }
+
+    #[cold]
+    fn take(&self, slot: &Slot, value: f64, span: &SpanContext) {
+        if !span.is_valid() || slot.taken.swap(true, Ordering::Acquire) {
+            return;
+        }
+        if !kept(span) {
+            slot.taken.store(false, Ordering::Release);
+            return;
+        }
+        *slot.exemplar.lock().unwrap_or_else(PoisonError::into_inner) = Some(Exemplar {
+            value,
+            time: SystemTime::now(),
+            trace_id: span.trace_id(),
+            span_id: span.span_id(),
+        });
+    }
+
+    /// The exemplars of this interval, the slots emptied for the next.
+    fn drain(&self) -> Vec<Exemplar> {
+        let mut out = Vec::new();
+        for slot in &self.slots {
+            let taken = slot
+                .exemplar
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            out.extend(taken);
+            slot.taken.store(false, Ordering::Release);
+        }
+        out
+    }
+}
+
+/// Whether the trace of `span` is kept: by tail sampling, marked kept now
+/// (see the module's docs); otherwise by the head sampler's flag.
+fn kept(span: &SpanContext) -> bool {
+    if crate::tail::registry::is_on() {
+        crate::tail::tail_keep_now(span.trace_id())
+    } else {
+        span.is_sampled()
+    }
+}
+
+/// Every series with exemplar slots. Kept for the process's life (an
+/// integration's series has no owner between its requests), bounded by
+/// [`MAX_SERIES`]: about a kilobyte each at most.
+static SERIES: Mutex<Option<HashMap<SeriesKey, Arc<Reservoir>>>> = Mutex::new(None);
+
+/// The reservoir of `key`, created on first use; `None` past
+/// [`MAX_SERIES`].
+pub(crate) fn reservoir(key: SeriesKey) -> Option<Arc<Reservoir>> {
+    let mut series = SERIES.lock().unwrap_or_else(PoisonError::into_inner);
+    let series = series.get_or_insert_with(HashMap::new);
+    if let Some(found) = series.get(&key) {
+        return Some(found.clone());
+    }
+    if series.len() >= MAX_SERIES {
+        return None;
+    }
+    let made = Arc::new(Reservoir::new());
+    series.insert(key, made.clone());
+    Some(made)
+}
+
+/// Every exemplar taken since the last drain, by series.
+pub(crate) fn drain_exemplars() -> HashMap<SeriesKey, Vec<Exemplar>> {
+    let live: Vec<(SeriesKey, Arc<Reservoir>)> = {
+        let series = SERIES.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(series) = series.as_ref() else {
+            return HashMap::new();
+        };
+        series
+            .iter()
+            .map(|(key, reservoir)| (key.clone(), reservoir.clone()))
+            .collect()
+    };
+    live.into_iter()
+        .filter_map(|(key, reservoir)| {
+            let taken = reservoir.drain();
+            (!taken.is_empty()).then_some((key, taken))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{TraceFlags, TraceState};
+
+    use super::*;
+
+    fn span(trace: u128, sampled: bool) -> SpanContext {
+        SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(7u64),
+            if sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            },
+            false,
+            TraceState::NONE,
+        )
+    }
+
+    #[test]
+    fn one_exemplar_per_bucket_per_interval_from_sampled_spans_only() {
+        let reservoir = Reservoir::new();
+        reservoir.offer(0.003, &span(1, false)); // not sampled: no exemplar
+        reservoir.offer(0.004, &span(2, true)); // bucket 0's
+        reservoir.offer(0.001, &span(3, true)); // bucket 0 taken already
+        reservoir.offer(0.3, &span(4, true)); // bucket 7's
+        let mut taken = reservoir.drain();
+        taken.sort_by(|a, b| a.value.total_cmp(&b.value));
+        let traces: Vec<TraceId> = taken.iter().map(|e| e.trace_id).collect();
+        assert_eq!(traces, [TraceId::from(2u128), TraceId::from(4u128)]);
+        assert_eq!(taken[0].value, 0.004);
+        // Emptied: the next interval starts over.
+        assert!(reservoir.drain().is_empty());
+        reservoir.offer(0.001, &span(5, true));
+        assert_eq!(reservoir.drain()[0].trace_id, TraceId::from(5u128));
+    }
+
+    #[test]
+    fn keys_sort_attributes_and_read_values_as_text() {
+        let a = SeriesKey::new(
+            "m",
+            &[
+                KeyValue::new("z", 500_i64),
+                KeyValue::new("a", "GET"),
+                KeyValue::new("b", true),
+            ],
+        );
+        assert_eq!(
+            a.attributes,
+            [
+                ("a".to_owned(), "GET".to_owned()),
+                ("b".to_owned(), "true".to_owned()),
+                ("z".to_owned(), "500".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_series_keeps_its_slots_between_lookups() {
+        let key = SeriesKey::new("exemplar.test.lookups", &[KeyValue::new("k", "v")]);
+        super::reservoir(key.clone())
+            .expect("room")
+            .offer(0.02, &span(9, true));
+        // Looked up again, as an integration does per request.
+        super::reservoir(key.clone())
+            .expect("room")
+            .offer(0.021, &span(10, true));
+        let drained = drain_exemplars();
+        assert_eq!(drained[&key].len(), 1);
+        assert_eq!(drained[&key][0].trace_id, TraceId::from(9u128));
+    }
+}
