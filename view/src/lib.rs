@@ -1,6 +1,8 @@
 //! `traced-view`: a local OTLP receiver that joins the spans of every
 //! service into one trace per request and shows it as the console tree and
-//! as a web waterfall — the picture Jaeger draws, without Docker.
+//! as a web waterfall — the picture Jaeger draws, without Docker — and
+//! shows the services' rate, errors and duration per operation, each
+//! figure leading to an exemplar trace.
 //!
 //! ```text
 //! cargo run -p traced-view -- --ui          # OTLP on 4317 (gRPC) and 4318 (HTTP), page on 16686
@@ -9,10 +11,11 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | `receive` | the OTLP endpoints for traces, logs and metrics (gRPC on tonic, HTTP protobuf/JSON on axum), what an export may cost, OTLP → spans and log records |
+//! | `receive` | the OTLP endpoints for traces, logs and metrics (gRPC on tonic, HTTP protobuf/JSON on axum), what an export may cost, OTLP → spans, log records and histogram points |
 //! | `join` | spans and log records joined by trace id, when a trace is complete, the memory bounds, search |
+//! | `red` | duration histograms per series (cumulative or delta, at most 1 000 series), the RED table per service and operation: rate, error ratio, p50/p95/p99 and their exemplars; the table as text |
 //! | `print` | a joined trace as the console tree, services and process boundaries marked, log records among events |
-//! | `ui` | the web page and its JSON |
+//! | `ui` | the web page and its JSON (traces, one trace, metrics) |
 //! | `guard` | every listener answers loopback hosts only, and writes from no foreign origin |
 //! | `config` | the command line |
 //!
@@ -25,6 +28,7 @@ mod guard;
 mod join;
 mod print;
 mod receive;
+mod red;
 mod ui;
 
 use std::io::Write;
@@ -49,7 +53,9 @@ use receive::Receiver;
 type Out = Arc<Mutex<Box<dyn Write + Send>>>;
 
 /// A running viewer: its endpoints serve on the tokio runtime it was
-/// started on, and a task prints each trace once it is complete.
+/// started on, and a task prints each trace once it is complete, and the
+/// RED table of the services that sent metrics once they paused (at most
+/// every ten seconds).
 pub struct Viewer {
     grpc: Option<SocketAddr>,
     http: Option<SocketAddr>,
@@ -158,7 +164,7 @@ impl Viewer {
             let (receiver, out, stop) = (receiver.clone(), out.clone(), until_stopped());
             let tick =
                 (config.quiet / 4).clamp(Duration::from_millis(5), Duration::from_millis(100));
-            let color = config.color;
+            let (color, quiet) = (config.color, config.quiet);
             tasks.push(tokio::spawn(async move {
                 let mut interval = tokio::time::interval(tick);
                 interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -166,8 +172,11 @@ impl Viewer {
                 loop {
                     tokio::select! {
                         _ = interval.tick() => {
-                            let ready = receiver.joiner().due(Instant::now());
+                            let now = Instant::now();
+                            let ready = receiver.joiner().due(now);
                             write(&out, &ready, color);
+                            let red = receiver.red().due(now, quiet);
+                            write_red(&out, red, color);
                         }
                         () = &mut stop => break,
                     }
@@ -217,19 +226,22 @@ impl Viewer {
         line
     }
 
-    /// Prints every trace held that was not printed yet, complete or not:
-    /// for when every service has stopped and so has sent all it had.
+    /// Prints every trace held that was not printed yet, complete or not,
+    /// and the RED table of the services with metrics not printed yet: for
+    /// when every service has stopped and so has sent all it had.
     pub fn flush(&self) {
         let ready = self.receiver.joiner().flush();
         write(&self.out, &ready, self.color);
+        let red = self.receiver.red().take();
+        write_red(&self.out, red, self.color);
     }
 
     /// Stops serving, then prints what is left ([`flush`](Viewer::flush)).
-    pub async fn shutdown(self) {
+    pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         // A graceful stop waits for open connections, and exporters keep
         // theirs open: give them a moment, then stop regardless.
-        for task in self.tasks {
+        for task in std::mem::take(&mut self.tasks) {
             let abort = task.abort_handle();
             if tokio::time::timeout(Duration::from_secs(2), task)
                 .await
@@ -238,8 +250,7 @@ impl Viewer {
                 abort.abort();
             }
         }
-        let ready = self.receiver.joiner().flush();
-        write(&self.out, &ready, self.color);
+        self.flush();
     }
 }
 
@@ -248,6 +259,16 @@ fn write(out: &Out, ready: &[join::Ready], color: bool) {
         return;
     }
     let text: String = ready.iter().map(|r| print::render(r, color)).collect();
+    write_text(out, &text);
+}
+
+fn write_red(out: &Out, red: Option<red::Red>, color: bool) {
+    if let Some(red) = red {
+        write_text(out, &red::table::render(&red, color));
+    }
+}
+
+fn write_text(out: &Out, text: &str) {
     let mut out = out.lock().unwrap_or_else(PoisonError::into_inner);
     // Best effort, like the console exporter: a closed stdout must not
     // stop the endpoints.

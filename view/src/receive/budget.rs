@@ -10,9 +10,13 @@
 //! is counted too, which can only over-count. JSON is counted by its `{`,
 //! one per object, strings included for the same reason.
 //!
-//! Metrics are counted, not kept, through types that skip everything but
-//! the data points (`metrics.rs`), so the packed numbers of a histogram
-//! never become vectors either.
+//! Metrics are decoded through types that skip everything but the
+//! duration histograms' points (`metrics.rs`). Their bucket counts and
+//! bounds do become vectors, which the field count does not see (a packed
+//! array is one field): 8 bytes of vector for 8 bytes of protobuf, and at
+//! most 4 for each of JSON's (`0,`): 32 MiB for a body of [`MAX_MESSAGE`],
+//! less than the worst that [`MAX_FIELDS`] allows. The points are checked
+//! once decoded, and at most `red::BOUNDS_MAX` bounds are kept per point.
 
 /// The largest export accepted, as sent and once unzipped: twice the
 /// OpenTelemetry Collector's default gRPC limit (4 MiB), so whatever a

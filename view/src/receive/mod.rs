@@ -1,7 +1,8 @@
 //! The OTLP endpoints: gRPC (`grpc.rs`) and HTTP with protobuf or JSON
 //! (`http.rs`), for traces, logs and metrics alike ([`Signal`]). Spans
-//! (`convert.rs`) and log records (`logs.rs`) go to the joiner; metrics
-//! are counted (`metrics.rs`).
+//! (`convert.rs`) and log records (`logs.rs`) go to the joiner; the
+//! duration histograms (`metrics.rs`) to the RED table (`red/`), every
+//! other metric is counted.
 //!
 //! An export is answered as soon as its spans are in the joiner: decoding
 //! happens before the lock is taken, and the lock only covers inserting
@@ -31,6 +32,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::join::Joiner;
+use crate::red::{SERIES_MAX, Store};
 
 /// One kind of telemetry as both endpoints receive it: its gRPC service,
 /// its HTTP path, its request and answer, and what is done with it.
@@ -94,6 +96,7 @@ impl Signal for Metrics {
 #[derive(Debug)]
 pub(crate) struct Receiver {
     joiner: Arc<Mutex<Joiner>>,
+    red: Mutex<Store>,
     permits: Semaphore,
     exports: AtomicU64,
     refused: AtomicU64,
@@ -113,7 +116,8 @@ pub(crate) struct ExportStats {
     pub(crate) refused: u64,
     pub(crate) rejected_spans: u64,
     pub(crate) rejected_logs: u64,
-    /// Metrics received (counted, not kept).
+    /// Metrics received, of any kind (the duration histograms are kept:
+    /// `/api/metrics`).
     pub(crate) metrics: u64,
     pub(crate) metric_points: u64,
     /// Mean time from a decoded request to its answer, in nanoseconds.
@@ -125,6 +129,7 @@ impl Receiver {
     pub(crate) fn new(joiner: Arc<Mutex<Joiner>>) -> Receiver {
         Receiver {
             joiner,
+            red: Mutex::new(Store::default()),
             permits: Semaphore::new(budget::CONCURRENT),
             exports: AtomicU64::new(0),
             refused: AtomicU64::new(0),
@@ -139,6 +144,11 @@ impl Receiver {
 
     pub(crate) fn joiner(&self) -> MutexGuard<'_, Joiner> {
         self.joiner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The RED table's series.
+    pub(crate) fn red(&self) -> MutexGuard<'_, Store> {
+        self.red.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Waits for a turn to read and decode an export.
@@ -205,12 +215,35 @@ impl Receiver {
         }
     }
 
-    /// Counts the metrics of `request`.
+    /// Counts the metrics of `request`, keeps its duration histograms, and
+    /// says which points could not be read or kept.
     fn accept_metrics(&self, request: metrics::MetricsRequest) -> metrics::MetricsResponse {
-        let (metrics, points) = self.timed(|| request.count());
+        let (metrics, points) = request.count();
         self.metrics.fetch_add(metrics, Ordering::Relaxed);
         self.metric_points.fetch_add(points, Ordering::Relaxed);
-        metrics::MetricsResponse {}
+        let (rejected, error) = self.timed(|| {
+            let decoded = metrics::decode(request);
+            let dropped = self
+                .red()
+                .add(decoded.points, decoded.rejected, Instant::now());
+            let error = decoded.error.or_else(|| {
+                (dropped > 0).then(|| {
+                    format!(
+                        "{dropped} data points of new series were dropped: traced-view keeps {SERIES_MAX} series"
+                    )
+                })
+            });
+            (decoded.rejected + dropped, error)
+        });
+        if rejected == 0 {
+            return metrics::MetricsResponse::default();
+        }
+        metrics::MetricsResponse {
+            partial_success: Some(metrics::PartialSuccess {
+                rejected_data_points: i64::try_from(rejected).unwrap_or(i64::MAX),
+                error_message: error.unwrap_or_default(),
+            }),
+        }
     }
 
     pub(crate) fn stats(&self) -> ExportStats {

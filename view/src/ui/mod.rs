@@ -5,11 +5,18 @@
 //! - `GET /api/traces?q=WORDS&limit=N`: the newest traces matching `q`
 //!   (see `join::matches`), and the viewer's counters;
 //! - `GET /api/traces/{trace id}`: every span of one trace, each with its
-//!   log records.
+//!   log records;
+//! - `GET /api/metrics`: the RED table (`red/`): per service, metric and
+//!   operation the calls, errors, rate (per second), error ratio (a
+//!   fraction) and p50/p95/p99 (seconds), each `{value, exemplar}` with
+//!   the exemplar's `trace_id`, `span_id` and `value_s`; and what was
+//!   kept and dropped (`stats`).
 //!
 //! Every route answers loopback hosts only (`guard.rs`). The joiner's lock
 //! is held only to copy a snapshot of pointers; the search and the JSON
-//! are made from the snapshot, off the async workers.
+//! are made from the snapshot, off the async workers. The RED table is
+//! read under its own lock, which no export waits on for long (see
+//! `Store::red`).
 
 use std::sync::Arc;
 
@@ -247,6 +254,11 @@ fn view(trace: &Held) -> TraceView {
     }
 }
 
+async fn metrics(State(receiver): State<Arc<Receiver>>) -> Response {
+    let red = receiver.red().red();
+    Json(red).into_response()
+}
+
 async fn page() -> Response {
     ([(header::CACHE_CONTROL, "no-store")], Html(PAGE)).into_response()
 }
@@ -257,6 +269,7 @@ pub(crate) fn router(receiver: Arc<Receiver>, hosts: Hosts) -> Router {
         .route("/", get(page))
         .route("/api/traces", get(list))
         .route("/api/traces/{id}", get(trace))
+        .route("/api/metrics", get(metrics))
         .with_state(receiver)
         .layer(axum::middleware::from_fn_with_state(hosts, guard::http))
 }
