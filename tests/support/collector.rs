@@ -177,6 +177,10 @@ pub struct ReceivedSpan {
     pub resource: Vec<(String, Typed)>,
     /// The name of the instrumentation scope (the tracer's name).
     pub scope_name: String,
+    /// `Start time`, in nanoseconds since the epoch; 0 when not printed.
+    pub start_time: u64,
+    /// `End time`, in nanoseconds since the epoch; 0 when not printed.
+    pub end_time: u64,
 }
 
 impl ReceivedSpan {
@@ -269,22 +273,33 @@ impl Collector {
     /// As [`Collector::start`].
     pub fn start_with_logs() -> Collector {
         let bin = agent().unwrap_or_else(|why| panic!("no OpenTelemetry collector: {why}"));
-        Collector::try_start_printing(&bin, true).unwrap_or_else(|why| panic!("{why}"))
+        Collector::try_start_printing(&bin, &["logs"]).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// [`Collector::start`], and the collector also prints the metrics it
+    /// receives, for [`Collector::metrics`](super::metrics).
+    ///
+    /// # Panics
+    ///
+    /// As [`Collector::start`].
+    pub fn start_with_metrics() -> Collector {
+        let bin = agent().unwrap_or_else(|why| panic!("no OpenTelemetry collector: {why}"));
+        Collector::try_start_printing(&bin, &["metrics"]).unwrap_or_else(|why| panic!("{why}"))
     }
 
     /// Starts `bin` as the collector; `Err` says why it did not come up.
     /// A collector that exits early (e.g. a port taken in the meantime) is
     /// retried twice on fresh ports.
     pub fn try_start_with(bin: &Path) -> Result<Collector, String> {
-        Collector::try_start_printing(bin, false)
+        Collector::try_start_printing(bin, &[])
     }
 
-    /// [`Collector::try_start_with`]; `logs`: the received log records are
-    /// printed too.
-    fn try_start_printing(bin: &Path, logs: bool) -> Result<Collector, String> {
+    /// [`Collector::try_start_with`]; `also`: the other signals printed
+    /// besides traces (`logs`, `metrics`).
+    fn try_start_printing(bin: &Path, also: &[&str]) -> Result<Collector, String> {
         let mut last = String::new();
         for _ in 0..3 {
-            match Collector::attempt(bin, logs)? {
+            match Collector::attempt(bin, also)? {
                 Ok(collector) => return Ok(collector),
                 Err(exited) => last = exited,
             }
@@ -294,7 +309,7 @@ impl Collector {
 
     /// One start. The outer `Err` is final (cannot run, timed out); the
     /// inner one means the collector exited and may be retried.
-    fn attempt(bin: &Path, logs: bool) -> Result<Result<Collector, String>, String> {
+    fn attempt(bin: &Path, also: &[&str]) -> Result<Result<Collector, String>, String> {
         static RUN: AtomicUsize = AtomicUsize::new(0);
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "collector-{}-{}",
@@ -316,11 +331,7 @@ impl Collector {
             .arg("start")
             .args(["--exporter", "blackhole"])
             .args(["--debug-log", "traces", "--debug-log-verbosity", "detailed"])
-            .args(if logs {
-                &["--debug-log", "logs"][..]
-            } else {
-                &[]
-            })
+            .args(also.iter().flat_map(|signal| ["--debug-log", signal]))
             .arg("--pid-file")
             .arg(dir.join("rotel.pid"))
             .arg("--log-file")
@@ -605,7 +616,7 @@ fn count_spans(log: &str) -> usize {
 }
 
 /// Parses `Type(value)` as the debug layout prints attribute values.
-fn typed(raw: &str) -> Typed {
+pub fn typed(raw: &str) -> Typed {
     let Some((kind, rest)) = raw.split_once('(') else {
         return Typed::Other(raw.to_owned());
     };
@@ -740,7 +751,8 @@ pub fn parse(log: &str) -> Vec<ReceivedSpan> {
     let mut in_logs = false;
     for line in log.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with("ResourceLog #") {
+        // Metrics (`--debug-log metrics`) are skipped like log records.
+        if line.starts_with("ResourceLog #") || line.starts_with("ResourceMetrics #") {
             in_logs = true;
             open = None;
         } else if line.starts_with("ResourceSpans #") {
@@ -773,6 +785,14 @@ pub fn parse(log: &str) -> Vec<ReceivedSpan> {
                 .map_or(rest, |(name, _)| name)
                 .clone_into(&mut scope);
             section = Section::None;
+        } else if let Some(v) = line.strip_prefix("Start time:") {
+            if let Some(span) = spans.last_mut() {
+                span.start_time = v.trim().parse().unwrap_or(0);
+            }
+        } else if let Some(v) = line.strip_prefix("End time:") {
+            if let Some(span) = spans.last_mut() {
+                span.end_time = v.trim().parse().unwrap_or(0);
+            }
         } else if line.starts_with("Span #") {
             spans.push(ReceivedSpan {
                 resource: resource.clone(),
@@ -928,7 +948,7 @@ pub fn parse_logs(log: &str) -> Vec<ReceivedLog> {
     let mut open: Option<(bool, String)> = None;
     for line in log.lines() {
         let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.starts_with("ResourceSpans #") {
+        if line.starts_with("ResourceSpans #") || line.starts_with("ResourceMetrics #") {
             in_logs = false;
         } else if line.starts_with("ResourceLog #") {
             in_logs = true;

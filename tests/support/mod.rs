@@ -8,6 +8,8 @@
 //!   the time is up. No test sleeps to synchronise.
 //! - [`collector`]: a real OpenTelemetry collector on loopback
 //!   (`scripts/install-collector.sh` installs it on first use).
+//! - [`metrics`]: the histogram data points and exemplars the collector
+//!   received (`Collector::start_with_metrics`).
 //! - [`examples`]: the example programs, as the end-to-end tests run them.
 //! - [`postgres`]: a private PostgreSQL server on loopback
 //!   (`scripts/install-postgresql.sh` installs it on first use).
@@ -27,6 +29,7 @@
 pub mod chromium;
 pub mod collector;
 pub mod examples;
+pub mod metrics;
 pub mod postgres;
 pub mod python;
 pub mod rabbitmq;
