@@ -269,3 +269,40 @@ Resource attributes:
     let spans = support::collector::parse(log);
     assert!(spans.is_empty());
 }
+
+/// With tail sampling keeping nothing by its rules, the traces exported
+/// are exactly those kept because they gave an exemplar: an exemplar
+/// always resolves to a trace, and the metrics keep a few traces per
+/// bucket and interval alive.
+#[test]
+fn under_tail_sampling_an_exemplar_keeps_its_trace() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let collector = Collector::start_with_metrics();
+    let telemetry = traced::builder()
+        .service_name("metrics-e2e")
+        .endpoint(collector.grpc_endpoint())
+        // The hold runs on the SDK's pipeline.
+        .pipeline(traced::Pipeline::Sdk)
+        .tail_sampling([traced::TailRule::Ratio(0.0)])
+        .metric_export_interval(Duration::from_secs(3600))
+        .init()
+        .expect("init");
+    for id in 0..1_000 {
+        let _ = reserve(id);
+    }
+    drop(telemetry);
+    let points = collector.wait_for_metric(FUNCTION_DURATION, RECEIVE_TIMEOUT);
+    let (ok, failed) = reserve_points(&points);
+    assert_eq!((ok.count, failed.count), (970, 30));
+    let exemplar_traces: HashSet<String> = [&ok, &failed]
+        .iter()
+        .flat_map(|p| p.exemplars.iter().map(|e| e.trace_id.clone()))
+        .collect();
+    assert!(!exemplar_traces.is_empty());
+    let exported: HashSet<String> = collector
+        .wait_for_spans(exemplar_traces.len(), RECEIVE_TIMEOUT)
+        .into_iter()
+        .map(|s| s.trace_id)
+        .collect();
+    assert_eq!(exported, exemplar_traces);
+}
