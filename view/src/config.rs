@@ -58,7 +58,8 @@ pub const VERSION: &str = concat!("traced-view ", env!("CARGO_PKG_VERSION"), "\n
 /// `traced-view --help`.
 pub const USAGE: &str = "\
 traced-view: receive OTLP traces, logs and metrics from every service, print each
-trace as one tree with its log records, and serve it as a web waterfall
+trace as one tree with its log records, and serve it as a web waterfall; show each
+service's rate, errors and duration per function or route, with exemplar traces
 
 usage: traced-view [options]
 
@@ -78,7 +79,14 @@ usage: traced-view [options]
 Durations are `250ms`, `2s` or a number of milliseconds. The first line printed
 names the bound addresses: `traced-view grpc=ADDR http=ADDR ui=http://ADDR/`.
 Every endpoint answers requests addressed to 127.0.0.1, [::1], localhost or the
-address given here only; metrics are counted, not shown.
+address given here only.
+
+Metrics: the duration histograms (traced.function.duration and the semantic
+conventions' http, rpc, db and messaging durations) become a table per service of
+calls, rate, error % and p50/p95/p99, each with the first 8 digits of an exemplar's
+trace id. It is printed once metrics pause for --quiet, at most every 10s, and on
+exit; the page shows it under `metrics`. Up to 1000 series are kept; other metrics
+are counted only.
 ";
 
 /// What the command line asks for.

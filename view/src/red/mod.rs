@@ -450,10 +450,19 @@ struct Merged<'a> {
     exemplars: Vec<Option<Exemplar>>,
 }
 
-/// Keeps the later of two exemplars.
+/// Keeps the later of two exemplars; of two taken at once, the slower
+/// (then the larger trace id, so that the choice does not depend on the
+/// order the series are read in).
 fn later(a: Option<Exemplar>, b: Option<Exemplar>) -> Option<Exemplar> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(if b.time_ns >= a.time_ns { b } else { a }),
+        (Some(a), Some(b)) => {
+            let order = b
+                .time_ns
+                .cmp(&a.time_ns)
+                .then(b.value.total_cmp(&a.value))
+                .then(b.trace_id.to_bytes().cmp(&a.trace_id.to_bytes()));
+            Some(if order.is_ge() { b } else { a })
+        }
         (a, b) => a.or(b),
     }
 }

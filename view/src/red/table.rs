@@ -7,6 +7,7 @@
 //! RED shop      calls  rate               errors  p50                p95               p99
 //!   traced.function.duration
 //!     checkout     10  1.00/s [abababab]  20.0%   8.33ms [abababab]  100ms [abababab]  100ms [abababab]
+//!
 //! ```
 
 use std::fmt::Write as _;
@@ -94,6 +95,7 @@ pub(crate) fn render(red: &Red, color: bool) -> String {
         for (_, note) in notes {
             let _ = writeln!(out, "{note}");
         }
+        out.push('\n');
     }
     out
 }

@@ -287,6 +287,26 @@ fn the_table_as_text() {
 RED shop      calls  rate               errors  p50                p95               p99
   traced.function.duration
     checkout     10  1.00/s [abababab]  20.0%   8.33ms [abababab]  100ms [abababab]  100ms [abababab]
+
 ";
     assert_eq!(text, expected, "\n{text}");
+}
+
+#[test]
+fn the_terminal_shows_the_busiest_operations() {
+    let mut store = Store::default();
+    let points: Vec<Point> = (0..table::ROWS_MAX as u64 + 2)
+        .map(|n| Point {
+            series: n,
+            operation: format!("f{n:02}"),
+            ..point(false, T0, T0 + S, [n + 1, 0, 0])
+        })
+        .collect();
+    store.add(points, 0, Instant::now());
+    let text = table::render(&store.red(), false);
+    // f11 has the most calls, f02 the tenth most; f01 and f00 are left out.
+    assert!(text.contains("    f11 "), "{text}");
+    assert!(text.contains("    f02 "), "{text}");
+    assert!(!text.contains("f01") && !text.contains("f00"), "{text}");
+    assert!(text.contains("    … 2 more on the page"), "{text}");
 }
