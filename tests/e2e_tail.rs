@@ -414,6 +414,7 @@ fn tail_sampling_keeps_whole_traces_across_two_services() {
     let back = back.stop();
 
     for (name, stopped) in [(FRONT, &front), (BACK, &back)] {
+        eprintln!("{name}: {}", stopped.stdout.join("\n"));
         assert!(
             stopped.status.success(),
             "{name} exited with {}; stderr:\n{}",
