@@ -34,6 +34,13 @@
 //! after 1 000 warm-up calls. Per-call cost: the difference between two
 //! runs with different N divided by the difference in N, which cancels
 //! start-up; `python3 scripts/bench-table.py --callgrind` does that.
+//!
+//! `TRACED_BENCH_METRICS=on` installs a meter provider (the SDK's, exporting
+//! to memory once, at the end) through `traced::set_meter_provider`, so that
+//! every `#[traced]` call also records its duration (#29): the difference
+//! with the same run without it is what the per-function histogram costs.
+//! Run natively (not under valgrind), the binary prints the calling
+//! thread's wall time per call on stderr.
 
 mod common;
 mod counting;
@@ -87,6 +94,19 @@ pub fn main() {
         }
         _ => tracing::Dispatch::none(),
     };
+    let _meters = (std::env::var("TRACED_BENCH_METRICS").as_deref() == Ok("on")).then(|| {
+        // Exported only at the end: an hour apart.
+        let reader = opentelemetry_sdk::metrics::PeriodicReader::builder(
+            opentelemetry_sdk::metrics::InMemoryMetricExporter::default(),
+        )
+        .with_interval(std::time::Duration::from_secs(3600))
+        .build();
+        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+            .with_reader(reader)
+            .build();
+        traced::set_meter_provider(provider.clone());
+        provider
+    });
     let run = |n: u64| {
         for i in 0..n {
             match variant {
@@ -134,7 +154,11 @@ pub fn main() {
     };
     tracing::dispatcher::with_default(&dispatch, || {
         run(1_000);
+        let start = std::time::Instant::now();
         run(calls);
+        #[allow(clippy::cast_precision_loss)] // a figure for people to read
+        let per_call = start.elapsed().as_nanos() as f64 / calls as f64;
+        eprintln!("{variant} {pipeline_name}: {per_call:.1} ns per call (wall, calling thread)");
     });
     // Our pipeline: every span exported before the count ends, so that the
     // export thread's share is in it.

@@ -270,20 +270,22 @@ Resource attributes:
     assert!(spans.is_empty());
 }
 
-/// With tail sampling keeping nothing by its rules, the traces exported
-/// are exactly those kept because they gave an exemplar: an exemplar
-/// always resolves to a trace, and the metrics keep a few traces per
-/// bucket and interval alive.
+/// Under tail sampling an exemplar comes only from a trace the rules keep
+/// (an error under `errors`, a trace `ratio` keeps), and never makes a
+/// trace kept: that would leave fragments of traces other services
+/// dropped. So the traces exported are exactly those the rules kept, and
+/// every exemplar's trace is among them.
 #[test]
-fn under_tail_sampling_an_exemplar_keeps_its_trace() {
+fn under_tail_sampling_exemplars_come_from_kept_traces_and_keep_none() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let collector = Collector::start_with_metrics();
+    let before = traced::tail_stats();
     let telemetry = traced::builder()
         .service_name("metrics-e2e")
         .endpoint(collector.grpc_endpoint())
         // The hold runs on the SDK's pipeline.
         .pipeline(traced::Pipeline::Sdk)
-        .tail_sampling([traced::TailRule::Ratio(0.0)])
+        .tail_sampling([traced::TailRule::Errors, traced::TailRule::Ratio(0.25)])
         .metric_export_interval(Duration::from_secs(3600))
         .init()
         .expect("init");
@@ -291,18 +293,27 @@ fn under_tail_sampling_an_exemplar_keeps_its_trace() {
         let _ = reserve(id);
     }
     drop(telemetry);
+    let after = traced::tail_stats();
     let points = collector.wait_for_metric(FUNCTION_DURATION, RECEIVE_TIMEOUT);
     let (ok, failed) = reserve_points(&points);
     assert_eq!((ok.count, failed.count), (970, 30));
-    let exemplar_traces: HashSet<String> = [&ok, &failed]
-        .iter()
-        .flat_map(|p| p.exemplars.iter().map(|e| e.trace_id.clone()))
-        .collect();
-    assert!(!exemplar_traces.is_empty());
-    let exported: HashSet<String> = collector
-        .wait_for_spans(exemplar_traces.len(), RECEIVE_TIMEOUT)
-        .into_iter()
-        .map(|s| s.trace_id)
-        .collect();
-    assert_eq!(exported, exemplar_traces);
+    let kept_errors = after.kept_errors - before.kept_errors;
+    let kept_ratio = after.kept_ratio - before.kept_ratio;
+    assert_eq!(kept_errors, 30);
+    assert_eq!(after.kept_by_downstream, before.kept_by_downstream);
+    let spans = collector.wait_for_spans(
+        usize::try_from(kept_errors + kept_ratio).expect("small"),
+        RECEIVE_TIMEOUT,
+    );
+    let exported: HashSet<&str> = spans.iter().map(|s| s.trace_id.as_str()).collect();
+    assert_eq!(exported.len() as u64, kept_errors + kept_ratio);
+    for point in [&ok, &failed] {
+        assert!(!point.exemplars.is_empty(), "no exemplar on {point:#?}");
+        for exemplar in &point.exemplars {
+            assert!(
+                exported.contains(exemplar.trace_id.as_str()),
+                "exemplar {exemplar:?}: its trace was not kept"
+            );
+        }
+    }
 }

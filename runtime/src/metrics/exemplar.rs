@@ -7,11 +7,13 @@
 //!
 //! - without tail sampling, a measurement whose span is sampled (the head
 //!   sampler kept it, so it is exported);
-//! - with tail sampling on, the trace is kept *because* it gave an
-//!   exemplar: taking one calls [`tail_keep_now`](crate::tail_keep_now)
-//!   while the trace is still held, and a trace the hold cannot keep any
-//!   more gives none. At most one trace per bucket and series per interval
-//!   is kept that way.
+//! - with tail sampling on, a measurement whose trace tail sampling
+//!   already keeps (a span of it ended with an error under `errors`, a
+//!   service it called kept it, its local root ended and a rule kept it)
+//!   or is sure to keep (the `ratio` rule keeps its randomness whatever
+//!   happens). The measurement is recorded after its span ended, so the
+//!   hold has seen that span. An exemplar never makes a trace kept: that
+//!   would keep a fragment of a trace another service dropped.
 //!
 //! The first measurement to reach an empty bucket takes it: after that,
 //! the bucket costs one relaxed load per measurement until the exporter
@@ -138,11 +140,12 @@ impl Reservoir {
     }
 }
 
-/// Whether the trace of `span` is kept: by tail sampling, marked kept now
-/// (see the module's docs); otherwise by the head sampler's flag.
+/// Whether the trace of `span` is kept: with tail sampling, known to be
+/// kept already or sure to be (see the module's docs); otherwise by the
+/// head sampler's flag.
 fn kept(span: &SpanContext) -> bool {
     if crate::tail::registry::is_on() {
-        crate::tail::tail_keep_now(span.trace_id())
+        crate::tail::registry::will_keep(span)
     } else {
         span.is_sampled()
     }

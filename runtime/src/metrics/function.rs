@@ -3,7 +3,7 @@
 //! call's series (with `error.type`) bound on the first failure of each
 //! error type.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
@@ -22,7 +22,12 @@ const MAX_ERROR_TYPES: usize = 16;
 
 /// The per-function metrics of one call site.
 pub(crate) struct FunctionMetrics {
-    bound: ArcSwapOption<Bound>,
+    /// The binding for the first provider this call site recorded into:
+    /// one load to read, as a service installs its provider once.
+    first: OnceLock<Bound>,
+    /// The binding for any later provider (one replaced: re-initialisation,
+    /// tests), read through an `ArcSwap`.
+    later: ArcSwapOption<Bound>,
 }
 
 /// The histogram as bound for one provider generation.
@@ -63,10 +68,19 @@ pub(crate) struct Timing {
     start: Instant,
 }
 
+impl Timing {
+    /// The seconds since the call started.
+    #[inline]
+    pub(crate) fn seconds(self) -> f64 {
+        self.start.elapsed().as_secs_f64()
+    }
+}
+
 impl FunctionMetrics {
     pub(crate) const fn new() -> Self {
         FunctionMetrics {
-            bound: ArcSwapOption::const_empty(),
+            first: OnceLock::new(),
+            later: ArcSwapOption::const_empty(),
         }
     }
 
@@ -78,42 +92,65 @@ impl FunctionMetrics {
         })
     }
 
-    /// Records the call that started at `timing`: failed with
-    /// `error_type`, or not; `span` is its span when it records, the
-    /// source of an exemplar.
+    /// Records a call `seconds` long: failed with `error_type`, or not;
+    /// `span` is its span when it records, the source of an exemplar.
     #[inline]
     pub(crate) fn finish(
         &self,
-        timing: Timing,
+        seconds: f64,
         function: &'static str,
         scope: impl FnOnce() -> InstrumentationScope,
         error_type: Option<&'static str>,
         span: Option<&SpanContext>,
     ) {
-        let seconds = timing.start.elapsed().as_secs_f64();
         let generation = provider::generation();
-        let mut bound = self.bound.load();
-        if !matches!(&*bound, Some(b) if b.generation == generation) {
-            self.bind(function, scope());
-            bound = self.bound.load();
-        }
-        let Some(bound) = &*bound else { return };
-        match error_type {
-            None => {
-                if let Some(ok) = &bound.ok {
-                    ok.record(seconds, span);
-                }
+        match self.first.get() {
+            Some(first) if first.generation == generation => {
+                first.record(seconds, function, error_type, span);
             }
-            Some(error_type) => {
-                if let Some(series) = bound.failed_series(function, error_type) {
-                    series.record(seconds, span);
-                }
-            }
+            _ => self.finish_later(seconds, function, scope, error_type, span),
         }
     }
 
+    /// [`FunctionMetrics::finish`] when the first binding is not the
+    /// current one: bound now, into `first` when that is still empty.
     #[cold]
-    fn bind(&self, function: &'static str, scope: InstrumentationScope) {
+    fn finish_later(
+        &self,
+        seconds: f64,
+        function: &'static str,
+        scope: impl FnOnce() -> InstrumentationScope,
+        error_type: Option<&'static str>,
+        span: Option<&SpanContext>,
+    ) {
+        let generation = provider::generation();
+        let scope = scope();
+        if self.first.get().is_none() {
+            let first = self
+                .first
+                .get_or_init(|| Bound::new(function, scope.clone()));
+            if first.generation == generation {
+                first.record(seconds, function, error_type, span);
+                return;
+            }
+            // Bound for an older provider by another thread meanwhile.
+        }
+        let mut later = self.later.load();
+        if !matches!(&*later, Some(b) if b.generation == generation) {
+            self.later
+                .store(Some(Arc::new(Bound::new(function, scope))));
+            later = self.later.load();
+        }
+        if let Some(later) = &*later {
+            later.record(seconds, function, error_type, span);
+        }
+    }
+}
+
+impl Bound {
+    /// The histogram of the installed provider, bound for `function`.
+    #[cold]
+    fn new(function: &'static str, scope: InstrumentationScope) -> Self {
         let (generation, meter) = provider::meter(scope);
         let histogram = meter.map(|meter| {
             meter
@@ -129,16 +166,36 @@ impl FunctionMetrics {
                 &[KeyValue::new(semconv::CODE_FUNCTION_NAME, function)],
             )
         });
-        self.bound.store(Some(Arc::new(Bound {
+        Bound {
             generation,
             histogram,
             ok,
             failed: Mutex::new(Vec::new()),
-        })));
+        }
     }
-}
 
-impl Bound {
+    #[inline]
+    fn record(
+        &self,
+        seconds: f64,
+        function: &'static str,
+        error_type: Option<&'static str>,
+        span: Option<&SpanContext>,
+    ) {
+        match error_type {
+            None => {
+                if let Some(ok) = &self.ok {
+                    ok.record(seconds, span);
+                }
+            }
+            Some(error_type) => {
+                if let Some(series) = self.failed_series(function, error_type) {
+                    series.record(seconds, span);
+                }
+            }
+        }
+    }
+
     /// The series of the calls that failed with `error_type`, bound on its
     /// first failure.
     #[cold]

@@ -172,22 +172,25 @@ impl ActiveSpan {
         }
     }
 
-    /// Records the call in its function's histogram, failed when it was
-    /// marked so or `panicked`; before the span ends, so that a trace kept
-    /// for its exemplar is kept while it is still held.
+    /// Records the call in its function's histogram, `seconds` long,
+    /// failed when it was marked so or `panicked`. Called after the span
+    /// ended: tail sampling has then seen how it ended (an error status,
+    /// the end of the local root), which decides whether its trace is
+    /// kept and so may give an exemplar.
     #[inline]
-    fn record_call(&self, panicked: bool) {
-        if let Some(measure) = &self.measure {
-            let error_type = if panicked {
-                Some(super::panic::PANIC_TYPE)
-            } else {
-                self.failed.get().copied()
-            };
+    fn record_call(&self, measure: Measure, seconds: f64, panicked: bool) {
+        let error_type = if panicked {
+            Some(super::panic::PANIC_TYPE)
+        } else {
+            self.failed.get().copied()
+        };
+        if self.recording {
             let span = self.cx.span();
-            let sc = span.span_context();
             measure
                 .site
-                .record_call(measure.timing, error_type, self.recording.then_some(sc));
+                .record_call(seconds, error_type, Some(span.span_context()));
+        } else {
+            measure.site.record_call(seconds, error_type, None);
         }
     }
 
@@ -254,28 +257,35 @@ impl ActiveSpan {
     /// Ends the span, recording the panic that is unwinding through it, if any.
     #[inline]
     pub(super) fn end(&self) {
-        if !self.recording {
-            if self.measure.is_some() {
-                self.record_call(std::thread::panicking() && !self.panicking_at_start);
-            }
-            // Disabled or not sampled: nothing to end, and no clock to read.
+        if !self.recording && self.measure.is_none() {
+            // Disabled or not sampled, not timed: nothing to end, and no
+            // clock to read.
             return;
         }
+        // Timed up to here; recorded once the span ended (see `record_call`).
+        let measured = self.measure.map(|m| (m, m.timing.seconds()));
         let panicked = std::thread::panicking() && !self.panicking_at_start;
-        if panicked {
-            super::panic::record_panic(&self.cx.span(), self.errors_at_start);
+        if self.recording {
+            if panicked {
+                super::panic::record_panic(&self.cx.span(), self.errors_at_start);
+            }
+            self.cx.span().end();
         }
-        self.record_call(panicked);
-        self.cx.span().end();
+        if let Some((measure, seconds)) = measured {
+            self.record_call(measure, seconds, panicked);
+        }
     }
 
     pub(super) fn end_cancelled(&self) {
-        // Cancelled is not failed: the duration is recorded without
-        // `error.type`, as the span's status stays unset.
-        self.record_call(false);
+        let measured = self.measure.map(|m| (m, m.timing.seconds()));
         if self.recording {
             exception::record_cancelled(&self.cx.span());
             self.cx.span().end();
+        }
+        // Cancelled is not failed: the duration is recorded without
+        // `error.type`, as the span's status stays unset.
+        if let Some((measure, seconds)) = measured {
+            self.record_call(measure, seconds, false);
         }
     }
 }

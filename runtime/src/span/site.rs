@@ -321,16 +321,16 @@ impl CallSite {
         self.quiet.store(quiet, Ordering::Relaxed);
     }
 
-    /// Records the call timed by `timing` in this function's histogram.
+    /// Records a call `seconds` long in this function's histogram.
     #[inline]
     pub(super) fn record_call(
         &self,
-        timing: crate::metrics::Timing,
+        seconds: f64,
         error_type: Option<&'static str>,
         span: Option<&SpanContext>,
     ) {
         self.metrics.finish(
-            timing,
+            seconds,
             self.meta.function,
             || self.scope(),
             error_type,

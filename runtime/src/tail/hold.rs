@@ -300,6 +300,14 @@ impl Hold {
         }
     }
 
+    /// Whether the trace of `span` is known to be kept here
+    /// ([`is_kept`](Self::is_kept)) or will be whatever happens in it (the
+    /// ratio rule keeps its randomness). The metrics take exemplars only
+    /// from such traces.
+    pub(crate) fn will_keep(&self, span: &opentelemetry::trace::SpanContext) -> bool {
+        self.is_kept(span.trace_id()) || self.policy.ratio_keeps(span)
+    }
+
     /// Decides the traces held for the longest hold, if a sweep is due
     /// (every quarter of the longest hold, at least every second).
     pub(crate) fn maybe_sweep(&self, now: Instant, out: &mut Vec<SpanData>) {

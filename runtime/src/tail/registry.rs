@@ -67,6 +67,13 @@ pub fn tail_keep_now(trace_id: TraceId) -> bool {
     any(|hold| hold.keep_now(trace_id))
 }
 
+/// Whether the trace of `span` is known to be kept in this process, or
+/// will be whatever happens in it (a ratio rule keeps it): where the
+/// metrics take exemplars from when tail sampling is on.
+pub(crate) fn will_keep(span: &opentelemetry::trace::SpanContext) -> bool {
+    any(|hold| hold.will_keep(span))
+}
+
 /// Whether the trace `trace_id` is known to be kept in this process: a
 /// rule kept it already, a span of it held here ended with status Error
 /// while the `errors` rule is on, or [`tail_keep_now`] marked it. `false`

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opentelemetry::trace::SpanContext;
 use opentelemetry::trace::{SpanId, Status, TraceId, TraceState};
 use opentelemetry_sdk::trace::SpanData;
 
@@ -151,6 +152,13 @@ impl Policy {
     /// Whether the errors rule is on.
     pub(crate) fn keeps_errors(&self) -> bool {
         self.errors
+    }
+
+    /// Whether the ratio rule keeps the trace of `span` whatever else
+    /// happens in it: its randomness is known from the start.
+    pub(crate) fn ratio_keeps(&self, span: &SpanContext) -> bool {
+        self.threshold
+            .is_some_and(|t| randomness(span.trace_id(), span.trace_state()) >= t)
     }
 
     /// Whether to keep `spans`, the fragment of one trace held here, and

@@ -467,6 +467,9 @@ mod builder;
 /// `TRACED_TAIL_SAMPLING` and `Builder::tail_sampling` (#28).
 mod tail;
 
+/// `OTEL_METRICS_EXPORTER` and the other metrics settings (#29).
+mod metrics;
+
 /// `docs/recipes.md`, read as configuration.
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 mod recipes;
