@@ -5,6 +5,15 @@ pub mod db;
 #[cfg(feature = "tonic")]
 pub mod grpc;
 pub mod http;
+#[cfg(any(
+    feature = "axum",
+    feature = "reqwest",
+    feature = "tonic",
+    feature = "rusqlite",
+    feature = "sqlx",
+    feature = "lapin"
+))]
+mod measure;
 pub mod messaging;
 #[cfg(any(feature = "axum", feature = "reqwest", feature = "tonic"))]
 mod trace_response;

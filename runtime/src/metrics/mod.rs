@@ -36,7 +36,7 @@ pub use provider::{set_function_metrics, set_meter_provider};
     )),
     allow(unused_imports)
 )]
-pub(crate) use request::DurationMetric;
+pub(crate) use request::{DurationMetric, Measured, Stopped};
 
 /// The histogram every `#[traced]` call records its duration in, in
 /// seconds, with `code.function.name` and, when the call failed (an `Err`,

@@ -26,6 +26,8 @@ use opentelemetry::Key;
 // One constant per line, as generated; a registry update reads as a diff.
 #[rustfmt::skip]
 pub mod attribute;
+#[rustfmt::skip]
+pub mod metric;
 
 // ---- code.* (the function a span or a panic belongs to) ----
 

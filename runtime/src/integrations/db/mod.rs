@@ -10,6 +10,14 @@
 //! sets status Error, `error.type` (the database's code when it has one,
 //! also in `db.response.status_code`) and an `exception` event.
 //!
+//! With a meter provider installed, each query's duration goes to the
+//! histogram `db.client.operation.duration` with `db.system.name`,
+//! `db.namespace`, `db.operation.name`, `db.collection.name`,
+//! `db.query.summary` (read from the text: an operation and tables, never
+//! the text itself), `server.address`, `server.port` and, for a failed
+//! query, `error.type` and `db.response.status_code`; its exemplar is the
+//! query's span when the trace is kept.
+//!
 //! `db.query.text` is the text as written when it is parameterised (has
 //! `?`, `?1`, `$1`, `:name` or `@name` placeholders, so no values are in
 //! it), and otherwise the text with every literal replaced by `?`
@@ -40,16 +48,36 @@ use std::sync::Arc;
 use opentelemetry::trace::{SpanBuilder, SpanKind, TraceContextExt as _};
 use opentelemetry::{KeyValue, StringValue};
 
+use crate::metrics::{DurationMetric, Measured};
 use crate::semconv::{
     DB_COLLECTION_NAME, DB_NAMESPACE, DB_OPERATION_NAME, DB_QUERY_SUMMARY, DB_QUERY_TEXT,
-    DB_RESPONSE_RETURNED_ROWS, DB_RESPONSE_STATUS_CODE, DB_SYSTEM_NAME, SERVER_ADDRESS,
-    SERVER_PORT,
+    DB_RESPONSE_RETURNED_ROWS, DB_RESPONSE_STATUS_CODE, DB_SYSTEM_NAME, ERROR_TYPE, SERVER_ADDRESS,
+    SERVER_PORT, attribute, metric,
 };
 use crate::span::{ActiveSpan, Started};
 
 /// Where database spans start: the scope `traced`, the tracer cached per
 /// provider.
 static SITE: crate::span::CallSite = crate::span::CallSite::integration();
+
+/// `db.client.operation.duration`: the span's attributes but the query
+/// text (the summary, operation and table stand for it, bounded), then
+/// `error.type` and `db.response.status_code` of a failure.
+static DURATION: DurationMetric = DurationMetric::new(
+    metric::DB_CLIENT_OPERATION_DURATION,
+    "Duration of database client operations.",
+    &[
+        attribute::DB_SYSTEM_NAME,
+        attribute::DB_NAMESPACE,
+        attribute::DB_OPERATION_NAME,
+        attribute::DB_COLLECTION_NAME,
+        attribute::DB_QUERY_SUMMARY,
+        attribute::SERVER_ADDRESS,
+        attribute::SERVER_PORT,
+        attribute::ERROR_TYPE,
+        attribute::DB_RESPONSE_STATUS_CODE,
+    ],
+);
 
 /// The database a query goes to.
 #[derive(Debug, Clone, Default)]
@@ -143,10 +171,40 @@ pub(crate) fn span_builder(target: &Target, sql: &str) -> SpanBuilder {
         .with_attributes(attributes)
 }
 
-/// Starts the span of a query to `target` as a child of the current span.
-/// `target` is only worked out when the span may record.
-pub(crate) fn start(target: impl FnOnce() -> Target, sql: &str) -> Started {
-    SITE.start_dynamic_current(|| span_builder(&target(), sql))
+/// Starts the span of a query to `target` as a child of the current span,
+/// and its timing when queries are measured. `target` is only worked out
+/// when the span may record or the query is measured.
+pub(crate) fn start(target: impl FnOnce() -> Target, sql: &str) -> (Started, Option<Measured>) {
+    if DURATION.is_on() {
+        // Measured, the span's attributes are built once for both.
+        let builder = span_builder(&target(), sql);
+        let measured = DURATION.start_picked(builder.attributes.as_deref().unwrap_or_default());
+        (SITE.start_dynamic_current(|| builder), measured)
+    } else {
+        let started = SITE.start_dynamic_current(|| span_builder(&target(), sql));
+        (started, None)
+    }
+}
+
+/// Why a query failed, for its duration: `error.type` is the database's
+/// `code` when there is one (also as `db.response.status_code`), else
+/// `type_name`.
+pub(crate) struct Failure {
+    pub(crate) type_name: &'static str,
+    pub(crate) code: Option<String>,
+}
+
+/// Completes the timing of a failed query: `error.type`, and
+/// `db.response.status_code` when the database gave a code.
+pub(crate) fn fail(measured: &mut Measured, failure: Failure) {
+    let Failure { type_name, code } = failure;
+    match code {
+        Some(code) => {
+            measured.set(KeyValue::new(ERROR_TYPE, code.clone()));
+            measured.set(KeyValue::new(DB_RESPONSE_STATUS_CODE, code));
+        }
+        None => measured.set(KeyValue::new(ERROR_TYPE, type_name)),
+    }
 }
 
 /// `db.response.returned_rows`.
@@ -181,6 +239,29 @@ pub(crate) fn record_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_is_conventional_and_leaves_the_text_out() {
+        DURATION.assert_conventional();
+        let target = Target {
+            system: "postgresql",
+            namespace: Some("app".into()),
+            server: Some(("db.internal".into(), 5432)),
+        };
+        let builder = span_builder(&target, "SELECT id FROM tasks WHERE title = 'x'");
+        assert_eq!(
+            DURATION.pick(builder.attributes.as_deref().unwrap_or_default()),
+            [
+                KeyValue::new(DB_SYSTEM_NAME, "postgresql"),
+                KeyValue::new(DB_NAMESPACE, "app"),
+                KeyValue::new(DB_OPERATION_NAME, "SELECT"),
+                KeyValue::new(DB_COLLECTION_NAME, "tasks"),
+                KeyValue::new(DB_QUERY_SUMMARY, "SELECT tasks"),
+                KeyValue::new(SERVER_ADDRESS, "db.internal"),
+                KeyValue::new(SERVER_PORT, 5432_i64),
+            ]
+        );
+    }
 
     #[test]
     fn span_name_and_attributes_from_the_text() {

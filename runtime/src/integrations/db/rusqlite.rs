@@ -1,7 +1,10 @@
 //! `rusqlite` queries in `client` spans.
 
-use super::{Target, record_failure, record_rows, start};
+use super::{Failure, Target, fail, record_failure, record_rows, start};
+use crate::integrations::measure::exemplar_span;
+use crate::metrics::Measured;
 use crate::span::ActiveSpan;
+use crate::span::SyncGuard;
 
 /// Runs `rusqlite` statements in `client` spans with the database
 /// conventions (see [`crate::db`]): `db.system.name` = `sqlite`,
@@ -35,11 +38,13 @@ pub trait TracedConnection {
 
 impl TracedConnection for rusqlite::Connection {
     fn execute_traced<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        let guard = start(|| target(self), sql).enter();
+        let (started, measured) = start(|| target(self), sql);
+        let guard = started.enter();
         let out = self.execute(sql, params);
         if let (Err(err), Some(span)) = (&out, guard.recording_span()) {
             record_error(span, err, sql);
         }
+        end(guard, measured, out.as_ref().err());
         out
     }
 
@@ -48,7 +53,8 @@ impl TracedConnection for rusqlite::Connection {
         P: rusqlite::Params,
         F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     {
-        let guard = start(|| target(self), sql).enter();
+        let (started, measured) = start(|| target(self), sql);
+        let guard = started.enter();
         let out: rusqlite::Result<Vec<T>> = self
             .prepare_cached(sql)
             .and_then(|mut statement| statement.query_map(params, map)?.collect());
@@ -58,7 +64,23 @@ impl TracedConnection for rusqlite::Connection {
                 Err(err) => record_error(span, err, sql),
             }
         }
+        end(guard, measured, out.as_ref().err());
         out
+    }
+}
+
+/// Stops the query's timing, ends its span, then records the duration:
+/// tail sampling has then seen how the span ended (see `crate::metrics`).
+fn end(guard: SyncGuard, measured: Option<Measured>, err: Option<&rusqlite::Error>) {
+    let stopped = measured.map(|mut measured| {
+        if let Some(err) = err {
+            fail(&mut measured, failure(err));
+        }
+        measured.stop(guard.recording_span().and_then(exemplar_span))
+    });
+    drop(guard);
+    if let Some(stopped) = stopped {
+        stopped.record();
     }
 }
 
@@ -77,11 +99,19 @@ fn target(conn: &rusqlite::Connection) -> Target {
 /// `error.type`; any other failure (a bad parameter, a type mismatch) is a
 /// `rusqlite::Error`.
 fn record_error(span: &ActiveSpan, err: &rusqlite::Error, sql: &str) {
+    let Failure { type_name, code } = failure(err);
+    record_failure(span, type_name, code, message(err, sql));
+}
+
+fn failure(err: &rusqlite::Error) -> Failure {
     let code = match err {
         rusqlite::Error::SqliteFailure(failure, _) => Some(failure.extended_code.to_string()),
         _ => None,
     };
-    record_failure(span, "rusqlite::Error", code, message(err, sql));
+    Failure {
+        type_name: "rusqlite::Error",
+        code,
+    }
 }
 
 /// The error's message without the statement's literals (#25): SQLite's

@@ -20,7 +20,9 @@ use std::future::Future;
 
 use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
 
-use super::{Target, record_failure, record_rows, start};
+use super::{Failure, Target, fail, record_failure, record_rows, start};
+use crate::integrations::measure::instrument_measured;
+use crate::metrics::Measured;
 use crate::span::ActiveSpan;
 
 /// The query type the helpers hand to the binding closure.
@@ -88,9 +90,10 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(|| target(pool), sql);
+    let (started, measured) = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
-    started.instrument(query.fetch_all(pool), |span, out| match out {
+    let future = query.fetch_all(pool);
+    instrument_measured(started, future, measured, complete, |span, out| match out {
         Ok(rows) => record_rows(span, rows.len()),
         Err(err) => record_error(span, err),
     })
@@ -108,9 +111,10 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(|| target(pool), sql);
+    let (started, measured) = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
-    started.instrument(query.fetch_optional(pool), |span, out| match out {
+    let future = query.fetch_optional(pool);
+    instrument_measured(started, future, measured, complete, |span, out| match out {
         Ok(row) => record_rows(span, usize::from(row.is_some())),
         Err(err) => record_error(span, err),
     })
@@ -128,9 +132,10 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: sqlx::IntoArguments<DB>,
 {
-    let started = start(|| target(pool), sql);
+    let (started, measured) = start(|| target(pool), sql);
     let query = bind(sqlx::query(sql));
-    started.instrument(query.execute(pool), |span, out| {
+    let future = query.execute(pool);
+    instrument_measured(started, future, measured, complete, |span, out| {
         if let Err(err) = out {
             record_error(span, err);
         }
@@ -141,9 +146,24 @@ where
 /// code for SQLite) is the `error.type` of a database error; other
 /// failures (pool, I/O, decoding) are `sqlx::Error`.
 fn record_error(span: &ActiveSpan, err: &sqlx::Error) {
+    let Failure { type_name, code } = failure(err);
+    record_failure(span, type_name, code, err.to_string());
+}
+
+/// Completes a query's timing with its failure, if it failed.
+fn complete<T>(measured: &mut Measured, out: &Result<T, sqlx::Error>) {
+    if let Err(err) = out {
+        fail(measured, failure(err));
+    }
+}
+
+fn failure(err: &sqlx::Error) -> Failure {
     let code = match err {
         sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
         _ => None,
     };
-    record_failure(span, "sqlx::Error", code, err.to_string());
+    Failure {
+        type_name: "sqlx::Error",
+        code,
+    }
 }

@@ -6,7 +6,10 @@ use std::task::{Context as TaskContext, Poll};
 
 use http_body::{Body, Frame, SizeHint};
 
-use super::{BoxError, Side, record_cancelled, record_code, record_failure, status_in};
+use super::{
+    BoxError, CANCELLED, Side, end, record_cancelled, record_code, record_failure, status_in, stop,
+};
+use crate::metrics::Measured;
 use crate::span::OpenSpan;
 
 pin_project_lite::pin_project! {
@@ -23,16 +26,23 @@ pin_project_lite::pin_project! {
         inner: B,
         span: Option<OpenSpan>,
         side: Side,
+        // The call's timing, stopped where the span ends.
+        measured: Option<Measured>,
     }
 
     impl<B> PinnedDrop for TracedBody<B> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(span) = this.span.take() {
+                let mut stopped = None;
                 if !std::thread::panicking() {
                     record_cancelled(span.span(), *this.side);
+                    stopped = stop(this.measured.take(), span.span(), *this.side, Some(CANCELLED));
                 }
                 span.end_cancelled();
+                if let Some(stopped) = stopped {
+                    stopped.record();
+                }
             }
         }
     }
@@ -40,11 +50,12 @@ pin_project_lite::pin_project! {
 
 impl<B> TracedBody<B> {
     /// `inner`, ending `span` when it ends.
-    pub(super) fn new(inner: B, span: OpenSpan, side: Side) -> Self {
+    pub(super) fn new(inner: B, span: OpenSpan, side: Side, measured: Option<Measured>) -> Self {
         TracedBody {
             inner,
             span: Some(span),
             side,
+            measured,
         }
     }
 
@@ -54,6 +65,7 @@ impl<B> TracedBody<B> {
             inner,
             span: None,
             side,
+            measured: None,
         }
     }
 }
@@ -80,17 +92,20 @@ where
             Poll::Ready(None) => {
                 // The end, without trailers: nothing says the status.
                 if let Some(span) = this.span.take() {
-                    span.end();
+                    let stopped = stop(this.measured.take(), span.span(), *this.side, None);
+                    end(span, stopped);
                 }
                 Poll::Ready(None)
             }
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(trailers) = frame.trailers_ref() {
                     if let Some(span) = this.span.take() {
-                        if let Some(code) = status_in(trailers) {
+                        let code = status_in(trailers);
+                        if let Some(code) = code {
                             record_code(span.span(), *this.side, code);
                         }
-                        span.end();
+                        let stopped = stop(this.measured.take(), span.span(), *this.side, code);
+                        end(span, stopped);
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -99,7 +114,9 @@ where
                 let status = tonic::Status::from_error(err.into());
                 if let Some(span) = this.span.take() {
                     record_failure(span.span(), *this.side, &status);
-                    span.end();
+                    let code = Some(status.code() as i32);
+                    let stopped = stop(this.measured.take(), span.span(), *this.side, code);
+                    end(span, stopped);
                 }
                 Poll::Ready(Some(Err(status)))
             }

@@ -8,10 +8,27 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{Context, KeyValue};
 
-use super::{BoxError, SITE, Side, TracedBody, record_failure, span_builder, with_body};
+use super::{BoxError, SITE, Side, TracedBody, end, record_failure, span_builder, stop, with_body};
 use crate::integrations::http::split_authority;
-use crate::semconv::{SERVER_ADDRESS, SERVER_PORT};
+use crate::metrics::{DurationMetric, Measured};
+use crate::semconv::{SERVER_ADDRESS, SERVER_PORT, attribute, metric};
 use crate::span::KeepOpen;
+
+/// `rpc.client.call.duration`: `rpc.system.name`, `rpc.method`,
+/// `server.address` and `server.port` of the span (the target, which the
+/// application chose), then `rpc.response.status_code` and `error.type`.
+static DURATION: DurationMetric = DurationMetric::new(
+    metric::RPC_CLIENT_CALL_DURATION,
+    "Measures the duration of an outgoing Remote Procedure Call (RPC).",
+    &[
+        attribute::RPC_SYSTEM_NAME,
+        attribute::RPC_METHOD,
+        attribute::SERVER_ADDRESS,
+        attribute::SERVER_PORT,
+        attribute::RPC_RESPONSE_STATUS_CODE,
+        attribute::ERROR_TYPE,
+    ],
+);
 
 /// Opens a `client` span per call, named `{package.Service}/{Method}`, as a
 /// child of the current context, and writes its context into the outgoing
@@ -200,6 +217,7 @@ where
                 attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
             }
         }
+        let measured = DURATION.start_picked(&attributes);
         let started =
             SITE.start_dynamic(&Context::current(), || builder.with_attributes(attributes));
         if let Some(cx) = started.context() {
@@ -208,6 +226,7 @@ where
         let inner = &mut self.inner;
         ResponseFuture {
             inner: started.keep_open(|| inner.call(request)),
+            measured,
         }
     }
 }
@@ -218,6 +237,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: KeepOpen<F>,
+        measured: Option<Measured>,
     }
 }
 
@@ -230,16 +250,20 @@ where
     type Output = Result<http::Response<TracedBody<ResBody>>, tonic::Status>;
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let (out, span) = std::task::ready!(self.project().inner.poll(task));
+        let this = self.project();
+        let (out, span) = std::task::ready!(this.inner.poll(task));
+        let measured = this.measured.take();
         Poll::Ready(match out {
             Ok(response) => {
                 crate::integrations::trace_response::upgrade(response.headers(), span.span());
-                Ok(with_body(response, span, Side::Client))
+                Ok(with_body(response, span, Side::Client, measured))
             }
             Err(err) => {
                 let status = tonic::Status::from_error(err.into());
                 record_failure(span.span(), Side::Client, &status);
-                span.end();
+                let code = Some(status.code() as i32);
+                let stopped = stop(measured, span.span(), Side::Client, code);
+                end(span, stopped);
                 Err(status)
             }
         })
@@ -255,6 +279,11 @@ mod tests {
             address: address.to_owned(),
             port,
         }
+    }
+
+    #[test]
+    fn duration_is_conventional() {
+        DURATION.assert_conventional();
     }
 
     #[test]

@@ -44,6 +44,15 @@
 //! Metadata values never become attributes. Malformed or missing trace
 //! context in the metadata starts a new trace.
 //!
+//! With a meter provider installed, each call's duration, up to when its
+//! span ends, goes to the histogram `rpc.server.call.duration` or
+//! `rpc.client.call.duration` with `rpc.system.name`, `rpc.method`,
+//! `rpc.response.status_code` (when a status came), `error.type` (by the
+//! rules above) and, on a client, `server.address` and `server.port`; its
+//! exemplar is the call's span when the trace is kept. On a server, a call
+//! answered `UNIMPLEMENTED` counts under `rpc.method` = `_OTHER`, so that
+//! made-up method names cannot fill the histogram with series.
+//!
 //! In a handler, [`Headers`](crate::Headers) is implemented for tonic's
 //! `MetadataMap`, so `traced::extract(request.metadata())` and
 //! `traced::inject(request.metadata_mut())` work there too.
@@ -59,6 +68,8 @@ pub use body::TracedBody;
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanBuilder, SpanKind, Status, TraceContextExt as _};
 
+use crate::integrations::measure::exemplar_span;
+use crate::metrics::{Measured, Stopped};
 use crate::semconv::{
     ERROR_TYPE, RPC_METHOD, RPC_METHOD_ORIGINAL, RPC_RESPONSE_STATUS_CODE, RPC_SYSTEM_NAME,
 };
@@ -108,6 +119,7 @@ const CODE_NAMES: [&str; 17] = [
 
 const CANCELLED: i32 = 1;
 const UNKNOWN: i32 = 2;
+const UNIMPLEMENTED: i32 = 12;
 
 /// The name of status `code`; codes gRPC does not define are `UNKNOWN`,
 /// as gRPC itself treats them.
@@ -186,6 +198,39 @@ fn record_cancelled(span: &ActiveSpan, side: Side) {
     record_code(span, side, CANCELLED);
 }
 
+/// Stops the call's timing, before its span ends:
+/// `rpc.response.status_code` when a status `code` came, with
+/// `error.type` when it is an error for `side`. A server's
+/// `UNIMPLEMENTED` call counts under `rpc.method` = `_OTHER`.
+fn stop(
+    measured: Option<Measured>,
+    span: &ActiveSpan,
+    side: Side,
+    code: Option<i32>,
+) -> Option<Stopped> {
+    let mut measured = measured?;
+    if let Some(code) = code {
+        let name = code_name(code);
+        measured.set(KeyValue::new(RPC_RESPONSE_STATUS_CODE, name));
+        if is_error(side, code) {
+            measured.set(KeyValue::new(ERROR_TYPE, name));
+        }
+        if side == Side::Server && code == UNIMPLEMENTED {
+            measured.set(KeyValue::new(RPC_METHOD, OTHER));
+        }
+    }
+    Some(measured.stop(exemplar_span(span)))
+}
+
+/// Ends the call's span, then records its duration: tail sampling has
+/// then seen how the span ended (see `crate::metrics`).
+fn end(span: OpenSpan, stopped: Option<Stopped>) {
+    span.end();
+    if let Some(stopped) = stopped {
+        stopped.record();
+    }
+}
+
 /// The code gRPC gives a response whose HTTP status is not 200 and that
 /// has no `grpc-status` (a proxy's answer, say), per gRPC's
 /// `doc/http-grpc-status-mapping.md`.
@@ -207,20 +252,23 @@ fn with_body<B: http_body::Body>(
     response: http::Response<B>,
     span: OpenSpan,
     side: Side,
+    measured: Option<Measured>,
 ) -> http::Response<TracedBody<B>> {
     let (parts, body) = response.into_parts();
     let code = status_in(&parts.headers)
         .or_else(|| (parts.status != http::StatusCode::OK).then(|| code_of_http(parts.status)));
     if let Some(code) = code {
         record_code(span.span(), side, code);
-        span.end();
+        let stopped = stop(measured, span.span(), side, Some(code));
+        end(span, stopped);
         return http::Response::from_parts(parts, TracedBody::ended(body, side));
     }
     if body.is_end_stream() {
-        span.end();
+        let stopped = stop(measured, span.span(), side, None);
+        end(span, stopped);
         return http::Response::from_parts(parts, TracedBody::ended(body, side));
     }
-    http::Response::from_parts(parts, TracedBody::new(body, span, side))
+    http::Response::from_parts(parts, TracedBody::new(body, span, side, measured))
 }
 
 /// `package.Service/Method` from the path `/package.Service/Method`, or

@@ -8,11 +8,28 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanContext, SpanKind};
 
-use super::{BoxError, SITE, Side, TracedBody, record_code, span_builder, with_body};
+use super::{BoxError, SITE, Side, TracedBody, end, record_code, span_builder, stop, with_body};
 use crate::integrations::http::{default_port, split_authority};
+use crate::integrations::measure::exemplar_span;
 use crate::integrations::trace_response;
-use crate::semconv::{SERVER_ADDRESS, SERVER_PORT};
+use crate::metrics::{DurationMetric, Measured};
+use crate::semconv::{ERROR_TYPE, SERVER_ADDRESS, SERVER_PORT, attribute, metric};
 use crate::span::KeepOpen;
+
+/// `rpc.server.call.duration`: `rpc.system.name` and `rpc.method` of the
+/// span, then `rpc.response.status_code` and `error.type`. Not the
+/// server's address and port, opt-in in the conventions: they come from
+/// the caller's `:authority`.
+static DURATION: DurationMetric = DurationMetric::new(
+    metric::RPC_SERVER_CALL_DURATION,
+    "Measures the duration of an incoming Remote Procedure Call (RPC).",
+    &[
+        attribute::RPC_SYSTEM_NAME,
+        attribute::RPC_METHOD,
+        attribute::RPC_RESPONSE_STATUS_CODE,
+        attribute::ERROR_TYPE,
+    ],
+);
 
 /// Opens a `server` span per call, named `{package.Service}/{Method}`,
 /// continuing the caller's trace from the `traceparent`/`tracestate`
@@ -136,12 +153,14 @@ where
                 attributes.push(KeyValue::new(SERVER_PORT, i64::from(port)));
             }
         }
+        let measured = DURATION.start_picked(&attributes);
         let started = SITE.start_dynamic(&parent, || builder.with_attributes(attributes));
         let answer = trace_response::server_span(started.context());
         let inner = &mut self.inner;
         ResponseFuture {
             inner: started.keep_open(|| inner.call(request)),
             answer,
+            measured,
             _error: std::marker::PhantomData,
         }
     }
@@ -154,6 +173,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: KeepOpen<F>,
         answer: Option<SpanContext>,
+        measured: Option<Measured>,
         _error: std::marker::PhantomData<fn() -> E>,
     }
 }
@@ -173,7 +193,7 @@ where
             Ok(response) => {
                 // A trailers-only response ends the span here, so an error
                 // status is in the hold before the headers go out.
-                let mut response = with_body(response, span, Side::Server);
+                let mut response = with_body(response, span, Side::Server, this.measured.take());
                 if let Some(span) = this.answer.take() {
                     trace_response::answer(&span, response.headers_mut());
                 }
@@ -183,19 +203,51 @@ where
                 let err: BoxError = err.into();
                 // tonic answers a `Status` error with that status; anything
                 // else is an error of the service's own.
-                match err.downcast_ref::<tonic::Status>() {
-                    Some(status) => record_code(span.span(), Side::Server, status.code() as i32),
-                    None if span.span().is_recording() => span.span().record_error_as(
-                        std::any::type_name::<E>(),
-                        None,
-                        err.to_string(),
-                        Vec::new(),
-                    ),
-                    None => {}
-                }
-                span.end();
+                let measured = this.measured.take();
+                let stopped = match err.downcast_ref::<tonic::Status>() {
+                    Some(status) => {
+                        let code = status.code() as i32;
+                        record_code(span.span(), Side::Server, code);
+                        stop(measured, span.span(), Side::Server, Some(code))
+                    }
+                    None => {
+                        if span.span().is_recording() {
+                            span.span().record_error_as(
+                                std::any::type_name::<E>(),
+                                None,
+                                err.to_string(),
+                                Vec::new(),
+                            );
+                        }
+                        measured.map(|mut measured| {
+                            measured.set(KeyValue::new(ERROR_TYPE, std::any::type_name::<E>()));
+                            measured.stop(exemplar_span(span.span()))
+                        })
+                    }
+                };
+                end(span, stopped);
                 Err(err)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duration_is_conventional_and_bounded() {
+        DURATION.assert_conventional();
+        let known = vec!["a.Svc".to_owned()];
+        let (_, attributes) = span_builder("/b.Made/Up", SpanKind::Server, Some(&known), 0);
+        // `rpc.method_original` (what the caller sent) stays on the span.
+        assert_eq!(
+            DURATION.pick(&attributes),
+            [
+                KeyValue::new(crate::semconv::RPC_SYSTEM_NAME, "grpc"),
+                KeyValue::new(crate::semconv::RPC_METHOD, "_OTHER"),
+            ]
+        );
     }
 }

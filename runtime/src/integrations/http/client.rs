@@ -5,9 +5,31 @@ use std::future::Future;
 use opentelemetry::trace::{SpanBuilder, SpanKind};
 use opentelemetry::{Context, KeyValue};
 
-use super::{SITE, method_attributes, record_status, redact_query};
-use crate::semconv::{SERVER_ADDRESS, SERVER_PORT, URL_FULL};
+use super::{SITE, method_attributes, protocol_version, record_status, redact_query};
+use crate::integrations::measure::instrument_measured;
+use crate::metrics::{DurationMetric, Measured};
+use crate::semconv::{
+    ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT,
+    URL_FULL, attribute, metric,
+};
 use crate::span::ActiveSpan;
+
+/// `http.client.request.duration`: from the span's attributes, the method
+/// (`_OTHER` for an unknown one), `server.address` and `server.port`; then
+/// the status code, `network.protocol.version` of the response, and
+/// `error.type` for a 4xx, a 5xx or a failed request. Never the URL.
+static DURATION: DurationMetric = DurationMetric::new(
+    metric::HTTP_CLIENT_REQUEST_DURATION,
+    "Duration of HTTP client requests.",
+    &[
+        attribute::HTTP_REQUEST_METHOD,
+        attribute::SERVER_ADDRESS,
+        attribute::SERVER_PORT,
+        attribute::HTTP_RESPONSE_STATUS_CODE,
+        attribute::NETWORK_PROTOCOL_VERSION,
+        attribute::ERROR_TYPE,
+    ],
+);
 
 /// Sends `reqwest` requests in a `client` span.
 pub trait SendTraced {
@@ -20,6 +42,13 @@ pub trait SendTraced {
     /// of clients. A failed request's exception message and status say
     /// what failed and why, without the URL.
     ///
+    /// With a meter provider installed, the request's duration goes to
+    /// the histogram `http.client.request.duration` with
+    /// `http.request.method`, `server.address`, `server.port`,
+    /// `http.response.status_code`, `network.protocol.version` and, for a
+    /// 4xx, a 5xx or a failure, `error.type` (the status code, or
+    /// `timeout`, `connect`, `reqwest::Error`).
+    ///
     /// With tail sampling on, a `traceresponse` header in the response
     /// that names the caller's trace as sampled (the service called keeps
     /// the trace) makes this process keep its part of the trace too.
@@ -31,17 +60,34 @@ impl SendTraced for reqwest::RequestBuilder {
     fn send_traced(self) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send {
         let (client, request) = self.build_split();
         let prepared = request.map(|mut request| {
-            let started = SITE.start_dynamic(&Context::current(), || span_builder(&request));
+            // Measured, the span's attributes are built once for both.
+            let (started, measured) = if DURATION.is_on() {
+                let builder = span_builder(&request);
+                let measured =
+                    DURATION.start_picked(builder.attributes.as_deref().unwrap_or_default());
+                (
+                    SITE.start_dynamic(&Context::current(), || builder),
+                    measured,
+                )
+            } else {
+                let started = SITE.start_dynamic(&Context::current(), || span_builder(&request));
+                (started, None)
+            };
             if let Some(cx) = started.context() {
                 crate::propagation::inject_context(cx, request.headers_mut());
             }
-            (request, started)
+            (request, started, measured)
         });
         async move {
-            let (request, started) = prepared?;
-            started
-                .instrument(client.execute(request), record_outcome)
-                .await
+            let (request, started, measured) = prepared?;
+            instrument_measured(
+                started,
+                client.execute(request),
+                measured,
+                complete,
+                record_outcome,
+            )
+            .await
         }
     }
 }
@@ -121,23 +167,72 @@ fn record_outcome(span: &ActiveSpan, out: &reqwest::Result<reqwest::Response>) {
             );
         }
         Err(err) => {
-            let kind = if err.is_timeout() {
-                "timeout"
-            } else if err.is_connect() {
-                "connect"
-            } else {
-                "reqwest::Error"
-            };
             // `error.type` says what kind of failure it was, more precisely
             // than the exception's type.
-            span.record_error_as("reqwest::Error", Some(kind), describe(err), Vec::new());
+            span.record_error_as(
+                "reqwest::Error",
+                Some(error_kind(err)),
+                describe(err),
+                Vec::new(),
+            );
         }
+    }
+}
+
+/// The `error.type` of a failed request.
+fn error_kind(err: &reqwest::Error) -> &'static str {
+    if err.is_timeout() {
+        "timeout"
+    } else if err.is_connect() {
+        "connect"
+    } else {
+        "reqwest::Error"
+    }
+}
+
+/// Completes the request's timing: the response's status and protocol
+/// version, or the failure's kind.
+fn complete(measured: &mut Measured, out: &reqwest::Result<reqwest::Response>) {
+    match out {
+        Ok(response) => {
+            let status = response.status();
+            measured.set(KeyValue::new(
+                HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status.as_u16()),
+            ));
+            if let Some(version) = protocol_version(response.version()) {
+                measured.set(KeyValue::new(NETWORK_PROTOCOL_VERSION, version));
+            }
+            if status.is_client_error() || status.is_server_error() {
+                measured.set(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+            }
+        }
+        Err(err) => measured.set(KeyValue::new(ERROR_TYPE, error_kind(err))),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duration_is_conventional_and_bounded() {
+        DURATION.assert_conventional();
+        let client = reqwest::Client::new();
+        let request = client
+            .get("https://user:pw@api.example/users/7?token=x")
+            .build()
+            .unwrap();
+        let builder = span_builder(&request);
+        assert_eq!(
+            DURATION.pick(builder.attributes.as_deref().unwrap_or_default()),
+            [
+                KeyValue::new(crate::semconv::HTTP_REQUEST_METHOD, "GET"),
+                KeyValue::new(SERVER_ADDRESS, "api.example"),
+                KeyValue::new(SERVER_PORT, 443_i64),
+            ]
+        );
+    }
 
     #[test]
     fn url_full_hides_credentials_and_signatures() {

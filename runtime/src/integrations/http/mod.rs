@@ -141,6 +141,19 @@ fn record_status(span: &ActiveSpan, status: http::StatusCode, failed: bool) {
     }
 }
 
+/// `network.protocol.version` of an HTTP version: on both sides' spans
+/// and duration histograms.
+fn protocol_version(version: http::Version) -> Option<&'static str> {
+    Some(match version {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_11 => "1.1",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => return None,
+    })
+}
+
 /// `host` and `port` of an authority such as `example.com:8080` or `[::1]:80`.
 #[cfg(any(feature = "axum", feature = "tonic"))]
 pub(crate) fn split_authority(authority: &str, default_port: Option<u16>) -> (String, Option<u16>) {

@@ -9,13 +9,38 @@ use std::task::{Context as TaskContext, Poll};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanBuilder, SpanContext, SpanKind};
 
-use super::{SITE, default_port, method_attributes, record_status, redact_query, split_authority};
+use super::{
+    SITE, default_port, method_attributes, protocol_version, record_status, redact_query,
+    split_authority,
+};
+use crate::integrations::measure::Timed;
 use crate::integrations::trace_response;
+use crate::metrics::{DurationMetric, Measured, Stopped};
 use crate::semconv::{
-    CLIENT_ADDRESS, HTTP_ROUTE, NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION,
-    SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY, URL_SCHEME, USER_AGENT_ORIGINAL,
+    CLIENT_ADDRESS, ERROR_TYPE, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE, NETWORK_PEER_ADDRESS,
+    NETWORK_PEER_PORT, NETWORK_PROTOCOL_VERSION, SERVER_ADDRESS, SERVER_PORT, URL_PATH, URL_QUERY,
+    URL_SCHEME, USER_AGENT_ORIGINAL, attribute, metric,
 };
 use crate::span::{ActiveSpan, Instrumented};
+
+/// `http.server.request.duration`: from the span's attributes, the method
+/// (`_OTHER` for an unknown one), `url.scheme`, `http.route` (the matched
+/// template: a request no route matched has none), and
+/// `network.protocol.version`; then the status code and, for a 5xx,
+/// `error.type`. Never `url.path`, the query, the addresses or the user
+/// agent: a series per value of those would be unbounded.
+static DURATION: DurationMetric = DurationMetric::new(
+    metric::HTTP_SERVER_REQUEST_DURATION,
+    "Duration of HTTP server requests.",
+    &[
+        attribute::HTTP_REQUEST_METHOD,
+        attribute::URL_SCHEME,
+        attribute::HTTP_ROUTE,
+        attribute::NETWORK_PROTOCOL_VERSION,
+        attribute::HTTP_RESPONSE_STATUS_CODE,
+        attribute::ERROR_TYPE,
+    ],
+);
 
 /// Opens a `server` span per request, named `{METHOD} {route}` after the
 /// matched route template (never the raw path), continuing the caller's
@@ -47,6 +72,13 @@ use crate::span::{ActiveSpan, Instrumented};
 /// `into_make_service_with_connect_info::<SocketAddr>()`,
 /// `network.protocol.version` and `user_agent.original`. A 5xx response
 /// (not a 4xx, per the conventions) sets `error.type` and status Error.
+///
+/// With a meter provider installed, each request's duration goes to the
+/// histogram `http.server.request.duration` with `http.request.method`,
+/// `url.scheme` (`http` or `https`), `http.route` (the route template,
+/// never the path), `network.protocol.version`,
+/// `http.response.status_code` and, for a 5xx, `error.type`; its exemplar
+/// is the request's span when the trace is kept.
 ///
 /// With tail sampling on, a response whose trace is known to be kept in
 /// this process when it goes out (a 5xx under the `errors` rule, a span of
@@ -81,7 +113,10 @@ pub struct TracedService<S> {
 type Response = axum::response::Response;
 
 /// What ends the server span: the response's status.
-type Finish = fn(&ActiveSpan, &Result<Response, Infallible>);
+type Finish = fn(&ActiveSpan, &(Result<Response, Infallible>, Option<Stopped>));
+
+/// What completes the request's timing: the response's status.
+type Complete = fn(&mut Measured, &Result<Response, Infallible>);
 
 impl<S, B> tower::Service<http::Request<B>> for TracedService<S>
 where
@@ -97,11 +132,19 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let parent = crate::propagation::extract(request.headers());
-        let started = SITE.start_dynamic(&parent, || span_builder(&request));
+        // Measured, the span's attributes are built once for both.
+        let (started, measured) = if DURATION.is_on() {
+            let builder = span_builder(&request);
+            let measured = DURATION.start(measured_attributes(&request, &builder));
+            (SITE.start_dynamic(&parent, || builder), measured)
+        } else {
+            (SITE.start_dynamic(&parent, || span_builder(&request)), None)
+        };
         let answer = trace_response::server_span(started.context());
         let inner = &mut self.inner;
+        let timed = || Timed::new(inner.call(request), measured, complete as Complete);
         ResponseFuture {
-            inner: started.instrument_returned(|| inner.call(request), record_response as Finish),
+            inner: started.instrument_returned(timed, record_response as Finish),
             answer,
         }
     }
@@ -113,7 +156,7 @@ pin_project_lite::pin_project! {
     /// kept here (`traceresponse`).
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: Instrumented<F, Finish>,
+        inner: Instrumented<Timed<F, Complete>, Finish>,
         answer: Option<SpanContext>,
     }
 }
@@ -126,9 +169,14 @@ where
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut out = std::task::ready!(this.inner.poll(task));
-        // The span has ended: if it completed the trace's part here, the
-        // trace is decided and the answer is final.
+        let (mut out, stopped) = std::task::ready!(this.inner.poll(task));
+        // The span has ended: tail sampling has seen how, which decides
+        // whether the measurement gives an exemplar. If the span completed
+        // the trace's part here, the trace is decided and the answer is
+        // final.
+        if let Some(stopped) = stopped {
+            stopped.record();
+        }
         if let (Some(span), Ok(response)) = (this.answer.take(), &mut out) {
             trace_response::answer(&span, response.headers_mut());
         }
@@ -208,6 +256,21 @@ fn span_builder<B>(request: &http::Request<B>) -> SpanBuilder {
         .with_attributes(attributes)
 }
 
+/// The attributes of `http.server.request.duration` known when `request`
+/// starts: those of its span `builder`, with a `url.scheme` a header sent
+/// by the client gave replaced by the request's own unless it is `http`
+/// or `https`, so that no header fills the histogram with series.
+fn measured_attributes<B>(request: &http::Request<B>, builder: &SpanBuilder) -> Vec<KeyValue> {
+    let mut attributes = DURATION.pick(builder.attributes.as_deref().unwrap_or_default());
+    for kv in &mut attributes {
+        if kv.key == URL_SCHEME && !matches!(kv.value.as_str().as_ref(), "http" | "https") {
+            let own = request.uri().scheme_str().unwrap_or("http").to_owned();
+            *kv = KeyValue::new(URL_SCHEME, own);
+        }
+    }
+    attributes
+}
+
 /// The first value of header `name`, when it is text.
 fn header<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -267,20 +330,24 @@ fn parse_forwarded(value: &str) -> Forwarded {
     out
 }
 
-/// `network.protocol.version` of an HTTP version.
-fn protocol_version(version: http::Version) -> Option<&'static str> {
-    Some(match version {
-        http::Version::HTTP_09 => "0.9",
-        http::Version::HTTP_10 => "1.0",
-        http::Version::HTTP_11 => "1.1",
-        http::Version::HTTP_2 => "2",
-        http::Version::HTTP_3 => "3",
-        _ => return None,
-    })
+/// The status code, and `error.type` for a 5xx.
+fn complete(measured: &mut Measured, out: &Result<Response, Infallible>) {
+    let response = match out {
+        Ok(response) => response,
+        Err(never) => match *never {},
+    };
+    let status = response.status();
+    measured.set(KeyValue::new(
+        HTTP_RESPONSE_STATUS_CODE,
+        i64::from(status.as_u16()),
+    ));
+    if status.is_server_error() {
+        measured.set(KeyValue::new(ERROR_TYPE, status.as_str().to_owned()));
+    }
 }
 
-fn record_response(span: &ActiveSpan, out: &Result<Response, Infallible>) {
-    let response = match out {
+fn record_response(span: &ActiveSpan, out: &(Result<Response, Infallible>, Option<Stopped>)) {
+    let response = match &out.0 {
         Ok(response) => response,
         Err(never) => match *never {},
     };
@@ -291,6 +358,43 @@ fn record_response(span: &ActiveSpan, out: &Result<Response, Infallible>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::semconv::HTTP_REQUEST_METHOD;
+
+    #[test]
+    fn duration_is_conventional_and_bounded() {
+        DURATION.assert_conventional();
+        let request = http::Request::builder()
+            .method("PURGE")
+            .uri("/users/7?token=x")
+            .header("host", "api.example:8443")
+            .header("x-forwarded-proto", "made-up-scheme")
+            .header("user-agent", "curl/8")
+            .body(())
+            .unwrap();
+        let builder = span_builder(&request);
+        assert_eq!(
+            measured_attributes(&request, &builder),
+            [
+                KeyValue::new(HTTP_REQUEST_METHOD, "_OTHER"),
+                KeyValue::new(URL_SCHEME, "http"),
+                KeyValue::new(NETWORK_PROTOCOL_VERSION, "1.1"),
+            ]
+        );
+        let forwarded = http::Request::builder()
+            .uri("/")
+            .header("x-forwarded-proto", "HTTPS")
+            .body(())
+            .unwrap();
+        let builder = span_builder(&forwarded);
+        assert_eq!(
+            measured_attributes(&forwarded, &builder),
+            [
+                KeyValue::new(HTTP_REQUEST_METHOD, "GET"),
+                KeyValue::new(URL_SCHEME, "https"),
+                KeyValue::new(NETWORK_PROTOCOL_VERSION, "1.1"),
+            ]
+        );
+    }
 
     #[test]
     fn addresses_without_ports() {

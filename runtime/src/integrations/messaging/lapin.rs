@@ -24,6 +24,18 @@
 //! The `process` span records `messaging.rabbitmq.message.delivery_tag`,
 //! and `traced.messaging.redelivered` = `true` when the broker delivers the
 //! message again (after a consumer went away without acknowledging it).
+//!
+//! With a meter provider installed, a publish's duration goes to the
+//! histogram `messaging.client.operation.duration`
+//! (`messaging.operation.type` = `send`, `messaging.operation.name` =
+//! `publish`) and a delivery's processing to `messaging.process.duration`
+//! (`messaging.operation.name` = `deliver`), both with `messaging.system`
+//! = `rabbitmq`, `messaging.destination.name` and, for an `Err`,
+//! `error.type`; their exemplar is the span when the trace is kept. The
+//! destination is the exchange, or the queue on the default exchange,
+//! except a queue the broker named (`amq.gen-...`, an exclusive reply
+//! queue say): such names are anonymous, one per connection, and the
+//! conventions keep high-cardinality destinations out of metrics.
 
 use std::future::Future;
 
@@ -34,15 +46,66 @@ use lapin::{BasicProperties, Channel, PublisherConfirm};
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TraceContextExt as _;
 
-use super::{Message, record_outcome, start_process, start_send};
+use super::{Message, PROCESS, SEND, complete, record_outcome, start_process, start_send};
+use crate::integrations::measure::instrument_measured;
+use crate::metrics::{DurationMetric, Measured};
 use crate::propagation::Headers;
 use crate::semconv::{
-    MESSAGING_OPERATION_NAME, MESSAGING_RABBITMQ_DELIVERY_TAG, MESSAGING_RABBITMQ_ROUTING_KEY,
-    TRACED_MESSAGE_SETTLED_EVENT, TRACED_MESSAGING_REDELIVERED, TRACED_MESSAGING_REQUEUE,
+    MESSAGING_DESTINATION_NAME, MESSAGING_OPERATION_NAME, MESSAGING_RABBITMQ_DELIVERY_TAG,
+    MESSAGING_RABBITMQ_ROUTING_KEY, TRACED_MESSAGE_SETTLED_EVENT, TRACED_MESSAGING_REDELIVERED,
+    TRACED_MESSAGING_REQUEUE, attribute, metric,
 };
 
 /// `messaging.system` for RabbitMQ.
 const RABBITMQ: &str = "rabbitmq";
+
+/// `messaging.client.operation.duration`, for publishing.
+static SEND_DURATION: DurationMetric = DurationMetric::new(
+    metric::MESSAGING_CLIENT_OPERATION_DURATION,
+    "Duration of messaging operation initiated by a producer or consumer client.",
+    &[
+        attribute::MESSAGING_SYSTEM,
+        attribute::MESSAGING_OPERATION_TYPE,
+        attribute::MESSAGING_OPERATION_NAME,
+        attribute::MESSAGING_DESTINATION_NAME,
+        attribute::ERROR_TYPE,
+    ],
+);
+
+/// `messaging.process.duration`, for processing a delivery.
+static PROCESS_DURATION: DurationMetric = DurationMetric::new(
+    metric::MESSAGING_PROCESS_DURATION,
+    "Duration of processing operation.",
+    &[
+        attribute::MESSAGING_SYSTEM,
+        attribute::MESSAGING_OPERATION_NAME,
+        attribute::MESSAGING_DESTINATION_NAME,
+        attribute::ERROR_TYPE,
+    ],
+);
+
+/// Starts timing `message`'s `operation` for `metric`, when it is on;
+/// an anonymous destination (see the module) is left out.
+fn measure(
+    metric: &'static DurationMetric,
+    message: &Message<'_>,
+    operation: &'static str,
+) -> Option<Measured> {
+    if !metric.is_on() {
+        return None;
+    }
+    let mut attributes = metric.pick(&message.operation_attributes(operation, 4));
+    if is_anonymous(message.destination) {
+        attributes.retain(|kv| kv.key != MESSAGING_DESTINATION_NAME);
+    }
+    metric.start(attributes)
+}
+
+/// Whether a destination has no name worth a series: empty (the default
+/// exchange without a routing key), or named by the broker (`amq.gen-`).
+fn is_anonymous(destination: &str) -> bool {
+    destination.is_empty() || destination.starts_with("amq.gen-")
+}
 
 /// AMQP headers: string values (`longstr`, `shortstr`) are trace context;
 /// values of other types under a trace header are ignored, so malformed
@@ -116,6 +179,7 @@ pub fn publish<'a>(
             routing_key.to_owned(),
         )]
     };
+    let measured = measure(&SEND_DURATION, &message, SEND);
     let started = start_send(&message, extra, &mut headers);
     let properties = properties.with_headers(headers);
     let future = channel.basic_publish(
@@ -125,7 +189,7 @@ pub fn publish<'a>(
         payload,
         properties,
     );
-    started.instrument(future, record_outcome)
+    instrument_measured(started, future, measured, complete, record_outcome)
 }
 
 /// Processes `delivery` from `queue` in a `consumer` span named
@@ -172,7 +236,9 @@ where
     }
     let empty = FieldTable::default();
     let headers = delivery.properties.headers().as_ref().unwrap_or(&empty);
-    start_process(&message, extra, headers).instrument(work, record_outcome)
+    let measured = measure(&PROCESS_DURATION, &message, PROCESS);
+    let started = start_process(&message, extra, headers);
+    instrument_measured(started, work, measured, complete, record_outcome)
 }
 
 /// Adds the event "message settled" to the current span.
@@ -246,5 +312,45 @@ mod tests {
     fn destination_is_the_exchange_or_the_queue() {
         assert_eq!(destination("", "tasks"), "tasks");
         assert_eq!(destination("jobs", "tasks"), "jobs");
+    }
+
+    #[test]
+    fn durations_are_conventional_and_bounded() {
+        SEND_DURATION.assert_conventional();
+        PROCESS_DURATION.assert_conventional();
+        let message = Message {
+            system: RABBITMQ,
+            destination: "tasks",
+            operation_name: "publish",
+            id: Some("42"),
+            body_size: Some(9),
+        };
+        // The message's id and size are the span's, not the metric's.
+        assert_eq!(
+            SEND_DURATION.pick(&message.operation_attributes(SEND, 4)),
+            [
+                KeyValue::new(crate::semconv::MESSAGING_SYSTEM, "rabbitmq"),
+                KeyValue::new(crate::semconv::MESSAGING_OPERATION_TYPE, "send"),
+                KeyValue::new(MESSAGING_OPERATION_NAME, "publish"),
+                KeyValue::new(MESSAGING_DESTINATION_NAME, "tasks"),
+            ]
+        );
+        let delivered = Message {
+            operation_name: "deliver",
+            ..message
+        };
+        // `process.duration` has no `messaging.operation.type`.
+        assert_eq!(
+            PROCESS_DURATION.pick(&delivered.operation_attributes(PROCESS, 4)),
+            [
+                KeyValue::new(crate::semconv::MESSAGING_SYSTEM, "rabbitmq"),
+                KeyValue::new(MESSAGING_OPERATION_NAME, "deliver"),
+                KeyValue::new(MESSAGING_DESTINATION_NAME, "tasks"),
+            ]
+        );
+        assert!(is_anonymous("amq.gen-JzTY20BRgKO-HjmUJj0wLg"));
+        assert!(is_anonymous(""));
+        assert!(!is_anonymous("tasks"));
+        assert!(!is_anonymous("amq.direct"));
     }
 }

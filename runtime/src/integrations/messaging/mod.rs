@@ -29,10 +29,12 @@ use std::future::Future;
 use opentelemetry::trace::{Link, SpanBuilder, SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 
+use crate::metrics::Measured;
 use crate::propagation::{Headers, extract, inject_context};
 use crate::semconv::{
-    MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME, MESSAGING_MESSAGE_BODY_SIZE,
-    MESSAGING_MESSAGE_ID, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
+    ERROR_TYPE, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
+    MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_MESSAGE_ID, MESSAGING_OPERATION_NAME,
+    MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM,
 };
 use crate::span::{ActiveSpan, Started};
 
@@ -62,19 +64,7 @@ const PROCESS: &str = "process";
 
 impl Message<'_> {
     fn builder(&self, operation: &'static str, kind: SpanKind) -> SpanBuilder {
-        let mut attributes = Vec::with_capacity(7);
-        attributes.push(KeyValue::new(MESSAGING_SYSTEM, self.system.to_owned()));
-        attributes.push(KeyValue::new(MESSAGING_OPERATION_TYPE, operation));
-        let name = if self.operation_name.is_empty() {
-            operation
-        } else {
-            self.operation_name
-        };
-        attributes.push(KeyValue::new(MESSAGING_OPERATION_NAME, name.to_owned()));
-        attributes.push(KeyValue::new(
-            MESSAGING_DESTINATION_NAME,
-            self.destination.to_owned(),
-        ));
+        let mut attributes = self.operation_attributes(operation, 7);
         if let Some(id) = self.id {
             attributes.push(KeyValue::new(MESSAGING_MESSAGE_ID, id.to_owned()));
         }
@@ -87,6 +77,26 @@ impl Message<'_> {
         SpanBuilder::from_name(format!("{operation} {}", self.destination))
             .with_kind(kind)
             .with_attributes(attributes)
+    }
+
+    /// The attributes of the operation rather than of the message (no id,
+    /// no size), which its span and its duration share: the system, the
+    /// operation's type and name, the destination.
+    fn operation_attributes(&self, operation: &'static str, capacity: usize) -> Vec<KeyValue> {
+        let mut attributes = Vec::with_capacity(capacity);
+        attributes.push(KeyValue::new(MESSAGING_SYSTEM, self.system.to_owned()));
+        attributes.push(KeyValue::new(MESSAGING_OPERATION_TYPE, operation));
+        let name = if self.operation_name.is_empty() {
+            operation
+        } else {
+            self.operation_name
+        };
+        attributes.push(KeyValue::new(MESSAGING_OPERATION_NAME, name.to_owned()));
+        attributes.push(KeyValue::new(
+            MESSAGING_DESTINATION_NAME,
+            self.destination.to_owned(),
+        ));
+        attributes
     }
 }
 
@@ -101,6 +111,14 @@ fn record_outcome<T, E: std::fmt::Display>(span: &ActiveSpan, out: &Result<T, E>
                 Vec::new(),
             );
         }
+    }
+}
+
+/// Completes the timing of the wrapped work: `error.type` (the error's
+/// type, as on the span) for an `Err`.
+fn complete<T, E>(measured: &mut Measured, out: &Result<T, E>) {
+    if out.is_err() {
+        measured.set(KeyValue::new(ERROR_TYPE, std::any::type_name::<E>()));
     }
 }
 
