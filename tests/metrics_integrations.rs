@@ -1,10 +1,13 @@
 //! The integrations' duration histograms (#29), by the semantic
-//! conventions: real requests through axum and reqwest, tonic and
-//! rusqlite, read back from the SDK's in-memory metric exporter.
+//! conventions: real requests through axum and reqwest, tonic, rusqlite
+//! and lapin (a private RabbitMQ node), read back from the SDK's
+//! in-memory metric exporter.
 //!
 //! The exemplars these histograms carry are added by our OTLP exporter,
 //! which the in-memory one is not; the runtime's unit tests
 //! (`metrics/request.rs`) check that a measurement gives its span's.
+
+mod support;
 
 #[path = "../examples/grpc/greeter.rs"]
 mod greeter;
@@ -551,4 +554,118 @@ fn rusqlite_operation_durations_by_summary_never_text() {
             "{point:?}"
         );
     }
+}
+
+#[test]
+fn lapin_publish_and_process_durations() {
+    use futures_lite::StreamExt as _;
+    use lapin::options::{BasicConsumeOptions, QueueDeclareOptions};
+    use lapin::types::FieldTable;
+    use traced::messaging::lapin as amqp;
+
+    let _turn = turn();
+    meters();
+    let _capture = Capture::start();
+    let broker = support::rabbitmq::RabbitMq::start();
+    let rt = runtime();
+    rt.block_on(async {
+        let connection =
+            lapin::Connection::connect(&broker.url(), lapin::ConnectionProperties::default())
+                .await
+                .expect("connect");
+        let channel = connection.create_channel().await.expect("channel");
+        channel
+            .queue_declare(
+                "metric_jobs".into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("declare");
+        // A queue the broker names, as a reply queue is.
+        let reply = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..QueueDeclareOptions::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .expect("declare");
+        let reply = reply.name().as_str().to_owned();
+        assert!(reply.starts_with("amq.gen-"), "{reply}");
+        for _ in 0..2 {
+            amqp::publish(
+                &channel,
+                "",
+                "metric_jobs",
+                b"job",
+                lapin::BasicProperties::default(),
+            )
+            .await
+            .expect("publish");
+        }
+        amqp::publish(
+            &channel,
+            "",
+            &reply,
+            b"reply",
+            lapin::BasicProperties::default(),
+        )
+        .await
+        .expect("publish");
+        let mut deliveries = channel
+            .basic_consume(
+                "metric_jobs".into(),
+                "metrics".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .expect("consume");
+        let first = deliveries.next().await.expect("a delivery").expect("ok");
+        amqp::process(&first, "metric_jobs", async {
+            amqp::ack(&first).await?;
+            Ok::<_, lapin::Error>(())
+        })
+        .await
+        .expect("processed");
+        let second = deliveries.next().await.expect("a delivery").expect("ok");
+        let failed = amqp::process(&second, "metric_jobs", async {
+            Err::<(), _>(std::io::Error::other("bad job"))
+        })
+        .await;
+        assert!(failed.is_err());
+        amqp::nack(&second, false).await.expect("nack");
+        connection.close(0, "done".into()).await.expect("close");
+    });
+
+    let (unit, sent) = histogram("messaging.client.operation.duration");
+    assert_eq!(unit, "s");
+    let publish = [
+        ("messaging.system", "rabbitmq"),
+        ("messaging.operation.type", "send"),
+        ("messaging.operation.name", "publish"),
+    ];
+    let mut to_jobs = publish.to_vec();
+    to_jobs.push(("messaging.destination.name", "metric_jobs"));
+    assert_eq!(count(&sent, &to_jobs), 2);
+    // The broker-named queue is no series of its own.
+    assert_eq!(count(&sent, &publish), 1);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+
+    let (unit, processed) = histogram("messaging.process.duration");
+    assert_eq!(unit, "s");
+    let deliver = [
+        ("messaging.system", "rabbitmq"),
+        ("messaging.operation.name", "deliver"),
+        ("messaging.destination.name", "metric_jobs"),
+    ];
+    assert_eq!(count(&processed, &deliver), 1);
+    let mut failed = deliver.to_vec();
+    failed.push(("error.type", std::any::type_name::<std::io::Error>()));
+    assert_eq!(count(&processed, &failed), 1);
+    assert_eq!(processed.len(), 2, "{processed:#?}");
 }

@@ -134,3 +134,79 @@ where
     let timed = Timed::new(future, measured, complete);
     Recorded::new(started.instrument(timed, move |span, (out, _)| finish(span, out)))
 }
+
+#[cfg(all(
+    test,
+    feature = "testing",
+    any(feature = "reqwest", feature = "sqlx", feature = "lapin")
+))]
+mod tests {
+    use std::sync::Arc;
+
+    use opentelemetry::KeyValue;
+    use opentelemetry::trace::SpanBuilder;
+
+    use super::*;
+    use crate::metrics::{DurationMetric, SeriesKey, drain_exemplars};
+    use crate::semconv::{ERROR_TYPE, attribute, metric};
+
+    static SITE: crate::span::CallSite = crate::span::CallSite::integration();
+    static DURATION: DurationMetric = DurationMetric::new(
+        metric::HTTP_CLIENT_REQUEST_DURATION,
+        "",
+        &[attribute::ERROR_TYPE],
+    );
+
+    // A request measured in a sampled span: its exemplar is that span,
+    // taken once the span has ended (after it was exported here).
+    #[test]
+    fn a_measured_request_gives_its_span_as_exemplar() {
+        let capture = crate::testing::Capture::start();
+        let key = SeriesKey::new(
+            metric::HTTP_CLIENT_REQUEST_DURATION,
+            &[KeyValue::new(ERROR_TYPE, "measure.test")],
+        );
+        // Other tests install and remove meter providers, drain every
+        // series now and then, or run tail sampling for a while: an
+        // exemplar that went elsewhere is tried again.
+        let found = (0..20).any(|_| {
+            if !DURATION.is_on() {
+                // Left installed: no-op, for whichever test needs one.
+                let _ = crate::metrics::install(Arc::new(
+                    opentelemetry::metrics::noop::NoopMeterProvider::new(),
+                ));
+            }
+            let started = SITE.start_dynamic(&Context::new(), || {
+                SpanBuilder::from_name("measured request")
+            });
+            let future = instrument_measured(
+                started,
+                std::future::ready(Err::<(), &str>("failed")),
+                DURATION.start(Vec::new()),
+                |measured, out| {
+                    if out.is_err() {
+                        measured.set(KeyValue::new(ERROR_TYPE, "measure.test"));
+                    }
+                },
+                |_, _| {},
+            );
+            let out = futures_util::FutureExt::now_or_never(future).expect("ready at once");
+            assert!(out.is_err());
+            let spans = capture.spans();
+            let span = spans
+                .named("measured request")
+                .last()
+                .map(|span| span.span_context.clone())
+                .expect("the request's span");
+            let taken = drain_exemplars().remove(&key).unwrap_or_default();
+            let found = taken.iter().any(|exemplar| {
+                exemplar.trace_id == span.trace_id() && exemplar.span_id == span.span_id()
+            });
+            if !found {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            found
+        });
+        assert!(found, "no exemplar of the request's span in 20 attempts");
+    }
+}
