@@ -36,6 +36,11 @@ pub enum Pipeline {
     SampledBatch,
     /// `Sampler::AlwaysOff`, simple processor.
     Unsampled,
+    /// [`Pipeline::SampledBatch`] with tail sampling in front (#28):
+    /// `errors,slower_than=200ms,ratio=0.05`, the rules. Every
+    /// span is held until its trace ends; a `#[traced]` call is a trace
+    /// of its own, so most are dropped whole.
+    TailBatch,
     /// Sampled, our own pipeline (`TRACED_PIPELINE=traced`): spans queued
     /// to an export thread that builds `SpanData` for the same exporter.
     Ours,
@@ -55,6 +60,7 @@ impl Pipeline {
             Pipeline::SampledSimpleGlobal => "sampled_simple_global",
             Pipeline::SampledBatch => "sampled_batch",
             Pipeline::Unsampled => "unsampled",
+            Pipeline::TailBatch => "tail_batch",
             Pipeline::Ours => "traced_pipeline",
             Pipeline::OursUnsampled => "traced_pipeline_unsampled",
             Pipeline::Disabled => "disabled",
@@ -67,6 +73,7 @@ impl Pipeline {
             Pipeline::SampledSimpleGlobal,
             Pipeline::SampledBatch,
             Pipeline::Unsampled,
+            Pipeline::TailBatch,
             Pipeline::Ours,
             Pipeline::OursUnsampled,
             Pipeline::Disabled,
@@ -127,6 +134,16 @@ impl Pipeline {
             Pipeline::Unsampled => builder
                 .with_sampler(Sampler::AlwaysOff)
                 .with_simple_exporter(NoopExporter)
+                .build(),
+            Pipeline::TailBatch => builder
+                .with_span_processor(traced::TailSampling::new(
+                    BatchSpanProcessor::builder(NoopExporter).build(),
+                    [
+                        traced::TailRule::Errors,
+                        traced::TailRule::SlowerThan(std::time::Duration::from_millis(200)),
+                        traced::TailRule::Ratio(0.05),
+                    ],
+                ))
                 .build(),
             Pipeline::Disabled | Pipeline::Ours | Pipeline::OursUnsampled => {
                 return None;

@@ -100,6 +100,10 @@ impl Reservoir {
     /// its trace is kept.
     #[inline]
     pub(crate) fn offer(&self, value: f64, span: &SpanContext) {
+        // The SDK ignores what is not finite; so does the exemplar.
+        if !value.is_finite() {
+            return;
+        }
         let slot = &self.slots[bucket_of(value)];
         if slot.taken.load(Ordering::Relaxed) {
             return;
@@ -219,6 +223,8 @@ mod tests {
         reservoir.offer(0.004, &span(2, true)); // bucket 0's
         reservoir.offer(0.001, &span(3, true)); // bucket 0 taken already
         reservoir.offer(0.3, &span(4, true)); // bucket 7's
+        reservoir.offer(f64::NAN, &span(6, true)); // never an exemplar
+        reservoir.offer(f64::INFINITY, &span(6, true));
         let mut taken = reservoir.drain();
         taken.sort_by(|a, b| a.value.total_cmp(&b.value));
         let traces: Vec<TraceId> = taken.iter().map(|e| e.trace_id).collect();

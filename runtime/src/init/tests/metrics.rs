@@ -101,13 +101,13 @@ fn the_builder_wins_over_the_metrics_variables() {
     .iter()
     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
     .collect();
-    let builder = builder()
+    let code = builder()
         .metrics_exporter(Exporter::Console)
         .metric_export_interval(Duration::from_secs(5))
         .metrics_temporality(MetricsTemporality::Cumulative)
         .metrics_cardinality_limit(99)
         .strict(true);
-    let c = Config::from_lookup(&|n| vars.get(n).cloned(), &builder.code).unwrap();
+    let c = Config::from_lookup(&|n| vars.get(n).cloned(), &code.code).unwrap();
     assert_eq!(c.metrics.exporters, vec![Exporter::Console]);
     assert_eq!(c.metrics.interval, Duration::from_secs(5));
     assert_eq!(c.metrics.temporality, MetricsTemporality::Cumulative);
