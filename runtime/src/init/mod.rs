@@ -378,6 +378,11 @@ pub fn builder() -> Builder {
 /// | `TRACED_PIPELINE` | `sdk` | `sdk`: the OpenTelemetry SDK's provider and processors ([`Pipeline::Sdk`]); `traced`: our own span pipeline ([`Pipeline::Traced`]), not the default while it misses its targets against the SDK's (docs/performance.md); the same exporters either way |
 /// | `TRACED_CONFIG_STRICT` | `false` | `true`: an invalid value is an [`InitError`] rather than a warning |
 /// | `OTEL_SEMCONV_EXCEPTION_SIGNAL_OPT_IN` | | `logs`: exceptions are `exception` log records instead of span events; `logs/dup`: both (feature `tracing`) |
+/// | `OTEL_METRICS_EXPORTER` | `otlp` when traces go over OTLP, otherwise none | comma list of `otlp`, `console`, `none` for the duration histograms (`docs/metrics.md`) |
+/// | `OTEL_EXPORTER_OTLP_METRICS_*` | the generic `OTEL_EXPORTER_OTLP_*` | as the logs' below, with `/v1/metrics` |
+/// | `OTEL_METRIC_EXPORT_INTERVAL`, `OTEL_METRIC_EXPORT_TIMEOUT` | 60000, 30000 | milliseconds between metrics exports, and per export |
+/// | `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` | `cumulative` | `cumulative`, `delta`, `lowmemory` |
+/// | `TRACED_METRICS_CARDINALITY_LIMIT` | 2000 | series per instrument; the rest in `otel.metric.overflow=true` |
 /// | `OTEL_LOGS_EXPORTER` | the traces exporters | comma list of `otlp`, `console`, `none` (feature `tracing`) |
 /// | `OTEL_EXPORTER_OTLP_LOGS_*` | the generic `OTEL_EXPORTER_OTLP_*` | `_ENDPOINT` (`/v1/logs` is appended to the generic one for HTTP), `_PROTOCOL`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`, `_INSECURE`, `_CERTIFICATE`, `_CLIENT_CERTIFICATE`, `_CLIENT_KEY` (feature `tracing`) |
 /// | `RUST_LOG` | | `tracing` filter directives added on top of [`DEFAULT_TRACING_FILTER`](crate::DEFAULT_TRACING_FILTER) (feature `tracing`) |

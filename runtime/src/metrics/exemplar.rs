@@ -129,6 +129,7 @@ impl Reservoir {
     }
 
     /// The exemplars of this interval, the slots emptied for the next.
+    #[cfg_attr(not(feature = "init"), allow(dead_code))]
     fn drain(&self) -> Vec<Exemplar> {
         let mut out = Vec::new();
         for slot in &self.slots {
@@ -176,7 +177,9 @@ pub(crate) fn reservoir(key: SeriesKey) -> Option<Arc<Reservoir>> {
     Some(made)
 }
 
-/// Every exemplar taken since the last drain, by series.
+/// Every exemplar taken since the last drain, by series (read by the
+/// exporters `init` installs).
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) fn drain_exemplars() -> HashMap<SeriesKey, Vec<Exemplar>> {
     let live: Vec<(SeriesKey, Arc<Reservoir>)> = {
         let series = SERIES.lock().unwrap_or_else(PoisonError::into_inner);

@@ -20,7 +20,12 @@ mod provider;
 mod request;
 
 #[cfg_attr(not(feature = "init"), allow(unused_imports))]
-pub(crate) use exemplar::{Exemplar, SeriesKey, drain_exemplars, value_text};
+pub(crate) use exemplar::{SeriesKey, drain_exemplars};
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(unused_imports)
+)]
+pub(crate) use exemplar::{Exemplar, value_text};
 pub(crate) use function::{FunctionMetrics, Timing};
 #[cfg_attr(not(feature = "init"), allow(unused_imports))]
 pub(crate) use provider::{MeterTicket, install, uninstall};

@@ -26,6 +26,7 @@ static FUNCTIONS_ON: AtomicBool = AtomicBool::new(true);
 /// What [`install`] returns: [`uninstall`] removes only the provider it
 /// installed.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) struct MeterTicket(u64);
 
 /// Records `#[traced]` functions' and the integrations' metrics into
@@ -66,6 +67,7 @@ pub(crate) fn install(provider: Arc<dyn MeterProvider + Send + Sync>) -> MeterTi
 
 /// Removes the provider `ticket` installed, unless another was installed
 /// since.
+#[cfg_attr(not(feature = "init"), allow(dead_code))]
 pub(crate) fn uninstall(ticket: MeterTicket) {
     let mut slot = SLOT.write().unwrap_or_else(PoisonError::into_inner);
     if matches!(&*slot, Some((installed, _)) if *installed == ticket.0) {

@@ -30,6 +30,11 @@ pub(crate) struct MetricsConfig {
     )]
     pub otlp: OtlpConfig,
     pub interval: Duration,
+    /// What the OTLP exporter asks for (the console's is always delta).
+    #[cfg_attr(
+        not(any(feature = "otlp-grpc", feature = "otlp-http")),
+        allow(dead_code)
+    )]
     pub temporality: MetricsTemporality,
     pub cardinality_limit: Option<usize>,
 }
