@@ -19,13 +19,13 @@ mod function;
 mod provider;
 mod request;
 
-#[cfg_attr(not(feature = "init"), allow(unused_imports))]
-pub(crate) use exemplar::{SeriesKey, drain_exemplars};
 #[cfg_attr(
     not(any(feature = "otlp-grpc", feature = "otlp-http")),
     allow(unused_imports)
 )]
 pub(crate) use exemplar::{Exemplar, value_text};
+#[cfg_attr(not(feature = "init"), allow(unused_imports))]
+pub(crate) use exemplar::{SeriesKey, drain_exemplars};
 pub(crate) use function::{FunctionMetrics, Timing};
 #[cfg_attr(not(feature = "init"), allow(unused_imports))]
 pub(crate) use provider::{MeterTicket, install, uninstall};
