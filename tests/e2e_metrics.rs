@@ -317,3 +317,81 @@ fn under_tail_sampling_exemplars_come_from_kept_traces_and_keep_none() {
         }
     }
 }
+
+#[traced]
+fn first() {}
+#[traced]
+fn second() {}
+#[traced]
+fn third() {}
+
+/// Past the cardinality limit, measurements go to the overflow series:
+/// the totals stay right while the series are bounded.
+#[test]
+fn past_the_cardinality_limit_measurements_go_to_the_overflow_series() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let collector = Collector::start_with_metrics();
+    let telemetry = traced::builder()
+        .service_name("metrics-e2e")
+        .endpoint(collector.grpc_endpoint())
+        .metrics_cardinality_limit(2)
+        .metric_export_interval(Duration::from_secs(3600))
+        .init()
+        .expect("init");
+    for _ in 0..5 {
+        first();
+        second();
+        third();
+    }
+    drop(telemetry);
+    let points: Vec<ReceivedPoint> = collector
+        .wait_for_metric(FUNCTION_DURATION, RECEIVE_TIMEOUT)
+        .into_iter()
+        .filter(|p| p.metric == FUNCTION_DURATION)
+        .collect();
+    // Two series of their own (the limit), the third function's calls in
+    // the overflow series.
+    let overflow: Vec<&ReceivedPoint> = points
+        .iter()
+        .filter(|p| p.attr("otel.metric.overflow") == Some(&Typed::Bool(true)))
+        .collect();
+    assert_eq!(overflow.len(), 1, "{points:#?}");
+    assert_eq!(overflow[0].count, 5);
+    assert_eq!(points.len(), 3, "{points:#?}");
+    assert_eq!(points.iter().map(|p| p.count).sum::<u64>(), 15);
+}
+
+/// `OTEL_METRICS_EXPORTER=console`: the quickstart's four functions, one
+/// line per series on stdout when the guard is dropped, failed calls in a
+/// series of their own with their error type.
+#[test]
+fn the_console_exporter_prints_a_line_per_series() {
+    let out = support::examples::run(
+        "quickstart",
+        &[],
+        &[
+            ("OTEL_TRACES_EXPORTER", "console"),
+            ("OTEL_METRICS_EXPORTER", "console"),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for (function, calls) in [("a", 2), ("b", 2), ("c", 2), ("d", 2)] {
+        let ok = format!(
+            "traced.function.duration{{code.function.name=quickstart::{function}}} count={}",
+            calls / 2
+        );
+        let failed = format!(
+            "traced.function.duration{{code.function.name=quickstart::{function},error.type=quickstart::MathError}} count={}",
+            calls / 2
+        );
+        assert!(stdout.contains(&ok), "no `{ok}` in:\n{stdout}");
+        assert!(stdout.contains(&failed), "no `{failed}` in:\n{stdout}");
+    }
+    // Without the variable, console traces come with no metrics at all.
+    let quiet = support::examples::run("quickstart", &[], &[("OTEL_TRACES_EXPORTER", "console")]);
+    assert!(
+        !String::from_utf8_lossy(&quiet.stdout).contains("traced.function.duration"),
+        "metrics printed without OTEL_METRICS_EXPORTER"
+    );
+}

@@ -48,6 +48,21 @@ pub(crate) struct OtlpMetricExporter {
     temporality: Temporality,
     target: String,
     shut_down: AtomicBool,
+    /// Whether the last export failed: a failure is told once per outage,
+    /// and the recovery once, as for spans.
+    failing: AtomicBool,
+    /// The spans go to the same collector: when it cannot be reached, their
+    /// exporter's line says so, and this one keeps quiet.
+    same_collector_as_spans: bool,
+}
+
+/// Whether a metrics export failed and none succeeded since: a failed
+/// shutdown of the meter provider then has nothing new to say.
+static FAILING: AtomicBool = AtomicBool::new(false);
+
+/// Whether the last metrics export failed (see [`FAILING`]).
+pub(crate) fn failing() -> bool {
+    FAILING.load(Ordering::Relaxed)
 }
 
 impl std::fmt::Debug for OtlpMetricExporter {
@@ -76,6 +91,8 @@ impl OtlpMetricExporter {
             temporality,
             target,
             shut_down: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            same_collector_as_spans: false,
         }
     }
 
@@ -88,7 +105,15 @@ impl OtlpMetricExporter {
             temporality,
             target,
             shut_down: AtomicBool::new(false),
+            failing: AtomicBool::new(false),
+            same_collector_as_spans: false,
         }
+    }
+
+    /// Says that the spans go to the same collector (see the field).
+    pub(crate) fn with_spans_to_the_same_collector(mut self, same: bool) -> Self {
+        self.same_collector_as_spans = same;
+        self
     }
 
     async fn send(&self, body: Vec<u8>) -> Result<(), String> {
@@ -114,6 +139,26 @@ impl OtlpMetricExporter {
     }
 }
 
+/// The line the first failure of an outage of `target` prints, as for
+/// spans: what to do when nothing listens, the cause otherwise; `None`
+/// when the spans go to the same collector (`same_collector`), whose
+/// exporter already says that it is not there.
+fn failure_line(target: &str, why: &str, same_collector: bool) -> Option<String> {
+    let target = crate::export::reported::shown_target(target.to_owned());
+    match crate::export::reported::unreachable(why) {
+        Some(_) if same_collector => None,
+        Some(cause) => Some(format!(
+            "traced: no collector at {target} ({cause}), so metrics are dropped; \
+             check OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or set OTEL_METRICS_EXPORTER=none \
+             (said once until an export succeeds)"
+        )),
+        None => Some(format!(
+            "traced: exporting metrics to {target} failed, so they are dropped \
+             (said once until an export succeeds): {why}"
+        )),
+    }
+}
+
 impl PushMetricExporter for OtlpMetricExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         if self.shut_down.load(Ordering::Acquire) {
@@ -122,12 +167,32 @@ impl PushMetricExporter for OtlpMetricExporter {
         let mut request = ExportMetricsServiceRequest::from(metrics);
         attach_exemplars(&mut request, drain_exemplars());
         let body = request.encode_to_vec();
-        self.send(body).await.map_err(|why| {
-            if crate::export::reported::log_enabled(crate::export::reported::LEVEL_WARN) {
-                eprintln!("traced: exporting metrics to {} failed: {why}", self.target);
+        use crate::export::reported::{LEVEL_ERROR, LEVEL_INFO, log_enabled, shown_target};
+        match self.send(body).await {
+            Ok(()) => {
+                FAILING.store(false, Ordering::Relaxed);
+                if self.failing.swap(false, Ordering::Relaxed) && log_enabled(LEVEL_INFO) {
+                    eprintln!(
+                        "traced: exporting metrics to {} works again",
+                        shown_target(self.target.clone())
+                    );
+                }
+                Ok(())
             }
-            OTelSdkError::InternalFailure(why)
-        })
+            Err(why) => {
+                FAILING.store(true, Ordering::Relaxed);
+                if !self.failing.swap(true, Ordering::Relaxed) && log_enabled(LEVEL_ERROR) {
+                    if let Some(line) =
+                        failure_line(&self.target, &why, self.same_collector_as_spans)
+                    {
+                        let line =
+                            crate::redact::scrub_text(&line).map_or(line, |(clean, _)| clean);
+                        eprintln!("{line}");
+                    }
+                }
+                Err(OTelSdkError::InternalFailure(why))
+            }
+        }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -242,6 +307,34 @@ mod tests {
                 ..Default::default()
             }],
         }
+    }
+
+    #[test]
+    fn a_failure_is_one_line_unless_the_spans_say_it_already() {
+        let refused =
+            "gRPC status Unavailable: tcp connect error: Connection refused (os error 111)";
+        assert_eq!(failure_line("http://127.0.0.1:4317", refused, true), None);
+        assert_eq!(
+            failure_line("http://u:secret@127.0.0.1:4318/v1/metrics", refused, false).as_deref(),
+            Some(
+                "traced: no collector at http://u:[REDACTED]@127.0.0.1:4318/v1/metrics (connection refused), \
+                 so metrics are dropped; check OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or set \
+                 OTEL_METRICS_EXPORTER=none (said once until an export succeeds)"
+            )
+        );
+        // Not a refused connection: said even for the same collector.
+        assert_eq!(
+            failure_line(
+                "https://c:4318/v1/metrics",
+                "HTTP status 401 Unauthorized",
+                true
+            )
+            .as_deref(),
+            Some(
+                "traced: exporting metrics to https://c:4318/v1/metrics failed, so they are dropped \
+                 (said once until an export succeeds): HTTP status 401 Unauthorized"
+            )
+        );
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub(crate) fn with_causes(
 }
 
 /// An endpoint as diagnostics name it: without its userinfo (#25).
-fn shown_target(target: String) -> String {
+pub(crate) fn shown_target(target: String) -> String {
     crate::redact::scrub_text(&target).map_or(target, |(clean, _)| clean)
 }
 
@@ -217,7 +217,7 @@ fn failure_line(count: u64, total: u64, target: &str, why: &str) -> String {
 /// The cause, in a few words, when `why` says that no connection could be
 /// made at all. The transports' errors are read as text: tonic and reqwest
 /// nest the `io::Error` a few sources down, each in its own type.
-fn unreachable(why: &str) -> Option<&'static str> {
+pub(crate) fn unreachable(why: &str) -> Option<&'static str> {
     let why = why.to_ascii_lowercase();
     if why.contains("connection refused") {
         Some("connection refused")
@@ -231,7 +231,7 @@ fn unreachable(why: &str) -> Option<&'static str> {
 }
 
 /// Whether `target` is on this machine, where a viewer can be started.
-fn is_loopback(target: &str) -> bool {
+pub(crate) fn is_loopback(target: &str) -> bool {
     let authority = target.split("://").nth(1).unwrap_or(target);
     let host = authority.split('/').next().unwrap_or(authority);
     let host = host.rsplit_once('@').map_or(host, |(_, host)| host);

@@ -95,11 +95,14 @@ pub(super) fn build(
             }
             #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
             Exporter::Otlp => {
+                let same_collector = config.exporters.contains(&Exporter::Otlp)
+                    && authority(&config.otlp.endpoint) == authority(&metrics.otlp.endpoint);
                 builder = super::otlp::add_otlp_metrics(
                     builder,
                     &metrics.otlp,
                     metrics.temporality.into(),
                     metrics.interval,
+                    same_collector,
                     runtime,
                 )?;
             }
@@ -115,6 +118,16 @@ pub(super) fn build(
         }
     }
     Ok(Some(builder.build()))
+}
+
+/// The host and port of an endpoint URL: whether spans and metrics go to
+/// the same collector.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+fn authority(endpoint: &str) -> &str {
+    let rest = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest);
+    rest.split('/').next().unwrap_or(rest)
 }
 
 /// Installs `provider` for `#[traced]` functions and the integrations, and

@@ -622,8 +622,20 @@ impl Drop for Telemetry {
         if let Some((ticket, meters)) = self.metrics.take() {
             crate::metrics::uninstall(ticket);
             // The last export, exemplars included: their traces are still
-            // held or queued, and flushed below.
-            if let Err(err) = off_runtime(|| meters.shutdown()) {
+            // held or queued, and flushed below. An export that failed was
+            // reported already (or by the spans' exporter, for the same
+            // collector): its failure again as a shutdown error would say
+            // it twice.
+            let result = off_runtime(|| meters.shutdown());
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            let result = result.or_else(|err| {
+                if crate::export::metrics::failing() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            });
+            if let Err(err) = result {
                 eprintln!("traced: shutting the meter provider down failed: {err}");
             }
         }

@@ -128,6 +128,7 @@ pub(super) fn add_otlp_metrics(
     config: &OtlpConfig,
     temporality: opentelemetry_sdk::metrics::Temporality,
     interval: std::time::Duration,
+    same_collector_as_spans: bool,
     runtime: &mut Option<super::OtlpRuntime>,
 ) -> Result<opentelemetry_sdk::metrics::MeterProviderBuilder, InitError> {
     use opentelemetry_sdk::metrics::PeriodicReader;
@@ -147,7 +148,8 @@ pub(super) fn add_otlp_metrics(
                 runtime.handle().clone(),
                 temporality,
                 config.endpoint.clone(),
-            );
+            )
+            .with_spans_to_the_same_collector(same_collector_as_spans);
             Ok(builder.with_reader(
                 PeriodicReader::builder(exporter)
                     .with_interval(interval)
@@ -167,7 +169,8 @@ pub(super) fn add_otlp_metrics(
                 config.gzip,
                 config.timeout,
             );
-            let exporter = crate::export::metrics::OtlpMetricExporter::http(sink, temporality);
+            let exporter = crate::export::metrics::OtlpMetricExporter::http(sink, temporality)
+                .with_spans_to_the_same_collector(same_collector_as_spans);
             Ok(builder.with_reader(
                 PeriodicReader::builder(exporter)
                     .with_interval(interval)
@@ -176,7 +179,7 @@ pub(super) fn add_otlp_metrics(
         }
         #[cfg(feature = "otlp-http")]
         Transport::Http(protocol) => {
-            let _ = runtime;
+            let _ = (runtime, same_collector_as_spans);
             let tls = tls(config)?;
             let detail = Detail::default();
             let build = || {
