@@ -75,23 +75,28 @@ pub(super) fn pipeline_otlp(
     }
     #[cfg(feature = "otlp-http")]
     if matches!(transport(config)?, Transport::Http(Protocol::HttpBinary)) {
-        let tls = tls(config)?;
-        // The blocking client cannot be built on a tokio runtime's thread.
-        let client =
-            off_runtime(|| blocking_client(config, &tls)).map_err(|e| failed(config, &e))?;
-        let sink = crate::export::otlp::HttpSink::new(
-            client,
-            config.endpoint.clone(),
-            http_headers(config)?,
-            config.gzip,
-            config.timeout,
-        );
-        return Ok(builder.with_sink(Box::new(sink)));
+        return Ok(builder.with_sink(Box::new(http_sink(config)?)));
     }
     let (exporter, detail) = build_otlp(config, runtime)?;
     let exporter = crate::export::reported::Reported::new(exporter, config.endpoint.clone())
         .with_detail(detail);
     Ok(builder.with_exporter(exporter))
+}
+
+/// Our `http/protobuf` client to `config`'s endpoint, with its TLS,
+/// headers, gzip and timeout (spans and metrics alike).
+#[cfg(feature = "otlp-http")]
+fn http_sink(config: &OtlpConfig) -> Result<crate::export::otlp::HttpSink, InitError> {
+    let tls = tls(config)?;
+    // The blocking client cannot be built on a tokio runtime's thread.
+    let client = off_runtime(|| blocking_client(config, &tls)).map_err(|e| failed(config, &e))?;
+    Ok(crate::export::otlp::HttpSink::new(
+        client,
+        config.endpoint.clone(),
+        http_headers(config)?,
+        config.gzip,
+        config.timeout,
+    ))
 }
 
 /// A tonic channel to `config`'s endpoint with its TLS and timeout,
@@ -159,18 +164,9 @@ pub(super) fn add_otlp_metrics(
         #[cfg(feature = "otlp-http")]
         Transport::Http(Protocol::HttpBinary) => {
             let _ = runtime;
-            let tls = tls(config)?;
-            let client =
-                off_runtime(|| blocking_client(config, &tls)).map_err(|e| failed(config, &e))?;
-            let sink = crate::export::otlp::HttpSink::new(
-                client,
-                config.endpoint.clone(),
-                http_headers(config)?,
-                config.gzip,
-                config.timeout,
-            );
-            let exporter = crate::export::metrics::OtlpMetricExporter::http(sink, temporality)
-                .with_spans_to_the_same_collector(same_collector_as_spans);
+            let exporter =
+                crate::export::metrics::OtlpMetricExporter::http(http_sink(config)?, temporality)
+                    .with_spans_to_the_same_collector(same_collector_as_spans);
             Ok(builder.with_reader(
                 PeriodicReader::builder(exporter)
                     .with_interval(interval)
