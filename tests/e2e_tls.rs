@@ -44,7 +44,7 @@ fn assert_export_failed(out: &Output, collector: &Collector) {
 #[test]
 fn grpc_with_the_ca_configured() {
     let pki = Pki::generate();
-    let collector = Collector::start();
+    let collector = Collector::start_with_metrics();
     let tls = Terminator::start(&pki, &collector.grpc_endpoint(), false);
     let ca = pki.ca.display().to_string();
     quickstart(&[
@@ -52,6 +52,14 @@ fn grpc_with_the_ca_configured() {
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", &ca),
     ]);
     assert_eq!(collector.wait_for_spans(SPANS, WAIT).len(), SPANS);
+    // The metrics (#29) go the same way, with the same CA.
+    let points = collector.wait_for_metric("traced.function.duration", WAIT);
+    let calls: u64 = points
+        .iter()
+        .filter(|p| p.metric == "traced.function.duration")
+        .map(|p| p.count)
+        .sum();
+    assert_eq!(calls, u64::try_from(SPANS).unwrap(), "{points:#?}");
 }
 
 #[test]
