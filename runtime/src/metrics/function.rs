@@ -4,7 +4,7 @@
 //! error type.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Instant;
+use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 use opentelemetry::metrics::{BoundHistogram, Histogram};
@@ -63,16 +63,28 @@ impl Series {
 }
 
 /// The timing of one call: when it started.
+///
+/// Read from the system clock, not `Instant`: the same reading starts the
+/// call's span and the one that stops the timing ends it, so a sampled
+/// call reads the clock twice, not four times. (A step of the system clock
+/// during a call gives it a duration of 0, as its span would have.)
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timing {
-    start: Instant,
+    start: SystemTime,
 }
 
 impl Timing {
-    /// The seconds since the call started.
+    /// When the call started: its span's start time.
     #[inline]
-    pub(crate) fn seconds(self) -> f64 {
-        self.start.elapsed().as_secs_f64()
+    pub(crate) fn started_at(self) -> SystemTime {
+        self.start
+    }
+
+    /// The seconds from the start to `end`.
+    #[inline]
+    pub(crate) fn seconds_to(self, end: SystemTime) -> f64 {
+        end.duration_since(self.start)
+            .map_or(0.0, |d| d.as_secs_f64())
     }
 }
 
@@ -88,7 +100,7 @@ impl FunctionMetrics {
     #[inline]
     pub(crate) fn start(&self) -> Option<Timing> {
         provider::functions_on().then(|| Timing {
-            start: Instant::now(),
+            start: opentelemetry::time::now(),
         })
     }
 

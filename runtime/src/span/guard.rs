@@ -262,14 +262,22 @@ impl ActiveSpan {
             // clock to read.
             return;
         }
-        // Timed up to here; recorded once the span ended (see `record_call`).
-        let measured = self.measure.map(|m| (m, m.timing.seconds()));
+        // Timed up to here; recorded once the span ended (see
+        // `record_call`). One clock reading ends both.
+        let end = self.measure.map(|_| opentelemetry::time::now());
+        let measured = self
+            .measure
+            .zip(end)
+            .map(|(m, end)| (m, m.timing.seconds_to(end)));
         let panicked = std::thread::panicking() && !self.panicking_at_start;
         if self.recording {
             if panicked {
                 super::panic::record_panic(&self.cx.span(), self.errors_at_start);
             }
-            self.cx.span().end();
+            match end {
+                Some(end) => self.cx.span().end_with_timestamp(end),
+                None => self.cx.span().end(),
+            }
         }
         if let Some((measure, seconds)) = measured {
             self.record_call(measure, seconds, panicked);
@@ -277,10 +285,17 @@ impl ActiveSpan {
     }
 
     pub(super) fn end_cancelled(&self) {
-        let measured = self.measure.map(|m| (m, m.timing.seconds()));
+        let end = self.measure.map(|_| opentelemetry::time::now());
+        let measured = self
+            .measure
+            .zip(end)
+            .map(|(m, end)| (m, m.timing.seconds_to(end)));
         if self.recording {
             exception::record_cancelled(&self.cx.span());
-            self.cx.span().end();
+            match end {
+                Some(end) => self.cx.span().end_with_timestamp(end),
+                None => self.cx.span().end(),
+            }
         }
         // Cancelled is not failed: the duration is recorded without
         // `error.type`, as the span's status stays unset.

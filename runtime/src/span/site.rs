@@ -410,12 +410,15 @@ impl CallSite {
         } else {
             Vec::new()
         };
-        let start = Start::new(
+        let mut start = Start::new(
             std::borrow::Cow::Borrowed(self.meta.name),
             self.meta.kind.clone(),
             attributes,
             links,
         );
+        // A timed call's clock reading is the span's start too: one read
+        // for both (the span ends with the reading that ends the timing).
+        start.start = measure.map(|m| m.timing.started_at());
         let (cx, recording) = in_parent(parent.as_ref(), |cx| {
             tracer.start_then(
                 start,
