@@ -164,6 +164,16 @@ impl PushMetricExporter for OtlpMetricExporter {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(OTelSdkError::AlreadyShutdown);
         }
+        // The spans' exporter to the same collector is failing: this export
+        // would too, after the same retries. Skipped, and so not waited for
+        // (at shutdown above all); the next one tries again.
+        if self.same_collector_as_spans && crate::export::reported::failing() {
+            // Nothing is said: the spans' line says it.
+            FAILING.store(true, Ordering::Relaxed);
+            return Err(OTelSdkError::InternalFailure(
+                "the collector is failing the spans' exports".to_owned(),
+            ));
+        }
         let mut request = ExportMetricsServiceRequest::from(metrics);
         attach_exemplars(&mut request, drain_exemplars());
         let body = request.encode_to_vec();

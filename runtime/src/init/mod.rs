@@ -619,26 +619,14 @@ impl Drop for Telemetry {
                 eprintln!("traced: shutting the logger provider down failed: {err}");
             }
         }
-        if let Some((ticket, meters)) = self.metrics.take() {
+        // Calls stop being measured now; the meter provider's last export
+        // comes after the spans' (below), so that with the collector down
+        // the spans' exporter finds it out and the metrics' does not wait
+        // for it a second time.
+        let meters = self.metrics.take().map(|(ticket, meters)| {
             crate::metrics::uninstall(ticket);
-            // The last export, exemplars included: their traces are still
-            // held or queued, and flushed below. An export that failed was
-            // reported already (or by the spans' exporter, for the same
-            // collector): its failure again as a shutdown error would say
-            // it twice.
-            let result = off_runtime(|| meters.shutdown());
-            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-            let result = result.or_else(|err| {
-                if crate::export::metrics::failing() {
-                    Ok(())
-                } else {
-                    Err(err)
-                }
-            });
-            if let Err(err) = result {
-                eprintln!("traced: shutting the meter provider down failed: {err}");
-            }
-        }
+            meters
+        });
         if let Some(ticket) = self.installed.take() {
             // Spans started from now on go nowhere, rather than to a
             // backend that is shut down; unless someone installed another
@@ -659,6 +647,24 @@ impl Drop for Telemetry {
             });
             if let Err(err) = result {
                 eprintln!("traced: shutting the span pipeline down failed: {err}");
+            }
+        }
+        if let Some(meters) = meters {
+            // The last export, exemplars included. An export that failed
+            // was reported already (or by the spans' exporter, for the
+            // same collector): its failure again as a shutdown error would
+            // say it twice.
+            let result = off_runtime(|| meters.shutdown());
+            #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+            let result = result.or_else(|err| {
+                if crate::export::metrics::failing() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            });
+            if let Err(err) = result {
+                eprintln!("traced: shutting the meter provider down failed: {err}");
             }
         }
         #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
