@@ -165,11 +165,20 @@ static SERIES: Mutex<Option<HashMap<SeriesKey, Arc<Reservoir>>>> = Mutex::new(No
 /// [`MAX_SERIES`].
 pub(crate) fn reservoir(key: SeriesKey) -> Option<Arc<Reservoir>> {
     let mut series = SERIES.lock().unwrap_or_else(PoisonError::into_inner);
-    let series = series.get_or_insert_with(HashMap::new);
+    lookup(series.get_or_insert_with(HashMap::new), key, MAX_SERIES)
+}
+
+/// The reservoir of `key` in `series`, made when there are fewer than
+/// `cap`.
+fn lookup(
+    series: &mut HashMap<SeriesKey, Arc<Reservoir>>,
+    key: SeriesKey,
+    cap: usize,
+) -> Option<Arc<Reservoir>> {
     if let Some(found) = series.get(&key) {
         return Some(found.clone());
     }
-    if series.len() >= MAX_SERIES {
+    if series.len() >= cap {
         return None;
     }
     let made = Arc::new(Reservoir::new());
@@ -257,6 +266,20 @@ mod tests {
                 ("z".to_owned(), "500".to_owned())
             ]
         );
+    }
+
+    #[test]
+    fn past_the_cap_a_new_series_gets_no_slots_and_the_old_keep_theirs() {
+        let mut series = HashMap::new();
+        let key = |n: i64| SeriesKey::new("m", &[KeyValue::new("server.address", n)]);
+        for n in 0..3 {
+            assert!(lookup(&mut series, key(n), 3).is_some());
+        }
+        // A client calling host after host: the fourth has none.
+        assert!(lookup(&mut series, key(3), 3).is_none());
+        assert!(lookup(&mut series, key(1_000_000), 3).is_none());
+        assert_eq!(series.len(), 3);
+        assert!(lookup(&mut series, key(1), 3).is_some());
     }
 
     #[test]

@@ -240,3 +240,69 @@ impl Bound {
         Some(series)
     }
 }
+
+#[cfg(all(test, feature = "init"))]
+mod tests {
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+
+    use super::*;
+
+    /// More error types than a function keeps series for: the rest share
+    /// `_OTHER`, so a function whose errors are many types (a generic
+    /// error, a `Box<dyn Error>` of many) cannot grow its series without
+    /// bound.
+    #[test]
+    fn past_sixteen_error_types_the_rest_share_other() {
+        const TYPES: [&str; 20] = [
+            "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12", "e13",
+            "e14", "e15", "e16", "e17", "e18", "e19",
+        ];
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        let histogram = provider
+            .meter("test")
+            .f64_histogram(FUNCTION_DURATION)
+            .build();
+        let bound = Bound {
+            generation: 0,
+            histogram: Some(histogram),
+            ok: None,
+            failed: Mutex::new(Vec::new()),
+        };
+        for error_type in TYPES {
+            bound.record(0.001, "f", Some(error_type), None);
+        }
+        bound.record(0.001, "f", Some("e3"), None);
+        provider.force_flush().unwrap();
+        let exported = exporter.get_finished_metrics().unwrap();
+        let mut counts: Vec<(String, u64)> = Vec::new();
+        for resource in &exported {
+            for scope in resource.scope_metrics() {
+                for metric in scope.metrics() {
+                    let AggregatedMetrics::F64(MetricData::Histogram(h)) = metric.data() else {
+                        continue;
+                    };
+                    for point in h.data_points() {
+                        let error_type = point
+                            .attributes()
+                            .find(|kv| kv.key == semconv::ERROR_TYPE)
+                            .map(|kv| kv.value.to_string())
+                            .unwrap_or_default();
+                        counts.push((error_type, point.count()));
+                    }
+                }
+            }
+        }
+        counts.sort();
+        let mut expected: Vec<(String, u64)> = (0..16)
+            .map(|i| (format!("e{i}"), if i == 3 { 2 } else { 1 }))
+            .collect();
+        expected.push(("_OTHER".to_owned(), 4));
+        expected.sort();
+        assert_eq!(counts, expected);
+    }
+}
