@@ -143,6 +143,15 @@ impl Hold {
         (self.limits.decisions / SHARDS).max(1)
     }
 
+    /// `span`, kept for `kept`: with `ot.th` in its trace state when the
+    /// ratio kept it (the only rule whose keeping is a probability).
+    fn stamped(&self, kept: Option<Kept>, mut span: SpanData) -> SpanData {
+        if let (Some(Kept::Ratio), Some(t)) = (kept, self.policy.ratio_threshold()) {
+            super::rule::stamp_th(std::slice::from_mut(&mut span), t);
+        }
+        span
+    }
+
     /// A span of `trace_id` started.
     pub(crate) fn start(&self, trace_id: TraceId, now: Instant) {
         let mut shard = self.shard(trace_id);
@@ -213,7 +222,7 @@ impl Hold {
                 shard.remember(trace_id, kept.is_some(), cap);
                 drop(shard);
                 if kept.is_some() {
-                    out.push(span);
+                    out.push(self.stamped(kept, span));
                 }
             }
             Some(Trace::Held(held)) => {
@@ -249,7 +258,7 @@ impl Hold {
                     self.counters.decided(kept, 1);
                     shard.remember(trace_id, kept.is_some(), cap);
                     if kept.is_some() {
-                        out.push(span);
+                        out.push(self.stamped(kept, span));
                     }
                 }
             },
@@ -295,7 +304,11 @@ impl Hold {
             shard.remember(trace_id, keep, self.decisions_per_shard());
         }
         if keep {
-            out.extend(held.spans);
+            let mut spans = held.spans;
+            if let (Some(Kept::Ratio), Some(t)) = (kept, self.policy.ratio_threshold()) {
+                super::rule::stamp_th(&mut spans, t);
+            }
+            out.extend(spans);
         }
     }
 

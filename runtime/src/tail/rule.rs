@@ -154,6 +154,11 @@ impl Policy {
         self.errors
     }
 
+    /// The ratio rule's rejection threshold, when it is on.
+    pub(crate) fn ratio_threshold(&self) -> Option<u64> {
+        self.threshold
+    }
+
     /// Whether the ratio rule keeps the trace of `span` whatever else
     /// happens in it: its randomness is known from the start.
     pub(crate) fn ratio_keeps(&self, span: &SpanContext) -> bool {
@@ -240,6 +245,55 @@ pub(crate) fn randomness(trace_id: TraceId, state: &TraceState) -> u64 {
     #[allow(clippy::cast_possible_truncation)]
     let low = id as u64;
     low & (MAX_ADJUSTED_COUNT - 1)
+}
+
+/// `threshold` as the `th` sub-key writes it: 14 hex digits with the
+/// trailing zeros left out, `0` for a threshold of 0 (every trace kept).
+pub(crate) fn th_text(threshold: u64) -> String {
+    let digits = format!("{:014x}", threshold & (MAX_ADJUSTED_COUNT - 1));
+    let trimmed = digits.trim_end_matches('0');
+    if trimmed.is_empty() {
+        "0".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// `state` with `th:<threshold>` in its `ot` entry (its other sub-keys,
+/// `rv` above all, kept; an older `th` replaced): what the specification's
+/// probability sampling writes into a span a ratio kept, so that a backend
+/// can weigh it (an adjusted count of `2^56 / (2^56 - threshold)`). The
+/// state as it was when the entry cannot be written.
+pub(crate) fn with_th(state: &TraceState, threshold: u64) -> TraceState {
+    let mut fields: Vec<String> = state
+        .get("ot")
+        .map(|ot| {
+            ot.split(';')
+                .filter(|f| !f.is_empty() && !f.starts_with("th:"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.insert(0, format!("th:{}", th_text(threshold)));
+    state
+        .insert("ot", fields.join(";"))
+        .unwrap_or_else(|_| state.clone())
+}
+
+/// `spans`, kept by the ratio rule at `threshold`, with `ot.th` in their
+/// trace state (see [`with_th`]).
+pub(crate) fn stamp_th(spans: &mut [SpanData], threshold: u64) {
+    for span in spans {
+        let sc = &span.span_context;
+        let state = with_th(sc.trace_state(), threshold);
+        span.span_context = SpanContext::new(
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags(),
+            sc.is_remote(),
+            state,
+        );
+    }
 }
 
 /// `rv:<14 hex digits>` among the `;`-separated sub-keys of an `ot` entry.

@@ -650,3 +650,67 @@ fn a_processor_answers_for_its_traces_through_the_registry() {
     assert!(super::tail_is_kept(id), "from the decision cache");
     provider.shutdown().unwrap();
 }
+
+#[test]
+fn th_is_written_as_the_specification_encodes_it() {
+    use super::rule::th_text;
+    // 100% is 0, 50% is 8, 25% is c (the specification's examples); 10%
+    // and 1/3 as Python computes 2^56 - round(p * 2^56) in doubles.
+    assert_eq!(th_text(threshold(1.0)), "0");
+    assert_eq!(th_text(threshold(0.5)), "8");
+    assert_eq!(th_text(threshold(0.25)), "c");
+    assert_eq!(th_text(threshold(0.1)), "e6666666666666");
+    // docs/tail-sampling.md's example.
+    assert_eq!(th_text(threshold(0.05)), "f3333333333333");
+    assert_eq!(th_text(threshold(1.0 / 3.0)), "aaaaaaaaaaaaac");
+    assert_eq!(th_text(1 << 44), "001");
+}
+
+#[test]
+fn with_th_keeps_rv_and_replaces_an_older_th() {
+    use super::rule::with_th;
+    let state =
+        TraceState::from_key_value([("ot", "rv:0123456789abcd;th:8"), ("vendor", "x")]).unwrap();
+    let stamped = with_th(&state, threshold(0.25));
+    assert_eq!(stamped.get("ot"), Some("th:c;rv:0123456789abcd"));
+    assert_eq!(stamped.get("vendor"), Some("x"));
+    assert_eq!(
+        with_th(&TraceState::NONE, threshold(0.5)).get("ot"),
+        Some("th:8")
+    );
+    // The randomness still reads from the stamped state.
+    assert_eq!(randomness(trace_id(1), &stamped), 0x01_2345_6789_abcd);
+}
+
+/// Only the ratio keeps a trace with a probability: its spans carry
+/// `ot.th`, so a backend can weigh them; an error's trace is kept for
+/// sure and carries none.
+#[test]
+fn spans_a_ratio_keeps_carry_ot_th_and_the_rest_none() {
+    let h = hold([TailRule::Errors, TailRule::Ratio(0.5)]);
+    let t0 = Instant::now();
+    let mut out = Vec::new();
+    // Trace ids whose low 56 bits pass the threshold of 0.5 (2^55) or not.
+    let kept_by_ratio = (1u128 << 64) | (0xff << 48);
+    let failing = 2u128 << 64; // randomness 0: only the error keeps it
+    for trace in [kept_by_ratio, failing] {
+        h.start(trace_id(trace), t0);
+        h.start(trace_id(trace), t0);
+        h.end(span(trace, 2, 1, 1), t0, &mut out);
+    }
+    h.end(span(kept_by_ratio, 1, 0, 1), t0, &mut out);
+    h.end(failed(span(failing, 1, 0, 1)), t0, &mut out);
+    // A trace of one span, decided without being held.
+    h.start(trace_id(kept_by_ratio + 1), t0);
+    h.end(span(kept_by_ratio + 1, 1, 0, 1), t0, &mut out);
+    assert_eq!(out.len(), 5);
+    for s in &out {
+        let ot = s.span_context.trace_state().get("ot");
+        let id = u128::from_be_bytes(s.span_context.trace_id().to_bytes());
+        if id == failing {
+            assert_eq!(ot, None, "{s:?}");
+        } else {
+            assert_eq!(ot, Some("th:8"), "{s:?}");
+        }
+    }
+}
