@@ -201,13 +201,14 @@ pub(crate) fn scan(sql: &str) -> Scanned {
                     i += 1;
                 }
             }
-            // A `.` right after a quoted name qualifies it (`"t".x`); it
-            // does not start a number (the fuzzer's `"t".9`, which turned
-            // into `"t"?` and then, read again, into a literal).
+            // A `.` right after a quoted name qualifies it (`"t".x`, blanks
+            // between allowed, as `names_expected` allows them); it does
+            // not start a number (the fuzzer's `"t".9` and `"t" .9`, which
+            // turned into `"t"?` and then, read again, into a literal).
             d if (d.is_ascii_digit()
                 || (d == '.'
                     && next.is_some_and(|n| n.is_ascii_digit())
-                    && !out.ends_with(['"', '`'])))
+                    && !out.trim_end().ends_with(['"', '`'])))
                 && !after_word(&out) =>
             {
                 i = number_end(&chars, i);
@@ -458,6 +459,16 @@ mod tests {
         let once = sanitize(input);
         assert_eq!(sanitize(&once), once);
         assert_eq!(sanitize("SELECT \"t\".9 FROM x"), "SELECT \"t\".? FROM x");
+    }
+
+    // Found by the fuzzer too: blanks between the quoted name and the `.`
+    // (a vertical tab here) made the `.9` a number on the first pass.
+    #[test]
+    fn a_dot_after_blanks_after_a_quoted_name_qualifies_it() {
+        let input = "S.8H\u{1}\0\0\0\0\0\0\u{15}U\"\0\0\"\u{b}\u{b}\u{b}\u{b}\u{b}\u{b}\u{b}.8HU\"";
+        let once = sanitize(input);
+        assert_eq!(sanitize(&once), once);
+        assert_eq!(sanitize("SELECT \"t\" .9 FROM x"), "SELECT \"t\" .? FROM x");
     }
 
     #[test]
