@@ -114,6 +114,8 @@
 /// - `ret`: record the returned value (for a `Result`, the `Ok` value) as the
 ///   attribute `return`.
 /// - `errors = false`: do not record a returned `Err` (recorded by default).
+/// - `metrics = false`: do not record the calls' durations in the histogram
+///   [`metrics::FUNCTION_DURATION`] (recorded by default when a meter provider is installed).
 /// - `parent = expr`: the parent, a `Context` or a `SpanContext`, instead of
 ///   the current context.
 /// - `links(expr, ..)`: links to other spans (`SpanContext`s or `Context`s).
