@@ -166,47 +166,39 @@ mod tests {
             metric::HTTP_CLIENT_REQUEST_DURATION,
             &[KeyValue::new(ERROR_TYPE, "measure.test")],
         );
-        // Other tests install and remove meter providers, drain every
-        // series now and then, or run tail sampling for a while: an
-        // exemplar that went elsewhere is tried again.
-        let found = (0..20).any(|_| {
-            if !DURATION.is_on() {
-                // Left installed: no-op, for whichever test needs one.
-                let _ = crate::metrics::install(Arc::new(
-                    opentelemetry::metrics::noop::NoopMeterProvider::new(),
-                ));
-            }
-            let started = SITE.start_dynamic(&Context::new(), || {
-                SpanBuilder::from_name("measured request")
-            });
-            let future = instrument_measured(
-                started,
-                std::future::ready(Err::<(), &str>("failed")),
-                DURATION.start(Vec::new()),
-                |measured, out| {
-                    if out.is_err() {
-                        measured.set(KeyValue::new(ERROR_TYPE, "measure.test"));
-                    }
-                },
-                |_, _| {},
-            );
-            let out = futures_util::FutureExt::now_or_never(future).expect("ready at once");
-            assert!(out.is_err());
-            let spans = capture.spans();
-            let span = spans
-                .named("measured request")
-                .last()
-                .map(|span| span.span_context.clone())
-                .expect("the request's span");
-            let taken = drain_exemplars().remove(&key).unwrap_or_default();
-            let found = taken.iter().any(|exemplar| {
-                exemplar.trace_id == span.trace_id() && exemplar.span_id == span.span_id()
-            });
-            if !found {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            found
+        let _global = crate::metrics::global_test_lock();
+        let ticket = crate::metrics::install(Arc::new(
+            opentelemetry::metrics::noop::NoopMeterProvider::new(),
+        ));
+        let started = SITE.start_dynamic(&Context::new(), || {
+            SpanBuilder::from_name("measured request")
         });
-        assert!(found, "no exemplar of the request's span in 20 attempts");
+        let future = instrument_measured(
+            started,
+            std::future::ready(Err::<(), &str>("failed")),
+            DURATION.start(Vec::new()),
+            |measured, out| {
+                if out.is_err() {
+                    measured.set(KeyValue::new(ERROR_TYPE, "measure.test"));
+                }
+            },
+            |_, _| {},
+        );
+        let out = futures_util::FutureExt::now_or_never(future).expect("ready at once");
+        let taken = drain_exemplars().remove(&key).unwrap_or_default();
+        crate::metrics::uninstall(ticket);
+        assert!(out.is_err());
+        let spans = capture.spans();
+        let span = spans
+            .named("measured request")
+            .last()
+            .map(|span| span.span_context.clone())
+            .expect("the request's span");
+        assert!(
+            taken.iter().any(|exemplar| {
+                exemplar.trace_id == span.trace_id() && exemplar.span_id == span.span_id()
+            }),
+            "no exemplar of the request's span: {taken:?}"
+        );
     }
 }

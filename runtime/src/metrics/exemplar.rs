@@ -230,6 +230,7 @@ mod tests {
 
     #[test]
     fn one_exemplar_per_bucket_per_interval_from_sampled_spans_only() {
+        let _global = crate::metrics::global_test_lock();
         let reservoir = Reservoir::new();
         reservoir.offer(0.003, &span(1, false)); // not sampled: no exemplar
         reservoir.offer(0.004, &span(2, true)); // bucket 0's
@@ -284,6 +285,7 @@ mod tests {
 
     #[test]
     fn a_series_keeps_its_slots_between_lookups() {
+        let _global = crate::metrics::global_test_lock();
         let key = SeriesKey::new("exemplar.test.lookups", &[KeyValue::new("k", "v")]);
         super::reservoir(key.clone())
             .expect("room")

@@ -57,6 +57,17 @@ pub const DURATION_BOUNDARIES: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
 
+/// Held by the crate's tests that use what is process-wide here: the
+/// installed meter provider, the exemplar series (drained whole), and the
+/// tail-sampling registry an exemplar consults. With it they run one at a
+/// time and need no retries.
+#[cfg(test)]
+pub(crate) fn global_test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The bucket of `value` among [`DURATION_BOUNDARIES`], as OTLP counts
 /// them: bucket `i` holds the values in `(bounds[i-1], bounds[i]]`, the
 /// last one everything above the last bound.

@@ -289,73 +289,57 @@ mod tests {
     // when the span is sampled; an unsampled span gives none.
     #[test]
     fn a_sampled_request_gives_its_exemplar() {
-        // Other tests install and remove meter providers, drain every
-        // series now and then, or run tail sampling for a while (an
-        // exemplar then needs a kept trace): a measurement whose exemplar
-        // went elsewhere is tried again.
-        let found = (1..=20u128).any(|attempt| {
-            if !provider::installed() {
-                // Left installed: no-op, for whichever test needs one.
-                let _ = provider::install(Arc::new(
-                    opentelemetry::metrics::noop::NoopMeterProvider::new(),
-                ));
-            }
-            let trace = TraceId::from(0x2900_0000_0000_0000_0000_0000_0000_0000 + attempt);
-            let sampled = SpanContext::new(
-                trace,
-                SpanId::from(0x29_u64),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::NONE,
-            );
-            let unsampled = SpanContext::new(
-                TraceId::from(0x2a00_u128 + attempt),
-                SpanId::from(0x2a_u64),
-                TraceFlags::default(),
-                false,
-                TraceState::NONE,
-            );
-            let route = KeyValue::new(HTTP_ROUTE, "/exemplar/{id}");
-            let start = || {
-                TEST_DURATION.start(vec![
+        let _global = crate::metrics::global_test_lock();
+        let ticket = provider::install(Arc::new(
+            opentelemetry::metrics::noop::NoopMeterProvider::new(),
+        ));
+        let trace = TraceId::from(0x2900_0000_0000_0000_0000_0000_0000_0001_u128);
+        let sampled = SpanContext::new(
+            trace,
+            SpanId::from(0x29_u64),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::NONE,
+        );
+        let unsampled = SpanContext::new(
+            TraceId::from(0x2a01_u128),
+            SpanId::from(0x2a_u64),
+            TraceFlags::default(),
+            false,
+            TraceState::NONE,
+        );
+        let route = KeyValue::new(HTTP_ROUTE, "/exemplar/{id}");
+        let start = || {
+            TEST_DURATION
+                .start(vec![
                     KeyValue::new(HTTP_REQUEST_METHOD, "GET"),
                     route.clone(),
                 ])
-            };
-            // `None`: another test removed the provider meanwhile.
-            let (Some(mut failed), Some(mut ok)) = (start(), start()) else {
-                return false;
-            };
-            failed.set(KeyValue::new(ERROR_TYPE, "500"));
-            failed.stop(Some(unsampled)).record();
-            ok.set(KeyValue::new(HTTP_REQUEST_METHOD, "POST"));
-            ok.stop(Some(sampled)).record();
-            let drained = crate::metrics::drain_exemplars();
-            let failed_key = SeriesKey::new(
-                TEST_DURATION.name,
-                &[
-                    KeyValue::new(HTTP_REQUEST_METHOD, "GET"),
-                    route.clone(),
-                    KeyValue::new(ERROR_TYPE, "500"),
-                ],
-            );
-            assert!(!drained.contains_key(&failed_key), "{drained:?}");
-            let ok_key = SeriesKey::new(
-                TEST_DURATION.name,
-                &[KeyValue::new(HTTP_REQUEST_METHOD, "POST"), route],
-            );
-            let found = drained.get(&ok_key).is_some_and(|taken| {
-                assert_eq!(taken.len(), 1, "{taken:?}");
-                assert_eq!(taken[0].trace_id, trace);
-                assert_eq!(taken[0].span_id, SpanId::from(0x29_u64));
-                true
-            });
-            if !found {
-                // A tail-sampling test's hold may be registered for now.
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            found
-        });
-        assert!(found, "no exemplar in 20 attempts");
+                .expect("a provider is installed")
+        };
+        let (mut failed, mut ok) = (start(), start());
+        failed.set(KeyValue::new(ERROR_TYPE, "500"));
+        failed.stop(Some(unsampled)).record();
+        ok.set(KeyValue::new(HTTP_REQUEST_METHOD, "POST"));
+        ok.stop(Some(sampled)).record();
+        let drained = crate::metrics::drain_exemplars();
+        provider::uninstall(ticket);
+        let failed_key = SeriesKey::new(
+            TEST_DURATION.name,
+            &[
+                KeyValue::new(HTTP_REQUEST_METHOD, "GET"),
+                route.clone(),
+                KeyValue::new(ERROR_TYPE, "500"),
+            ],
+        );
+        assert!(!drained.contains_key(&failed_key), "{drained:?}");
+        let ok_key = SeriesKey::new(
+            TEST_DURATION.name,
+            &[KeyValue::new(HTTP_REQUEST_METHOD, "POST"), route],
+        );
+        let taken = &drained[&ok_key];
+        assert_eq!(taken.len(), 1, "{taken:?}");
+        assert_eq!(taken[0].trace_id, trace);
+        assert_eq!(taken[0].span_id, SpanId::from(0x29_u64));
     }
 }

@@ -319,6 +319,7 @@ mod tests {
     // the value truncation; the head sampler records every span.
     #[test]
     fn tail_sampling_holds_in_front_of_every_exporter() {
+        let _global = crate::metrics::global_test_lock();
         let (a, b) = (Collect::default(), Collect::default());
         let Ok(Backend::Sdk(provider)) =
             BackendBuilder::new(settings(Some(vec![TailRule::Errors])))

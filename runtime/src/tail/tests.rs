@@ -477,6 +477,7 @@ proptest! {
     // and a span started after the decision follows it.
     #[test]
     fn traces_go_whole_or_not_at_all(cases in prop::collection::vec(trace_case(), 1..5)) {
+        let _global = crate::metrics::global_test_lock();
         let collect = Collect::default();
         let ratio = 0.3;
         let rules = [
@@ -635,6 +636,7 @@ fn keep_now_cannot_bring_back_what_was_dropped() {
 
 #[test]
 fn a_processor_answers_for_its_traces_through_the_registry() {
+    let _global = crate::metrics::global_test_lock();
     let collect = Collect::default();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(TailSampling::new(collect.clone(), [TailRule::Ratio(0.0)]))
